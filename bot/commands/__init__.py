@@ -1,0 +1,1 @@
+"""One module per `ke-intake` subcommand; each defines `register(subparsers)`."""

@@ -1,0 +1,47 @@
+"""The one typed settings object, read from the environment (prefix KE_) and a .env file."""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from intake.rules import Policy
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KE_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Path("var")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default is SQLite under data_dir"
+    )
+    redis_url: str | None = None
+    allow_synthetic_ids: bool = False
+    consent_age: int = 16
+    draft_ttl_hours: int = 72
+    language: str = "nb"
+
+    # Draft encryption keys, newest first (comma separated, urlsafe base64 32-byte keys).
+    draft_keys: SecretStr | None = None
+    # Secret for hashing chat and user ids before they become storage keys.
+    id_hash_secret: SecretStr | None = None
+    signing_key_file: Path | None = None
+
+    telegram_token: SecretStr | None = None
+    telegram_api_base: str | None = None
+    telegram_webhook_secret: SecretStr | None = None
+
+    @cached_property
+    def sqlalchemy_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'inbox.sqlite3').resolve()}"
+
+    def policy(self, today: dt.date) -> Policy:
+        return Policy(
+            today=today, allow_synthetic=self.allow_synthetic_ids, consent_age=self.consent_age
+        )

@@ -1,0 +1,50 @@
+"""Contact details: phone (stored E.164), e-mail and postcode."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import phonenumbers
+from email_validator import EmailNotValidError
+from email_validator import validate_email as _check_email
+
+from intake.errors import FieldError
+from intake.identifiers import only_digits
+
+
+def validate_phone(raw: str) -> str:
+    """Norwegian 8-digit numbers with or without +47/0047, or international `+cc`; E.164 out."""
+    text = unicodedata.normalize("NFKC", raw).strip()
+    for sep in " .-()/\u00a0":
+        text = text.replace(sep, "")
+    if text.startswith("00"):
+        text = "+" + text[2:]
+    if not text or not (text.lstrip("+").isascii() and text.lstrip("+").isdigit()):
+        raise FieldError("phone_format")
+    if not text.startswith("+") and len(text) != 8:
+        raise FieldError("phone_length")
+    try:
+        number = phonenumbers.parse(text, "NO")
+    except phonenumbers.NumberParseException:
+        raise FieldError("phone_format") from None
+    if not phonenumbers.is_valid_number(number):
+        raise FieldError("phone_invalid")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def validate_email(raw: str) -> str:
+    """Syntax only: a referral must not wait on a DNS lookup."""
+    text = unicodedata.normalize("NFKC", raw).strip()
+    if len(text) > 254:
+        raise FieldError("email_invalid")
+    try:
+        return _check_email(text, check_deliverability=False).normalized
+    except EmailNotValidError:
+        raise FieldError("email_invalid") from None
+
+
+def validate_postcode(raw: str) -> str:
+    code = only_digits(raw, separators=" ")
+    if len(code) != 4:
+        raise FieldError("postcode_format")
+    return code

@@ -1,0 +1,279 @@
+"""The referral, schema version 1: canonical field ids from REFERRAL.md, frozen pydantic models.
+
+Field validators check each value on its own. Rules that relate fields or depend on today's date
+(consent by age, what a role must give) live in `intake.rules`, so a draft can be checked field by
+field and the whole referral judged as of a given day.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
+from intake.contact import validate_email, validate_phone, validate_postcode
+from intake.identifiers import validate_national_id, validate_org_number
+from intake.kommuner import validate_kommune
+from intake.text import validate_long_text, validate_name, validate_need_description, validate_short_text
+
+SCHEMA_VERSION = 1
+MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
+
+Name = Annotated[str, AfterValidator(validate_name)]
+ShortText = Annotated[str, AfterValidator(validate_short_text)]
+LongText = Annotated[str, AfterValidator(validate_long_text)]
+Phone = Annotated[str, AfterValidator(validate_phone)]
+Email = Annotated[str, AfterValidator(validate_email)]
+
+
+class Request(StrEnum):
+    individual_plan = "individual_plan"
+    coordinator = "coordinator"
+    child_coordinator = "child_coordinator"
+
+
+class Role(StrEnum):
+    self_ = "self"
+    parent = "parent"
+    guardian = "guardian"
+    attorney = "attorney"
+    relative = "relative"
+    provider = "provider"
+
+
+class Authority(StrEnum):
+    power_of_attorney = "power_of_attorney"
+    guardianship = "guardianship"
+    parental_responsibility = "parental_responsibility"
+    none = "none"
+
+
+class LifeArea(StrEnum):
+    health_treatment = "health_treatment"
+    mental_health_substance = "mental_health_substance"
+    assistive_devices = "assistive_devices"
+    housing = "housing"
+    practical_help_home = "practical_help_home"
+    meals = "meals"
+    personal_care = "personal_care"
+    transport = "transport"
+    finances = "finances"
+    work_activity = "work_activity"
+    school_kindergarten = "school_kindergarten"
+    social_leisure = "social_leisure"
+    communication = "communication"
+    respite_family_support = "respite_family_support"
+    other = "other"
+
+
+class InformationSource(StrEnum):
+    gp = "gp"
+    hospital = "hospital"
+    home_care = "home_care"
+    mental_health_services = "mental_health_services"
+    nav = "nav"
+    school_kindergarten = "school_kindergarten"
+    child_welfare = "child_welfare"
+    other = "other"
+
+
+class ConsentGiver(StrEnum):
+    person = "person"
+    parents = "parents"
+    guardian = "guardian"
+    child_welfare = "child_welfare"
+
+
+class ContactChannel(StrEnum):
+    phone = "phone"
+    letter = "letter"
+    digital_mailbox = "digital_mailbox"
+
+
+class Channel(StrEnum):
+    terminal = "terminal"
+    telegram = "telegram"
+    rasa = "rasa"
+    web = "web"
+    file = "file"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=False)
+
+
+class Organisation(_Frozen):
+    name: Name
+    org_number: Annotated[str, AfterValidator(validate_org_number)]
+
+
+class Submitter(_Frozen):
+    role: Role
+    name: Name
+    phone: Phone | None = None
+    email: Email | None = None
+    relationship: ShortText | None = None
+    organisation: Organisation | None = None
+    job_title: ShortText | None = None
+    person_informed: bool | None = None
+    not_informed_reason: LongText | None = None
+    authority: Authority | None = None
+    # Not in the paper form: an attorney or guardian may post the document instead of uploading it.
+    authority_document_follows: bool | None = None
+
+
+class Address(_Frozen):
+    street: ShortText
+    postcode: Annotated[str, AfterValidator(validate_postcode)]
+    city: ShortText
+
+
+class ContactPreference(_Frozen):
+    channel: ContactChannel | None = None
+    best_time: ShortText | None = None
+
+
+class Interpreter(_Frozen):
+    needed: bool
+    language: ShortText | None = None
+
+
+class GeneralPractitioner(_Frozen):
+    name: Name | None = None
+    clinic: ShortText | None = None
+
+
+class Person(_Frozen):
+    given_name: Name
+    family_name: Name
+    national_id: str | None = None
+    birth_date: dt.date | None = None
+    unborn: bool = False
+    due_date: dt.date | None = None
+    address: Address | None = None
+    phone: Phone | None = None
+    email: Email | None = None
+    contact_preference: ContactPreference | None = None
+    interpreter: Interpreter | None = None
+    gp: GeneralPractitioner | None = None
+
+    @field_validator("national_id")
+    @classmethod
+    def _check_national_id(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return None
+        allow = bool(info.context and info.context.get("allow_synthetic"))
+        return validate_national_id(value, allow_synthetic=allow)
+
+
+class Guardian(_Frozen):
+    name: Name
+    phone: Phone | None = None
+    parental_responsibility: bool | None = None
+    informed: bool | None = None
+
+
+class Need(_Frozen):
+    description: Annotated[str, AfterValidator(validate_need_description)]
+    duration: ShortText | None = None
+    life_areas: tuple[LifeArea, ...] = ()
+    diagnosis: LongText | None = None
+
+
+class CurrentService(_Frozen):
+    service: ShortText
+    provider: ShortText | None = None
+    contact_name: Name | None = None
+    phone: Phone | None = None
+
+
+class ExistingPlan(_Frozen):
+    has_individual_plan: bool | None = None
+    has_coordinator: bool | None = None
+    where: ShortText | None = None
+
+
+class PreferredCoordinator(_Frozen):
+    name: Name | None = None
+    workplace: ShortText | None = None
+    reason: LongText | None = None
+
+
+class RelativeToInvolve(_Frozen):
+    name: Name
+    relationship: ShortText | None = None
+    phone: Phone | None = None
+
+
+class SupportPerson(_Frozen):
+    name: Name
+    phone: Phone | None = None
+    relationship: ShortText | None = None
+
+
+class Consent(_Frozen):
+    individual_plan: bool | None = None
+    coordinator: bool | None = None
+    obtain_information_from: tuple[InformationSource, ...] = ()
+    share_between_services: bool | None = None
+    given_by: ConsentGiver
+    lacks_capacity_reason: LongText | None = None
+    child_heard: bool | None = None
+    acknowledged: bool
+
+
+class Attachment(_Frozen):
+    kind: Literal["power_of_attorney", "guardianship_decision", "other"]
+    filename: Annotated[str, AfterValidator(validate_short_text)]
+    media_type: Literal["application/pdf", "image/jpeg", "image/png"]
+    size: int = Field(gt=0, le=MAX_ATTACHMENT_BYTES)
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+
+class Meta(_Frozen):
+    id: uuid.UUID
+    reference: str = Field(pattern=r"^KE-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$")
+    channel: Channel
+    language: Literal["nb", "nn", "en"]
+    submitted_at: dt.datetime
+    schema_version: Literal[1] = SCHEMA_VERSION
+
+
+class Referral(_Frozen):
+    kommune: Annotated[str, AfterValidator(validate_kommune)]
+    requests: tuple[Request, ...] = Field(min_length=1)
+    submitter: Submitter
+    person: Person
+    guardians: tuple[Guardian, ...] = Field(default=(), max_length=2)
+    need: Need
+    current_services: tuple[CurrentService, ...] = ()
+    existing_plan: ExistingPlan | None = None
+    goals: LongText | None = None
+    resources: LongText | None = None
+    preferred_coordinator: PreferredCoordinator | None = None
+    relatives_to_involve: tuple[RelativeToInvolve, ...] = ()
+    support_person: SupportPerson | None = None
+    consent: Consent
+    attachments: tuple[Attachment, ...] = ()
+    meta: Meta | None = None
+
+    @field_validator("requests")
+    @classmethod
+    def _unique_requests(cls, value: tuple[Request, ...]) -> tuple[Request, ...]:
+        return tuple(dict.fromkeys(value))
+
+    def canonical_json(self) -> bytes:
+        """Stable bytes for sealing: sorted keys, no whitespace, empty fields left out."""
+        data = self.model_dump(mode="json", exclude_none=True)
+        return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def json_schema() -> dict[str, Any]:
+    schema = Referral.model_json_schema()
+    schema["$id"] = f"https://ke-intake.no/schema/referral/v{SCHEMA_VERSION}.json"
+    schema["title"] = f"ke-intake referral, schema version {SCHEMA_VERSION}"
+    return schema

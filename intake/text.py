@@ -1,0 +1,58 @@
+"""Free-text normalisation shared by every text field."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from intake.errors import FieldError
+
+# Control and format characters (C0/C1, bidi overrides, zero-width) hide text or reorder it on a
+# caseworker's screen; only line breaks and tabs in long answers are worth keeping.
+_KEEP = {"\n", "\t"}
+_SPACES = re.compile(r"[ \t]+")
+_BLANK_LINES = re.compile(r"\n{3,}")
+
+
+def clean_text(raw: str, *, max_length: int = 200, min_length: int = 1, multiline: bool = False) -> str:
+    """Trim, normalise to NFC, drop control characters and enforce length limits."""
+    text = unicodedata.normalize("NFC", raw).replace("\r\n", "\n").replace("\r", "\n")
+    kept = []
+    for ch in text:
+        if ch in _KEEP and multiline:
+            kept.append(ch)
+        elif ch in _KEEP:
+            kept.append(" ")
+        elif unicodedata.category(ch) not in {"Cc", "Cf", "Co", "Cs"}:
+            kept.append(ch)
+    text = "\n".join(_SPACES.sub(" ", line).strip() for line in "".join(kept).split("\n"))
+    text = _BLANK_LINES.sub("\n\n", text).strip()
+    if len(text) < min_length:
+        raise FieldError("text_empty" if not text else "text_too_short", min=min_length)
+    if len(text) > max_length:
+        raise FieldError("text_too_long", max=max_length)
+    return text
+
+
+def validate_name(raw: str) -> str:
+    """A person's or organisation's name: one line, at most 100 characters, some letters."""
+    text = clean_text(raw, max_length=100)
+    if not any(ch.isalpha() for ch in text):
+        raise FieldError("name_letters")
+    return text
+
+
+def validate_short_text(raw: str) -> str:
+    return clean_text(raw, max_length=200)
+
+
+def validate_long_text(raw: str) -> str:
+    return clean_text(raw, max_length=4000, multiline=True)
+
+
+def validate_need_description(raw: str) -> str:
+    """At least a sentence: the KE must understand the need before it can call anyone."""
+    text = clean_text(raw, max_length=4000, min_length=20, multiline=True)
+    if len(text.split()) < 4:
+        raise FieldError("text_too_short", min=20)
+    return text
