@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint unit bench rasa-venv clean
+.PHONY: run test lint unit bench rasa-venv rasa-e2e clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,3 +32,14 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
+
+# Rasa Open Source 3.6 needs Python 3.10; it runs in its own virtualenv beside ours.
+RASA_PY ?= $(shell pyenv root 2>/dev/null || echo $(HOME)/.pyenv)/versions/3.10.13/bin/python
+rasa-venv:
+	test -x .venv-rasa/bin/python || $(RASA_PY) -m venv .venv-rasa
+	.venv-rasa/bin/pip install --upgrade pip
+	.venv-rasa/bin/pip install 'rasa==3.6.*'
+
+# End-to-end test against a real Rasa 3.6 server (trains a model: takes minutes).
+rasa-e2e: $(STAMP)
+	KE_RUN_RASA_E2E=1 $(BIN)/pytest -q -m slow tests/e2e -k rasa
