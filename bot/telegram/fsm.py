@@ -1,0 +1,160 @@
+"""aiogram FSM storage for drafts: encrypted values, pseudonymous keys, expiry.
+
+`EncryptedStorage` wraps any aiogram storage (memory or Redis): the conversation data is one
+Fernet token (see `storage.drafts.DraftCipher`), and the chat/user ids in the key are replaced by
+HMAC pseudonyms before the inner storage sees them. `HashedKeyBuilder` does the same for Redis key
+strings, including the event-isolation locks, which aiogram builds from the raw key.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any, Literal
+
+from aiogram.fsm.storage.base import (
+    BaseEventIsolation,
+    BaseStorage,
+    KeyBuilder,
+    StateType,
+    StorageKey,
+)
+from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
+
+from bot.settings import Settings
+from storage.drafts import (
+    DraftCipher,
+    DraftUnreadable,
+    IdHasher,
+    MemoryRecentSet,
+    MemoryWindowCounter,
+    RecentSet,
+    RedisRecentSet,
+    RedisWindowCounter,
+    WindowCounter,
+)
+
+log = logging.getLogger(__name__)
+
+_FIELD = "enc"
+
+
+class HashedKeyBuilder(KeyBuilder):
+    """`<prefix>:<hmac of every key field>[:<part>]`: nothing in a Redis key names a chat."""
+
+    def __init__(self, hasher: IdHasher, *, prefix: str = "ke:fsm") -> None:
+        self.hasher = hasher
+        self.prefix = prefix
+
+    def build(self, key: StorageKey, part: Literal["data", "state", "lock"] | None = None) -> str:
+        digest = self.hasher.digest(
+            key.bot_id,
+            key.business_connection_id,
+            key.chat_id,
+            key.thread_id,
+            key.user_id,
+            key.destiny,
+        )
+        return f"{self.prefix}:{digest}:{part}" if part else f"{self.prefix}:{digest}"
+
+
+class EncryptedStorage(BaseStorage):
+    def __init__(
+        self, inner: BaseStorage, cipher: DraftCipher, hasher: IdHasher, *, ttl_seconds: int
+    ) -> None:
+        self.inner = inner
+        self.cipher = cipher
+        self.hasher = hasher
+        self.ttl_seconds = ttl_seconds
+
+    def _key(self, key: StorageKey) -> StorageKey:
+        # Pseudonymise before the inner storage sees it (the memory storage keys its dict by this).
+        def pseudo(*parts: object) -> int:
+            return int(self.hasher.digest(*parts)[:12], 36)
+
+        return replace(
+            key,
+            chat_id=pseudo("chat", key.bot_id, key.chat_id, key.thread_id),
+            user_id=pseudo("user", key.bot_id, key.user_id),
+            thread_id=None,
+            business_connection_id=None,
+        )
+
+    async def set_state(self, key: StorageKey, state: StateType = None) -> None:
+        await self.inner.set_state(self._key(key), state)
+
+    async def get_state(self, key: StorageKey) -> str | None:
+        return await self.inner.get_state(self._key(key))
+
+    async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
+        if not data:
+            await self.inner.set_data(self._key(key), {})
+            return
+        token = self.cipher.encrypt(json.dumps(dict(data), separators=(",", ":")).encode())
+        await self.inner.set_data(self._key(key), {_FIELD: token})
+
+    async def get_data(self, key: StorageKey) -> dict[str, Any]:
+        raw = await self.inner.get_data(self._key(key))
+        token = raw.get(_FIELD)
+        if not isinstance(token, str):
+            return {}
+        try:
+            plain = self.cipher.decrypt(token, ttl_seconds=self.ttl_seconds)
+        except DraftUnreadable:
+            log.info("drafts: a stored draft expired or could not be read; starting afresh")
+            return {}
+        data: dict[str, Any] = json.loads(plain)
+        return data
+
+    async def close(self) -> None:
+        await self.inner.close()
+
+
+@dataclass
+class DraftBackend:
+    """Everything the bot keeps between updates, from one backend (memory or Redis)."""
+
+    storage: EncryptedStorage
+    isolation: BaseEventIsolation
+    recent_updates: RecentSet
+    flood: WindowCounter
+    hasher: IdHasher
+
+    async def close(self) -> None:
+        await self.storage.close()
+        await self.isolation.close()
+
+
+def build_backend(
+    settings: Settings, *, prefix: str = "ke:", cipher: DraftCipher | None = None
+) -> DraftBackend:
+    """MemoryStorage by default, RedisStorage when `KE_REDIS_URL` is set. Nothing connects here:
+    the Redis client connects lazily on first use."""
+    secret = settings.id_hash_secret.get_secret_value() if settings.id_hash_secret else None
+    hasher = IdHasher.from_secret(secret)
+    if cipher is None:
+        keys = settings.draft_keys.get_secret_value() if settings.draft_keys else None
+        cipher = DraftCipher.from_secret(keys)
+    ttl = settings.draft_ttl_hours * 3600
+    inner: BaseStorage
+    if settings.redis_url:
+        from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
+        from redis.asyncio import Redis
+
+        redis = Redis.from_url(settings.redis_url)
+        builder = HashedKeyBuilder(hasher, prefix=f"{prefix}fsm")
+        inner = RedisStorage(redis, key_builder=builder, state_ttl=ttl, data_ttl=ttl)
+        isolation: BaseEventIsolation = RedisEventIsolation(redis, key_builder=builder)
+        recent: RecentSet = RedisRecentSet(redis, f"{prefix}update:")
+        flood: WindowCounter = RedisWindowCounter(redis, f"{prefix}flood:")
+        log.info("drafts: Redis storage, expiry %s h", settings.draft_ttl_hours)
+    else:
+        inner = MemoryStorage()
+        isolation = SimpleEventIsolation()
+        recent = MemoryRecentSet()
+        flood = MemoryWindowCounter()
+        log.info("drafts: in-memory storage, expiry %s h", settings.draft_ttl_hours)
+    storage = EncryptedStorage(inner, cipher, hasher, ttl_seconds=ttl)
+    return DraftBackend(storage, isolation, recent, flood, hasher)

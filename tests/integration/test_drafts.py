@@ -1,0 +1,196 @@
+"""Drafts at rest: real Fernet encryption with rotatable keys, HMAC pseudonyms, the TTL sets, and
+the aiogram storage wrapper over the real Redis ("two workers" share one conversation)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from aiogram.fsm.storage.base import StorageKey
+from aiogram.fsm.storage.memory import MemoryStorage
+from redis.asyncio import Redis
+
+from bot.settings import Settings
+from bot.telegram.fsm import EncryptedStorage, HashedKeyBuilder, build_backend
+from storage.drafts import (
+    DraftCipher,
+    DraftUnreadable,
+    IdHasher,
+    MemoryRecentSet,
+    MemoryWindowCounter,
+    RedisRecentSet,
+    RedisWindowCounter,
+    generate_key,
+    parse_keys,
+)
+
+CHAT_ID = 987654321
+SECRET_TEXT = "Kari Nordmann trenger hjelp"
+KEY = StorageKey(bot_id=123, chat_id=CHAT_ID, user_id=CHAT_ID)
+
+
+class Clock:
+    def __init__(self, now: float = 1_800_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_cipher_round_trip_and_rotation() -> None:
+    old, new = generate_key(), generate_key()
+    token = DraftCipher(parse_keys(old)).encrypt(b"draft")
+    rotated_cipher = DraftCipher(parse_keys(f"{new},{old}"))
+    assert rotated_cipher.decrypt(token) == b"draft"
+    rotated = rotated_cipher.rotate(token)
+    assert DraftCipher(parse_keys(new)).decrypt(rotated) == b"draft"
+    with pytest.raises(DraftUnreadable):
+        DraftCipher(parse_keys(new)).decrypt(token)
+
+
+def test_cipher_expiry_and_tamper_are_one_error() -> None:
+    clock = Clock()
+    cipher = DraftCipher(parse_keys(generate_key()), clock=clock)
+    token = cipher.encrypt(b"draft")
+    clock.now += 71 * 3600
+    assert cipher.decrypt(token, ttl_seconds=72 * 3600) == b"draft"
+    clock.now += 2 * 3600
+    with pytest.raises(DraftUnreadable):
+        cipher.decrypt(token, ttl_seconds=72 * 3600)
+    with pytest.raises(DraftUnreadable):
+        cipher.decrypt(token[:-4] + "AAAA")
+
+
+def test_bad_key_message_does_not_echo_key() -> None:
+    with pytest.raises(ValueError, match="number 2") as info:
+        parse_keys(f"{generate_key()},not-a-key-at-all")
+    assert "not-a-key" not in str(info.value)
+
+
+def test_id_hasher_is_keyed_and_stable() -> None:
+    a, b = IdHasher(b"a" * 32), IdHasher(b"b" * 32)
+    assert a.digest(1, 2) == a.digest(1, 2)
+    assert a.digest(1, 2) != b.digest(1, 2)
+    assert str(CHAT_ID) not in a.digest(CHAT_ID)
+
+
+async def test_memory_recent_set_and_counter() -> None:
+    clock = Clock(0.0)
+    recent = MemoryRecentSet(clock=clock)
+    assert await recent.add("1", 60)
+    assert not await recent.add("1", 60)
+    clock.now = 61
+    assert await recent.add("1", 60)
+    counter = MemoryWindowCounter(clock=clock)
+    assert [await counter.hit("c", 10) for _ in range(3)] == [1, 2, 3]
+    clock.now += 11
+    assert await counter.hit("c", 10) == 1
+
+
+async def test_memory_storage_is_encrypted_and_pseudonymous() -> None:
+    inner = MemoryStorage()
+    storage = EncryptedStorage(
+        inner,
+        DraftCipher(parse_keys(generate_key())),
+        IdHasher(b"s" * 32),
+        ttl_seconds=3600,
+    )
+    await storage.set_data(KEY, {"engine": SECRET_TEXT})
+    assert await storage.get_data(KEY) == {"engine": SECRET_TEXT}
+    for raw_key, record in inner.storage.items():
+        assert raw_key.chat_id != CHAT_ID and raw_key.user_id != CHAT_ID
+        assert SECRET_TEXT not in json.dumps(record.data)
+
+
+@pytest.fixture
+async def redis(redis_url: str, redis_prefix: str):  # type: ignore[no-untyped-def]
+    client = Redis.from_url(redis_url)
+    yield client
+    async for name in client.scan_iter(f"{redis_prefix}*"):
+        await client.delete(name)
+    await client.aclose()
+
+
+def _redis_settings(redis_url: str, keys: str) -> Settings:
+    return Settings(
+        redis_url=redis_url,
+        draft_keys=keys,
+        id_hash_secret="test-secret-test-secret-test-secret",
+        draft_ttl_hours=72,
+    )
+
+
+@pytest.mark.redis
+async def test_redis_values_encrypted_keys_hashed_and_expiring(
+    redis: Redis, redis_url: str, redis_prefix: str
+) -> None:
+    backend = build_backend(_redis_settings(redis_url, generate_key()), prefix=redis_prefix)
+    try:
+        await backend.storage.set_data(KEY, {"engine": SECRET_TEXT})
+        await backend.storage.set_state(KEY, "intake")
+        names = [name.decode() async for name in redis.scan_iter(f"{redis_prefix}*")]
+        assert len(names) == 2
+        for name in names:
+            assert str(CHAT_ID) not in name
+            assert 0 < await redis.ttl(name) <= 72 * 3600
+            if name.endswith(":data"):
+                raw = await redis.get(name)
+                assert SECRET_TEXT.encode() not in raw
+                assert b"Kari" not in raw
+        assert await backend.storage.get_data(KEY) == {"engine": SECRET_TEXT}
+    finally:
+        await backend.close()
+
+
+@pytest.mark.redis
+async def test_two_workers_continue_one_conversation(redis_url: str, redis_prefix: str) -> None:
+    keys = generate_key()
+    worker_a = build_backend(_redis_settings(redis_url, keys), prefix=redis_prefix)
+    worker_b = build_backend(_redis_settings(redis_url, keys), prefix=redis_prefix)
+    try:
+        answers: list[str] = []
+        for turn in range(6):
+            worker = (worker_a, worker_b)[turn % 2]
+            async with worker.isolation.lock(KEY):
+                data = await worker.storage.get_data(KEY)
+                assert data.get("answers", []) == answers
+                answers.append(f"answer {turn}")
+                await worker.storage.set_data(KEY, {"answers": answers})
+        final = await worker_a.storage.get_data(KEY)
+        assert final["answers"] == [f"answer {n}" for n in range(6)]
+    finally:
+        await worker_a.close()
+        await worker_b.close()
+
+
+@pytest.mark.redis
+async def test_redis_recent_set_and_counter(redis: Redis, redis_prefix: str) -> None:
+    recent = RedisRecentSet(redis, f"{redis_prefix}u:")
+    assert await recent.add("42", 60)
+    assert not await recent.add("42", 60)
+    assert 0 < await redis.ttl(f"{redis_prefix}u:42") <= 60
+    counter = RedisWindowCounter(redis, f"{redis_prefix}f:")
+    assert [await counter.hit("x", 30) for _ in range(3)] == [1, 2, 3]
+    assert 0 < await redis.ttl(f"{redis_prefix}f:x") <= 30
+
+
+@pytest.mark.redis
+async def test_rotated_key_still_reads_old_redis_draft(redis_url: str, redis_prefix: str) -> None:
+    old, new = generate_key(), generate_key()
+    before = build_backend(_redis_settings(redis_url, old), prefix=redis_prefix)
+    after = build_backend(_redis_settings(redis_url, f"{new},{old}"), prefix=redis_prefix)
+    retired = build_backend(_redis_settings(redis_url, new), prefix=redis_prefix)
+    try:
+        await before.storage.set_data(KEY, {"a": 1})
+        assert await after.storage.get_data(KEY) == {"a": 1}
+        assert await retired.storage.get_data(KEY) == {}
+    finally:
+        for backend in (before, after, retired):
+            await backend.close()
+
+
+def test_hashed_key_builder_has_no_raw_ids() -> None:
+    builder = HashedKeyBuilder(IdHasher(b"k" * 32), prefix="p")
+    built = builder.build(KEY, "lock")
+    assert built.startswith("p:") and built.endswith(":lock")
+    assert str(CHAT_ID) not in built
