@@ -9,17 +9,20 @@ from email_validator import EmailNotValidError
 from email_validator import validate_email as _check_email
 
 from intake.errors import FieldError
-from intake.identifiers import only_digits
+from intake.identifiers import ascii_digits, only_digits
+
+_PHONE_SEPARATORS = " .-()/\u00a0"
 
 
 def validate_phone(raw: str) -> str:
     """Norwegian 8-digit numbers with or without +47/0047, or international `+cc`; E.164 out."""
-    text = unicodedata.normalize("NFKC", raw).strip()
-    for sep in " .-()/\u00a0":
+    text = ascii_digits(unicodedata.normalize("NFKC", raw)).strip()
+    for sep in _PHONE_SEPARATORS:
         text = text.replace(sep, "")
     if text.startswith("00"):
         text = "+" + text[2:]
-    if not text or not (text.lstrip("+").isascii() and text.lstrip("+").isdigit()):
+    digits = text.removeprefix("+")
+    if not digits or not (digits.isascii() and digits.isdigit()):
         raise FieldError("phone_format")
     if not text.startswith("+") and len(text) != 8:
         raise FieldError("phone_length")
@@ -35,7 +38,7 @@ def validate_phone(raw: str) -> str:
 def validate_email(raw: str) -> str:
     """Syntax only: a referral must not wait on a DNS lookup."""
     text = unicodedata.normalize("NFKC", raw).strip()
-    if len(text) > 254:
+    if not text or len(text) > 254:
         raise FieldError("email_invalid")
     try:
         return _check_email(text, check_deliverability=False).normalized
@@ -44,7 +47,8 @@ def validate_email(raw: str) -> str:
 
 
 def validate_postcode(raw: str) -> str:
+    """Four digits; 0000 is no post office."""
     code = only_digits(raw, separators=" ")
-    if len(code) != 4:
+    if len(code) != 4 or code == "0000":
         raise FieldError("postcode_format")
     return code

@@ -7,6 +7,7 @@ check-digit rule nor synthetic (H-, NAV- and Tenor) numbers, so that one is writ
 from __future__ import annotations
 
 import datetime as dt
+import re
 import unicodedata
 from dataclasses import dataclass
 from typing import Literal
@@ -19,26 +20,46 @@ from intake.errors import FieldError
 _K1_WEIGHTS = (3, 7, 6, 1, 8, 9, 4, 5, 2)
 _K2_WEIGHTS = (5, 4, 3, 2, 7, 6, 5, 4, 3, 2)
 # From 2032 the first check digit may leave a remainder of 0-3 (Skatteetaten's new scheme);
-# the classic rule (remainder 0) is the first member of the set.
+# the classic rule (remainder 0) is the first member of the set. A number does not say when it
+# was issued (a D-number issued in 2033 may carry a 1980 birth date), so both rules always apply.
 _K1_REMAINDERS = frozenset({0, 1, 2, 3})
+
+# What people copy from letterheads: "NO 974 760 673 MVA".
+_ORG_DECORATION = re.compile(r"^\s*NO\s*|\s*MVA\s*$", re.IGNORECASE)
+
+Scheme = Literal["standard", "help", "tenor"]
 
 
 @dataclass(frozen=True, slots=True)
 class NationalId:
-    """A checked fødselsnummer or D-nummer."""
+    """A checked fødselsnummer or D-nummer.
+
+    `scheme` says where the number comes from: `standard` (Folkeregisteret), `help` (month + 40:
+    H-numbers of the health services and NAV's test numbers) or `tenor` (month + 80: Skatteetaten's
+    synthetic test numbers). `synthetic` is true for both of the latter: production refuses them.
+    """
 
     value: str
     kind: Literal["fnr", "dnr"]
     birth_date: dt.date
     synthetic: bool
+    scheme: Scheme = "standard"
 
     def __repr__(self) -> str:  # never print the whole number
         return f"NationalId({mask_national_id(self.value)!r}, kind={self.kind!r})"
 
 
+def ascii_digits(text: str) -> str:
+    """Fold every Unicode decimal digit (full-width, Arabic-Indic, Devanagari, ...) to ASCII;
+    other characters are left alone."""
+    return "".join(
+        str(unicodedata.decimal(ch)) if unicodedata.category(ch) == "Nd" else ch for ch in text
+    )
+
+
 def only_digits(raw: str, *, separators: str = " .-") -> str:
-    """Fold full-width digits to ASCII, drop separators, and refuse anything else."""
-    text = unicodedata.normalize("NFKC", raw).strip()
+    """Fold Unicode digits to ASCII, drop separators, and refuse anything else."""
+    text = ascii_digits(unicodedata.normalize("NFKC", raw)).strip()
     for sep in separators:
         text = text.replace(sep, "")
     if not text or not (text.isascii() and text.isdigit()):
@@ -64,11 +85,15 @@ def _century(individual: int, yy: int) -> int | None:
 
 
 def _weighted(digits: str, weights: tuple[int, ...]) -> int:
-    return sum(int(d) * w for d, w in zip(digits, weights, strict=False))
+    return sum(int(d) * w for d, w in zip(digits, weights, strict=True))
 
 
 def parse_national_id(raw: str) -> NationalId:
-    """Check an 11-digit fødselsnummer or D-nummer: both check digits, century, a real date."""
+    """Check an 11-digit fødselsnummer or D-nummer: both check digits, century, a real date.
+
+    K2 has every weight non-zero and below 11, so any single mistyped digit fails it, whichever
+    K1 rule the number was issued under.
+    """
     number = only_digits(raw)
     if len(number) != 11:
         raise FieldError("national_id_length")
@@ -81,11 +106,11 @@ def parse_national_id(raw: str) -> NationalId:
     kind: Literal["fnr", "dnr"] = "fnr"
     if day > 40:
         kind, day = "dnr", day - 40
-    synthetic = False
-    if month > 80:  # Skatteetaten's Tenor test numbers
-        synthetic, month = True, month - 80
-    elif month > 40:  # H-numbers and NAV's test numbers
-        synthetic, month = True, month - 40
+    scheme: Scheme = "standard"
+    if month > 80:
+        scheme, month = "tenor", month - 80
+    elif month > 40:
+        scheme, month = "help", month - 40
     century = _century(int(number[6:9]), yy)
     if century is None:
         raise FieldError("national_id_date")
@@ -93,20 +118,26 @@ def parse_national_id(raw: str) -> NationalId:
         birth_date = dt.date(century + yy, month, day)
     except ValueError:
         raise FieldError("national_id_date") from None
-    return NationalId(number, kind, birth_date, synthetic)
+    return NationalId(number, kind, birth_date, scheme != "standard", scheme)
+
+
+def refuse_synthetic(nid: NationalId, *, allow_synthetic: bool) -> None:
+    """Production takes only Folkeregisteret's numbers; a setting lets tests and demos in."""
+    if allow_synthetic or nid.scheme == "standard":
+        return
+    raise FieldError("national_id_help_number" if nid.scheme == "help" else "national_id_synthetic")
 
 
 def validate_national_id(raw: str, *, allow_synthetic: bool = False) -> str:
     """The field validator for `person.national_id`: returns the 11 digits."""
     nid = parse_national_id(raw)
-    if nid.synthetic and not allow_synthetic:
-        raise FieldError("national_id_synthetic")
+    refuse_synthetic(nid, allow_synthetic=allow_synthetic)
     return nid.value
 
 
 def validate_org_number(raw: str) -> str:
     """The field validator for `submitter.organisation.org_number` (9 digits, mod 11)."""
-    number = only_digits(raw)
+    number = only_digits(_ORG_DECORATION.sub("", raw))
     if len(number) != 9:
         raise FieldError("org_number_length")
     try:
@@ -116,7 +147,10 @@ def validate_org_number(raw: str) -> str:
 
 
 def age_on(birth_date: dt.date, on: dt.date) -> int:
-    """Whole years from `birth_date` to `on`; someone born on 29 February ages on 1 March."""
+    """Whole years from `birth_date` to `on`; someone born on 29 February ages on 1 March.
+
+    Negative when `on` is before the birth date; callers decide what that means.
+    """
     years = on.year - birth_date.year
     if (on.month, on.day) < (birth_date.month, birth_date.day):
         years -= 1

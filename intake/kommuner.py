@@ -4,16 +4,28 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import unicodedata
 from functools import cache
 from importlib import resources
 
 from intake.errors import AmbiguousKommune, FieldError
+from intake.identifiers import ascii_digits
 
 # Municipalities in the administrative area for Sami language (REFERRAL.md).
 SAMI_AREA = frozenset(
-    {"5540", "5518", "5612", "5610", "5628", "5636", "5622", "5512", "1875", "1826", "5041", "5043", "5025"}
+    {
+        *("5540", "5518", "5612", "5610", "5628", "5636", "5622"),
+        *("5512", "1875", "1826", "5041", "5043", "5025"),
+    }
 )
+
+# Sami letters without a Unicode decomposition, typed without their stroke or hook.
+_SAMI_PLAIN = str.maketrans({"đ": "d", "ŋ": "n", "ŧ": "t", "ʒ": "z", "ǥ": "g", "ǩ": "k"})
+# For a keyboard without æ, ø and å: tried only when the exact spelling finds nothing.
+_NORWEGIAN_PLAIN = str.maketrans({"æ": "ae", "ø": "o", "å": "a"})
+# "Bergen kommune", "Kárášjoga gielda", "Kautokeino municipality".
+_SUFFIX = re.compile(r"\s+(kommune|kommunen|kommun|municipality|gielda|suohkan)$")
 
 
 @cache
@@ -26,33 +38,45 @@ def kommuner() -> dict[str, str]:
 def _fold(name: str) -> str:
     """Case- and accent-insensitive form: 'Kárášjohka' and 'karasjohka' compare equal.
 
-    Norwegian letters æ, ø and å are kept: Bø and Bo, Ås and As are different places.
+    Norwegian letters æ, ø and å are kept: Bø and Bo, Ås and As are different names.
+    Hyphens and brackets count as spaces, so 'Herøy (Nordland)' is 'herøy nordland'.
     """
-    decomposed = unicodedata.normalize("NFD", name.casefold())
+    decomposed = unicodedata.normalize("NFD", name.casefold().translate(_SAMI_PLAIN))
     kept = [c for c in decomposed if unicodedata.category(c) != "Mn" or c == "\u030a"]
-    return unicodedata.normalize("NFC", "".join(kept)).replace("-", " ").strip()
+    text = unicodedata.normalize("NFC", "".join(kept))
+    for mark in "-()":
+        text = text.replace(mark, " ")
+    return " ".join(text.split())
+
+
+def _loose(folded: str) -> str:
+    return folded.translate(_NORWEGIAN_PLAIN)
 
 
 def _name_parts(official: str) -> set[str]:
     """Every name a person might type: the whole official name, each of the double names,
     and the name without its county qualifier ('Herøy (Nordland)' -> 'Herøy')."""
     base = official.split(" (")[0]
-    parts = {official, base, *base.split(" - ")}
-    return {" ".join(_fold(p).split()) for p in parts}
+    return {_fold(p) for p in {official, base, *base.split(" - ")}}
 
 
 @cache
-def _index() -> dict[str, tuple[str, ...]]:
-    index: dict[str, list[str]] = {}
+def _index(loose: bool) -> dict[str, tuple[str, ...]]:
+    index: dict[str, set[str]] = {}
     for number, name in kommuner().items():
         for part in _name_parts(name):
-            index.setdefault(part, []).append(number)
-    return {k: tuple(sorted(set(v))) for k, v in index.items()}
+            index.setdefault(_loose(part) if loose else part, set()).add(number)
+    return {k: tuple(sorted(v)) for k, v in index.items()}
+
+
+def _lookup(folded: str) -> tuple[str, ...]:
+    return _index(False).get(folded) or _index(True).get(_loose(folded), ())
 
 
 def validate_kommune(raw: str) -> str:
-    """Accept '4601', '301' (Oslo without its leading zero) or a name in any case; return the number."""
-    text = unicodedata.normalize("NFKC", raw).strip()
+    """Accept '4601', '301' (Oslo without its leading zero) or a name in any case, with or
+    without the Sami/Norwegian double name or the word 'kommune'; return the number."""
+    text = ascii_digits(unicodedata.normalize("NFKC", raw)).strip()
     if not text:
         raise FieldError("kommune_unknown")
     table = kommuner()
@@ -61,7 +85,8 @@ def validate_kommune(raw: str) -> str:
         if number in table:
             return number
         raise FieldError("kommune_unknown")
-    matches = _index().get(" ".join(_fold(text).split()), ())
+    folded = _fold(text)
+    matches = _lookup(folded) or _lookup(_SUFFIX.sub("", folded))
     if len(matches) == 1:
         return matches[0]
     if len(matches) > 1:

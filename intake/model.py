@@ -11,16 +11,31 @@ import datetime as dt
 import json
 import uuid
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Final, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+)
 
 from intake.contact import validate_email, validate_phone, validate_postcode
-from intake.identifiers import validate_national_id, validate_org_number
+from intake.dates import coerce_date
+from intake.identifiers import parse_national_id, refuse_synthetic, validate_org_number
 from intake.kommuner import validate_kommune
-from intake.text import validate_long_text, validate_name, validate_need_description, validate_short_text
+from intake.text import (
+    validate_filename,
+    validate_long_text,
+    validate_name,
+    validate_need_description,
+    validate_short_text,
+)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Final = 1
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 
 Name = Annotated[str, AfterValidator(validate_name)]
@@ -28,6 +43,12 @@ ShortText = Annotated[str, AfterValidator(validate_short_text)]
 LongText = Annotated[str, AfterValidator(validate_long_text)]
 Phone = Annotated[str, AfterValidator(validate_phone)]
 Email = Annotated[str, AfterValidator(validate_email)]
+# ISO in JSON; 'dd.mm.yyyy' too, since that is what the error message tells people to write.
+Date = Annotated[dt.date, BeforeValidator(coerce_date)]
+
+
+def _unique(values: tuple[Any, ...]) -> tuple[Any, ...]:
+    return tuple(dict.fromkeys(values))
 
 
 class Request(StrEnum):
@@ -151,9 +172,9 @@ class Person(_Frozen):
     given_name: Name
     family_name: Name
     national_id: str | None = None
-    birth_date: dt.date | None = None
+    birth_date: Date | None = None
     unborn: bool = False
-    due_date: dt.date | None = None
+    due_date: Date | None = None
     address: Address | None = None
     phone: Phone | None = None
     email: Email | None = None
@@ -164,10 +185,15 @@ class Person(_Frozen):
     @field_validator("national_id")
     @classmethod
     def _check_national_id(cls, value: str | None, info: ValidationInfo) -> str | None:
+        """Structure always; synthetic numbers only when the caller passes a policy as context
+        (`{"allow_synthetic": bool}`). Without context (a stored referral read back) a synthetic
+        number is let through here and `intake.rules` judges it against the policy."""
         if value is None:
             return None
-        allow = bool(info.context and info.context.get("allow_synthetic"))
-        return validate_national_id(value, allow_synthetic=allow)
+        nid = parse_national_id(value)
+        if info.context and "allow_synthetic" in info.context:
+            refuse_synthetic(nid, allow_synthetic=bool(info.context["allow_synthetic"]))
+        return nid.value
 
 
 class Guardian(_Frozen):
@@ -180,7 +206,7 @@ class Guardian(_Frozen):
 class Need(_Frozen):
     description: Annotated[str, AfterValidator(validate_need_description)]
     duration: ShortText | None = None
-    life_areas: tuple[LifeArea, ...] = ()
+    life_areas: Annotated[tuple[LifeArea, ...], AfterValidator(_unique)] = ()
     diagnosis: LongText | None = None
 
 
@@ -218,7 +244,7 @@ class SupportPerson(_Frozen):
 class Consent(_Frozen):
     individual_plan: bool | None = None
     coordinator: bool | None = None
-    obtain_information_from: tuple[InformationSource, ...] = ()
+    obtain_information_from: Annotated[tuple[InformationSource, ...], AfterValidator(_unique)] = ()
     share_between_services: bool | None = None
     given_by: ConsentGiver
     lacks_capacity_reason: LongText | None = None
@@ -228,7 +254,7 @@ class Consent(_Frozen):
 
 class Attachment(_Frozen):
     kind: Literal["power_of_attorney", "guardianship_decision", "other"]
-    filename: Annotated[str, AfterValidator(validate_short_text)]
+    filename: Annotated[str, AfterValidator(validate_filename)]
     media_type: Literal["application/pdf", "image/jpeg", "image/png"]
     size: int = Field(gt=0, le=MAX_ATTACHMENT_BYTES)
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")

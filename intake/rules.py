@@ -2,21 +2,26 @@
 
 `check_rules` takes a referral whose fields are each valid and returns every violation, each with
 the field id it concerns and a message key, so a caseworker (or the dialogue) sees all problems at
-once instead of one at a time.
+once instead of one at a time. Rules that depend on age are skipped while the age is unknown (no
+birth date, or one in the future): that problem is reported once, not echoed by every rule.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
 
 from intake.dates import validate_birth_date, validate_due_date
 from intake.errors import FieldError
-from intake.identifiers import age_on, parse_national_id
-from intake.model import ConsentGiver, Referral, Request, Role
+from intake.identifiers import age_on, parse_national_id, refuse_synthetic
+from intake.model import Authority, ConsentGiver, Referral, Request, Role
+
+ADULT_AGE = 18
+CHILD_HEARD_FROM = 7
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,9 +35,12 @@ class Policy:
 
 @dataclass(frozen=True, slots=True)
 class Violation:
+    """One problem: the field id it concerns (list items as `guardians[0].phone`), a message key
+    in `intake/messages/*.json`, and the placeholders of that message (never personal data)."""
+
     field: str
     key: str
-    params: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
 def birth_date_of(referral: Referral) -> dt.date | None:
@@ -43,43 +51,78 @@ def birth_date_of(referral: Referral) -> dt.date | None:
 
 
 def age_of(referral: Referral, today: dt.date) -> int | None:
-    """Age in whole years, or None for an unborn child or an unknown birth date."""
+    """Age in whole years, or None for an unborn child or an unknown or future birth date."""
     if referral.person.unborn:
         return None
     born = birth_date_of(referral)
-    return None if born is None else age_on(born, today)
+    if born is None or born > today:
+        return None
+    return age_on(born, today)
+
+
+@dataclass(frozen=True, slots=True)
+class _Facts:
+    unborn: bool
+    age: int | None
+
+    @property
+    def minor(self) -> bool:
+        return self.unborn or (self.age is not None and self.age < ADULT_AGE)
+
+    @property
+    def adult(self) -> bool:
+        return self.age is not None and self.age >= ADULT_AGE
+
+    @property
+    def known(self) -> bool:
+        return self.unborn or self.age is not None
 
 
 def check_rules(referral: Referral, policy: Policy) -> list[Violation]:
+    facts = _Facts(referral.person.unborn, age_of(referral, policy.today))
     found: list[Violation] = []
     found += _person_rules(referral, policy)
-    found += _submitter_rules(referral)
-    found += _request_rules(referral, policy)
-    found += _consent_rules(referral, policy)
-    return found
+    found += _submitter_rules(referral, facts)
+    found += _request_rules(referral, facts)
+    found += _consent_rules(referral, policy, facts)
+    return _distinct(found)
+
+
+def _distinct(found: list[Violation]) -> list[Violation]:
+    """One violation per field and key: two rules may reach the same conclusion by two roads."""
+    seen: set[tuple[str, str]] = set()
+    out: list[Violation] = []
+    for v in found:
+        if (v.field, v.key) not in seen:
+            seen.add((v.field, v.key))
+            out.append(v)
+    return out
 
 
 def _person_rules(r: Referral, policy: Policy) -> list[Violation]:
     out: list[Violation] = []
     p = r.person
+    if p.national_id:
+        try:
+            refuse_synthetic(
+                parse_national_id(p.national_id), allow_synthetic=policy.allow_synthetic
+            )
+        except FieldError as exc:
+            out.append(Violation("person.national_id", exc.key, exc.params))
+    if p.interpreter is not None and p.interpreter.needed and p.interpreter.language is None:
+        out.append(Violation("person.interpreter.language", "interpreter_language_required"))
     if p.unborn:
-        if Request.child_coordinator not in r.requests:
-            out.append(Violation("person.unborn", "unborn_needs_child_coordinator"))
-        if p.due_date is None:
-            out.append(Violation("person.due_date", "required"))
-        else:
-            try:
-                validate_due_date(p.due_date, today=policy.today)
-            except FieldError as exc:
-                out.append(Violation("person.due_date", exc.key, exc.params))
-        return out
+        return out + _unborn_rules(r, policy)
     if p.due_date is not None:
         out.append(Violation("person.due_date", "due_date_only_unborn"))
     if p.national_id is None and p.birth_date is None:
         out.append(Violation("person.national_id", "national_id_or_birth_date"))
-    if p.national_id and p.birth_date:
-        if parse_national_id(p.national_id).birth_date != p.birth_date:
-            out.append(Violation("person.birth_date", "birth_date_mismatch"))
+    if (
+        p.national_id
+        and p.birth_date
+        and parse_national_id(p.national_id).birth_date != p.birth_date
+    ):
+        out.append(Violation("person.birth_date", "birth_date_mismatch"))
     born = birth_date_of(r)
     if born is not None:
         try:
@@ -92,17 +135,53 @@ def _person_rules(r: Referral, policy: Policy) -> list[Violation]:
     return out
 
 
-def _submitter_rules(r: Referral) -> list[Violation]:
+def _unborn_rules(r: Referral, policy: Policy) -> list[Violation]:
+    out: list[Violation] = []
+    p = r.person
+    if Request.child_coordinator not in r.requests:
+        out.append(Violation("person.unborn", "unborn_needs_child_coordinator"))
+    if p.national_id is not None:
+        out.append(Violation("person.national_id", "unborn_no_identity"))
+    if p.birth_date is not None:
+        out.append(Violation("person.birth_date", "unborn_no_identity"))
+    if p.due_date is None:
+        out.append(Violation("person.due_date", "required"))
+    else:
+        try:
+            validate_due_date(p.due_date, today=policy.today)
+        except FieldError as exc:
+            out.append(Violation("person.due_date", exc.key, exc.params))
+    return out
+
+
+# The authority a role acting on someone's behalf must hold.
+_ROLE_AUTHORITY = {
+    Role.attorney: Authority.power_of_attorney,
+    Role.guardian: Authority.guardianship,
+}
+
+
+def _submitter_rules(r: Referral, facts: _Facts) -> list[Violation]:
     out: list[Violation] = []
     s = r.submitter
     if s.role is not Role.self_ and s.phone is None:
         out.append(Violation("submitter.phone", "required"))
-    if s.role in (Role.self_, Role.provider):
-        return out + _provider_rules(r) if s.role is Role.provider else out
+    if s.role is Role.self_:
+        if facts.unborn:
+            out.append(Violation("submitter.role", "self_unborn"))
+        return out
+    if s.role is Role.provider:
+        return out + _provider_rules(r)
     if s.relationship is None:
         out.append(Violation("submitter.relationship", "required"))
     if s.authority is None:
         out.append(Violation("submitter.authority", "required"))
+    elif s.role in _ROLE_AUTHORITY and s.authority is not _ROLE_AUTHORITY[s.role]:
+        out.append(Violation("submitter.authority", "authority_role_mismatch"))
+    elif s.authority is Authority.parental_responsibility and facts.adult:
+        out.append(Violation("submitter.authority", "authority_parental_minor"))
+    if s.role in _ROLE_AUTHORITY and facts.adult:
+        out += _authority_document_rules(r)
     return out
 
 
@@ -115,25 +194,27 @@ def _provider_rules(r: Referral) -> list[Violation]:
         out.append(Violation("submitter.job_title", "required"))
     if s.person_informed is None:
         out.append(Violation("submitter.person_informed", "required"))
-    elif not s.person_informed and s.not_informed_reason is None:
-        out.append(Violation("submitter.not_informed_reason", "required"))
+    elif not s.person_informed:
+        if s.not_informed_reason is None:
+            out.append(Violation("submitter.not_informed_reason", "required"))
+        # Consent from someone who has not been told of the referral is no consent.
+        if r.consent.given_by in (ConsentGiver.person, ConsentGiver.parents):
+            out.append(Violation("submitter.person_informed", "consent_needs_informed"))
     return out
 
 
-def _request_rules(r: Referral, policy: Policy) -> list[Violation]:
+def _request_rules(r: Referral, facts: _Facts) -> list[Violation]:
     out: list[Violation] = []
-    age = age_of(r, policy.today)
-    if Request.child_coordinator in r.requests and not r.person.unborn and (age is None or age >= 18):
+    if Request.child_coordinator in r.requests and facts.adult:
         out.append(Violation("requests", "child_coordinator_age"))
-    minor = r.person.unborn or (age is not None and age < 18)
-    if minor and not r.guardians:
+    if facts.minor and not r.guardians:
         out.append(Violation("guardians", "guardians_required"))
-    if not minor and r.guardians:
+    if facts.adult and r.guardians:
         out.append(Violation("guardians", "guardians_only_minor"))
     return out
 
 
-def _consent_rules(r: Referral, policy: Policy) -> list[Violation]:
+def _consent_rules(r: Referral, policy: Policy, facts: _Facts) -> list[Violation]:
     out: list[Violation] = []
     c = r.consent
     if Request.individual_plan in r.requests:
@@ -146,72 +227,112 @@ def _consent_rules(r: Referral, policy: Policy) -> list[Violation]:
         out.append(Violation("consent.coordinator", "consent_coordinator_required"))
     if not c.acknowledged:
         out.append(Violation("consent.acknowledged", "consent_acknowledged_required"))
-
-    age = age_of(r, policy.today)
-    if r.person.unborn or (age is not None and age < policy.consent_age):
-        if c.given_by is ConsentGiver.person:
-            out.append(Violation("consent.given_by", "consent_by_parents", age=policy.consent_age))
-        if age is not None and 7 <= age < policy.consent_age and c.child_heard is None:
-            out.append(Violation("consent.child_heard", "required"))
+    if not facts.known:
         return out
-    if age is not None and age < 18:
+    age = facts.age
+    if facts.unborn or (age is not None and age < policy.consent_age):
+        return out + _child_consent_rules(r, policy, age)
+    if not facts.adult:
         if c.given_by is not ConsentGiver.person:
-            out.append(Violation("consent.given_by", "consent_by_young_person", age=policy.consent_age))
+            out.append(
+                Violation(
+                    "consent.given_by", "consent_by_young_person", {"age": policy.consent_age}
+                )
+            )
         return out
-    # An adult (or a person whose age is unknown): the person consents unless they cannot.
+    # An adult consents personally unless they cannot; whoever consents for them shows authority.
     if c.given_by is ConsentGiver.child_welfare:
         out.append(Violation("consent.given_by", "consent_child_welfare_minor"))
     if c.given_by is not ConsentGiver.person:
         if c.lacks_capacity_reason is None:
-            out.append(Violation("consent.lacks_capacity_reason", "required"))
+            out.append(Violation("consent.lacks_capacity_reason", "lacks_capacity_reason_required"))
         out += _authority_document_rules(r)
     return out
 
 
+def _child_consent_rules(r: Referral, policy: Policy, age: int | None) -> list[Violation]:
+    out: list[Violation] = []
+    c = r.consent
+    if c.given_by is ConsentGiver.person:
+        out.append(Violation("consent.given_by", "consent_by_parents", {"age": policy.consent_age}))
+    if age is not None and CHILD_HEARD_FROM <= age < policy.consent_age and c.child_heard is None:
+        out.append(Violation("consent.child_heard", "child_heard_required"))
+    if (
+        c.given_by is ConsentGiver.parents
+        and age is not None
+        and r.guardians
+        and not any(g.parental_responsibility for g in r.guardians)
+    ):
+        out.append(Violation("guardians", "guardians_parental_responsibility"))
+    return out
+
+
 def _authority_document_rules(r: Referral) -> list[Violation]:
-    """An attorney or guardian acting for an adult shows the document, now or by post."""
-    if r.submitter.role not in (Role.attorney, Role.guardian):
-        return []
-    has_document = any(a.kind in ("power_of_attorney", "guardianship_decision") for a in r.attachments)
+    """The power of attorney or guardianship decision, uploaded now or promised by post."""
+    has_document = any(
+        a.kind in ("power_of_attorney", "guardianship_decision") for a in r.attachments
+    )
     if has_document or r.submitter.authority_document_follows:
         return []
     return [Violation("attachments", "authority_document_required")]
 
 
-def _field_id(loc: tuple[int | str, ...]) -> str:
-    return ".".join(str(part) for part in loc)
+def field_id(loc: tuple[int | str, ...]) -> str:
+    """A pydantic location as a field id: ('guardians', 0, 'phone') -> 'guardians[0].phone'."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out or "referral"
 
 
 def validate_referral(data: Any, policy: Policy) -> tuple[Referral | None, list[Violation]]:
     """Field validation and the cross-field rules in one call; never echoes the input."""
     try:
-        referral = Referral.model_validate(data, context={"allow_synthetic": policy.allow_synthetic})
+        referral = Referral.model_validate(
+            data, context={"allow_synthetic": policy.allow_synthetic}
+        )
     except ValidationError as exc:
-        return None, [_from_pydantic(err) for err in exc.errors(include_input=False, include_url=False)]
+        errors = exc.errors(include_input=False, include_url=False)
+        return None, _distinct([_from_pydantic(err) for err in errors])
     return referral, check_rules(referral, policy)
 
 
+_PYDANTIC_KEYS = {
+    "missing": "required",
+    "extra_forbidden": "unknown_field",
+    "enum": "choice_invalid",
+    "literal_error": "choice_invalid",
+    "bool_parsing": "yes_no",
+    "bool_type": "yes_no",
+    "date_from_datetime_parsing": "date_format",
+    "date_from_datetime_inexact": "date_format",
+    "date_parsing": "date_format",
+    "date_type": "date_format",
+    "datetime_parsing": "date_format",
+    "datetime_from_date_parsing": "date_format",
+    "too_short": "required",
+    "too_long": "too_many",
+    "string_pattern_mismatch": "format_invalid",
+    "less_than_equal": "attachment_too_large",
+    "greater_than": "format_invalid",
+    "model_type": "object_expected",
+    "model_attributes_type": "object_expected",
+    "string_type": "text_expected",
+    "tuple_type": "list_expected",
+    "list_type": "list_expected",
+}
+
+
 def _from_pydantic(err: Any) -> Violation:
-    where = _field_id(tuple(err["loc"]))
+    loc = tuple(err["loc"])
+    where = field_id(loc)
     cause = (err.get("ctx") or {}).get("error")
     if isinstance(cause, FieldError):
         return Violation(where, cause.key, cause.params)
     kind = err["type"]
-    simple = {
-        "missing": "required",
-        "extra_forbidden": "unknown_field",
-        "enum": "choice_invalid",
-        "literal_error": "choice_invalid",
-        "bool_parsing": "yes_no",
-        "bool_type": "yes_no",
-        "date_from_datetime_parsing": "date_format",
-        "date_parsing": "date_format",
-        "date_type": "date_format",
-        "datetime_parsing": "date_format",
-        "too_short": "required",
-        "too_long": "too_many",
-        "string_pattern_mismatch": "format_invalid",
-        "less_than_equal": "attachment_too_large",
-        "greater_than": "format_invalid",
-    }
-    return Violation(where, simple.get(kind, "format_invalid"))
+    if kind == "literal_error" and loc[-1:] == ("media_type",):
+        return Violation(where, "attachment_type")
+    return Violation(where, _PYDANTIC_KEYS.get(kind, "format_invalid"))

@@ -7,28 +7,34 @@ import unicodedata
 
 from intake.errors import FieldError
 
-# Control and format characters (C0/C1, bidi overrides, zero-width) hide text or reorder it on a
-# caseworker's screen; only line breaks and tabs in long answers are worth keeping.
-_KEEP = {"\n", "\t"}
-_SPACES = re.compile(r"[ \t]+")
+# Control and format characters (C0/C1, bidi overrides and isolates, zero-width characters,
+# private use, lone surrogates) hide text or reorder it on a caseworker's screen. Whitespace of
+# any kind becomes a plain space, and line breaks are kept only in long answers.
+_DROP = frozenset({"Cc", "Cf", "Co", "Cs"})
+_LINE_BREAKS = frozenset({"\n", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029"})
+_SPACES = re.compile(r" +")
 _BLANK_LINES = re.compile(r"\n{3,}")
 
 
-def clean_text(raw: str, *, max_length: int = 200, min_length: int = 1, multiline: bool = False) -> str:
+def clean_text(
+    raw: str, *, max_length: int = 200, min_length: int = 1, multiline: bool = False
+) -> str:
     """Trim, normalise to NFC, drop control characters and enforce length limits."""
     text = unicodedata.normalize("NFC", raw).replace("\r\n", "\n").replace("\r", "\n")
-    kept = []
+    kept: list[str] = []
     for ch in text:
-        if ch in _KEEP and multiline:
-            kept.append(ch)
-        elif ch in _KEEP:
+        if ch in _LINE_BREAKS:
+            kept.append("\n" if multiline else " ")
+        elif ch.isspace():
             kept.append(" ")
-        elif unicodedata.category(ch) not in {"Cc", "Cf", "Co", "Cs"}:
+        elif unicodedata.category(ch) not in _DROP:
             kept.append(ch)
     text = "\n".join(_SPACES.sub(" ", line).strip() for line in "".join(kept).split("\n"))
     text = _BLANK_LINES.sub("\n\n", text).strip()
+    if not text:
+        raise FieldError("text_empty")
     if len(text) < min_length:
-        raise FieldError("text_empty" if not text else "text_too_short", min=min_length)
+        raise FieldError("text_too_short", min=min_length)
     if len(text) > max_length:
         raise FieldError("text_too_long", max=max_length)
     return text
@@ -56,3 +62,12 @@ def validate_need_description(raw: str) -> str:
     if len(text.split()) < 4:
         raise FieldError("text_too_short", min=20)
     return text
+
+
+def validate_filename(raw: str) -> str:
+    """An attachment's name as metadata only: the last path part, never a path to write to."""
+    text = clean_text(raw, max_length=200)
+    base = re.split(r"[/\\]", text)[-1].strip()
+    if base in {"", ".", ".."}:
+        raise FieldError("filename_invalid")
+    return base
