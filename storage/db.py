@@ -1,0 +1,105 @@
+"""Engines and migrations for the inbox database: SQLite by default, PostgreSQL when configured.
+
+SQLite gets WAL (readers never block the writer), `secure_delete` (deleted envelopes are
+overwritten, not left in free pages), foreign keys, a busy timeout, and `BEGIN IMMEDIATE` so a
+transaction that will write takes the write lock up front instead of failing to upgrade later.
+"""
+
+from __future__ import annotations
+
+import logging
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine, make_url
+
+log = logging.getLogger(__name__)
+
+BUSY_TIMEOUT_MS = 30_000
+# Any two 32-bit numbers; together with the schema they name the migration lock in PostgreSQL.
+_MIGRATION_LOCK = 727_300
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return sa.create_engine(url, pool_pre_ping=True, **kwargs)
+    if parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(
+        url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}, **kwargs
+    )
+    sa.event.listen(engine, "connect", _sqlite_pragmas)
+    sa.event.listen(engine, "begin", _sqlite_begin)
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # Leave transaction control to SQLAlchemy's "begin" event below (pysqlite's own is lazy).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    for pragma in (
+        "journal_mode=WAL",
+        "secure_delete=ON",
+        "foreign_keys=ON",
+        f"busy_timeout={BUSY_TIMEOUT_MS}",
+        "synchronous=FULL",
+    ):
+        cursor.execute(f"PRAGMA {pragma}")
+    cursor.close()
+
+
+def _sqlite_begin(conn: sa.Connection) -> None:
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def alembic_config(connection: sa.Connection | None = None) -> Any:
+    from alembic.config import Config
+
+    here = resources.files("storage").joinpath("migrations")
+    config = Config()
+    config.set_main_option("script_location", str(here))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Apply migrations up to `revision`; safe to call at every start and from several processes."""
+    from alembic import command
+
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(
+                sa.text("SELECT pg_advisory_xact_lock(:a, hashtext(current_schema()))"),
+                {"a": _MIGRATION_LOCK},
+            )
+        before = _revision(conn)
+        command.upgrade(alembic_config(conn), revision)
+        after = _revision(conn)
+    if before != after:
+        log.info("inbox database migrated from %s to %s", before or "empty", after)
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return _revision(conn)
+
+
+def head_revision() -> str | None:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def _revision(conn: sa.Connection) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    return MigrationContext.configure(conn).get_current_revision()
+
+
+def describe(engine: Engine) -> str:
+    """The database for humans and logs, without a password."""
+    return engine.url.render_as_string(hide_password=True)

@@ -1,0 +1,296 @@
+"""The in-memory twin of the inbox: same behaviour as SqlInbox, for unit tests and demos."""
+
+from __future__ import annotations
+
+import builtins
+import threading
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from intake.filing import ReferenceTaken
+from storage.audit import AuditEntry, AuditReport, next_entry, utc, verify_chain
+from storage.envelope import RecipientKey
+from storage.inbox.common import (
+    VerifyKeys,
+    check_key,
+    check_status,
+    idempotency_hash,
+    recipient_key,
+    signature_ok,
+)
+from storage.inbox.errors import UnknownReference
+from storage.inbox.types import (
+    AccessAction,
+    FilingResult,
+    InboxRecord,
+    RegisteredKey,
+    StatusEvent,
+)
+
+_ACCESS = {"open": "opened", "export": "exported"}
+
+
+@dataclass
+class _Row:
+    id: uuid.UUID
+    reference: str
+    recipient: str
+    received_at: datetime
+    status: str
+    outcome: str | None
+    channel: str
+    key_ids: tuple[str, ...]
+    envelope: bytes
+    coordinator: str | None
+    idempotency_hash: str | None
+    events: builtins.list[StatusEvent]
+
+
+class MemoryInbox:
+    def __init__(
+        self, *, idempotency_secret: bytes = b"memory", verify_keys: VerifyKeys | None = None
+    ) -> None:
+        self._secret = idempotency_secret
+        self.verify_keys = verify_keys
+        self._lock = threading.RLock()
+        self._rows: dict[str, _Row] = {}
+        self._keys: dict[tuple[str, str], RegisteredKey] = {}
+        self._audit: builtins.list[AuditEntry] = []
+
+    def file(
+        self,
+        envelope: bytes,
+        *,
+        referral_id: uuid.UUID,
+        reference: str,
+        recipient: str,
+        channel: str,
+        received_at: datetime,
+        key_ids: Sequence[str],
+        idempotency_key: str | None,
+        actor: str,
+    ) -> FilingResult:
+        idem = idempotency_hash(self._secret, idempotency_key)
+        received_at = utc(received_at)
+        with self._lock:
+            for row in self._rows.values():
+                if idem is not None and row.idempotency_hash == idem:
+                    return FilingResult(row.reference, row.received_at, duplicate=True)
+            if reference in self._rows:
+                raise ReferenceTaken()
+            if any(row.id == referral_id for row in self._rows.values()):
+                raise ValueError("referral id already filed")
+            event = StatusEvent("received", None, received_at, actor, None)
+            self._rows[reference] = _Row(
+                id=referral_id,
+                reference=reference,
+                recipient=recipient,
+                received_at=received_at,
+                status="received",
+                outcome=None,
+                channel=channel,
+                key_ids=tuple(key_ids),
+                envelope=bytes(envelope),
+                coordinator=None,
+                idempotency_hash=idem,
+                events=[event],
+            )
+            details = {"recipient": recipient, "channel": channel, "size": len(envelope)}
+            self._append(received_at, actor, "filed", reference, details)
+        return FilingResult(reference, received_at, duplicate=False)
+
+    def get(self, reference: str) -> InboxRecord | None:
+        with self._lock:
+            row = self._rows.get(reference)
+            return self._record(row) if row else None
+
+    def list(
+        self, status: str | None = None, recipient: str | None = None
+    ) -> builtins.list[InboxRecord]:
+        with self._lock:
+            rows = sorted(self._rows.values(), key=lambda r: (r.received_at, r.reference))
+            return [
+                self._record(r)
+                for r in rows
+                if (status is None or r.status == status)
+                and (recipient is None or r.recipient == recipient)
+            ]
+
+    def envelope(self, reference: str) -> bytes:
+        with self._lock:
+            return self._row(reference).envelope
+
+    def status_events(self, reference: str) -> builtins.list[StatusEvent]:
+        with self._lock:
+            return sorted(self._row(reference).events, key=lambda e: e.at)
+
+    def log_access(
+        self, reference: str, action: AccessAction, actor: str, at: datetime | None = None
+    ) -> None:
+        with self._lock:
+            self._row(reference)
+            self._append(at or _now(), actor, _ACCESS[action], reference, {})
+
+    def set_status(
+        self,
+        reference: str,
+        status: str,
+        outcome: str | None,
+        note_envelope: bytes | None,
+        actor: str,
+        at: datetime,
+    ) -> None:
+        check_status(status, outcome)
+        with self._lock:
+            row = self._row(reference)
+            row.status, row.outcome = status, outcome
+            row.events.append(StatusEvent(status, outcome, utc(at), actor, note_envelope))
+            details = {"status": status, "outcome": outcome, "note": note_envelope is not None}
+            self._append(at, actor, "status_changed", reference, details)
+
+    def assign(self, reference: str, coordinator: str | None, actor: str, at: datetime) -> None:
+        with self._lock:
+            self._row(reference).coordinator = coordinator
+            self._append(at, actor, "assigned", reference, {"coordinator": coordinator})
+
+    def replace_envelope(
+        self,
+        reference: str,
+        blob: bytes,
+        key_ids: Sequence[str],
+        actor: str,
+        at: datetime | None = None,
+    ) -> None:
+        with self._lock:
+            row = self._row(reference)
+            details = {"from_key_ids": list(row.key_ids), "to_key_ids": list(key_ids)}
+            row.envelope, row.key_ids = bytes(blob), tuple(key_ids)
+            self._append(at or _now(), actor, "rewrapped", reference, details)
+
+    def purge(self, now: datetime, retention_days: int, actor: str) -> int:
+        cutoff = utc(now) - timedelta(days=retention_days)
+        count = 0
+        with self._lock:
+            for reference in sorted(self._rows):
+                row = self._rows[reference]
+                if row.status != "closed":
+                    continue
+                closed_at = max(e.at for e in row.events if e.status == "closed")
+                withdrawn = row.outcome == "withdrawn"
+                if not withdrawn and closed_at > cutoff:
+                    continue
+                del self._rows[reference]
+                reason = "withdrawn" if withdrawn else "retention"
+                self._append(now, actor, "deleted", reference, {"reason": reason})
+                count += 1
+        return count
+
+    def add_recipient_key(
+        self,
+        recipient: str,
+        key_id: str,
+        public_bytes: bytes,
+        added_at: datetime,
+        *,
+        actor: str = "keys",
+        replace: bool = False,
+    ) -> bool:
+        check_key(key_id, public_bytes)
+        with self._lock:
+            current = self._keys.get((recipient, key_id))
+            others = sorted(
+                k.key_id
+                for k in self._keys.values()
+                if k.recipient == recipient and k.key_id != key_id and not k.retired
+            )
+            retire = others if replace else []
+            if current is not None and not current.retired and not retire:
+                return False
+            self._keys[(recipient, key_id)] = RegisteredKey(
+                recipient, key_id, bytes(public_bytes), utc(added_at), False
+            )
+            for other in retire:
+                self._keys[(recipient, other)] = _retired(self._keys[(recipient, other)])
+            details = {"recipient": recipient, "key_id": key_id, "retired": retire}
+            self._append(added_at, actor, "key_added", None, details)
+        return True
+
+    def retire_recipient_key(
+        self, recipient: str, key_id: str, *, actor: str, at: datetime
+    ) -> bool:
+        with self._lock:
+            current = self._keys.get((recipient, key_id))
+            if current is None or current.retired:
+                return False
+            self._keys[(recipient, key_id)] = _retired(current)
+            details = {"recipient": recipient, "key_id": key_id}
+            self._append(at, actor, "key_retired", None, details)
+        return True
+
+    def recipient_keys(self, recipient: str) -> builtins.list[RecipientKey]:
+        with self._lock:
+            keys = [k for k in self._keys.values() if k.recipient == recipient and not k.retired]
+        keys.sort(key=lambda k: k.key_id)
+        keys.sort(key=lambda k: k.added_at, reverse=True)
+        return [recipient_key(k.key_id, k.public_bytes) for k in keys]
+
+    def all_recipient_keys(self) -> builtins.list[RegisteredKey]:
+        with self._lock:
+            keys = sorted(self._keys.values(), key=lambda k: k.key_id)
+        keys.sort(key=lambda k: k.added_at, reverse=True)
+        keys.sort(key=lambda k: k.recipient)
+        return keys
+
+    def audit_entries(self) -> builtins.list[AuditEntry]:
+        with self._lock:
+            return list(self._audit)
+
+    def verify_audit(self) -> AuditReport:
+        return verify_chain(self.audit_entries())
+
+    def _row(self, reference: str) -> _Row:
+        row = self._rows.get(reference)
+        if row is None:
+            raise UnknownReference(reference)
+        return row
+
+    def _record(self, row: _Row) -> InboxRecord:
+        return InboxRecord(
+            id=row.id,
+            reference=row.reference,
+            recipient=row.recipient,
+            received_at=row.received_at,
+            status=row.status,
+            outcome=row.outcome,
+            channel=row.channel,
+            key_ids=row.key_ids,
+            size=len(row.envelope),
+            coordinator=row.coordinator,
+            signature_ok=signature_ok(row.envelope, self.verify_keys, row.id, row.recipient),
+        )
+
+    def _append(
+        self,
+        at: datetime,
+        actor: str,
+        action: str,
+        reference: str | None,
+        details: dict[str, Any],
+    ) -> None:
+        previous = self._audit[-1] if self._audit else None
+        self._audit.append(
+            next_entry(
+                previous, at=at, actor=actor, action=action, reference=reference, details=details
+            )
+        )
+
+
+def _retired(key: RegisteredKey) -> RegisteredKey:
+    return replace(key, retired=True)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,139 @@
+"""The inbox port: what every inbox (in memory, SQLite, PostgreSQL) offers, and its values.
+
+Only what a KE may see without its private key is readable here: ids, reference, recipient,
+times, status, channel, key ids and sizes. Everything about the person stays in the envelope.
+"""
+
+from __future__ import annotations
+
+import builtins
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal, Protocol
+
+from storage.audit import AuditEntry, AuditReport
+from storage.envelope import RecipientKey
+
+STATUSES = ("received", "in_review", "coordinator_appointed", "closed")
+OUTCOMES = ("plan_started", "coordinator_only", "declined", "forwarded", "withdrawn")
+AccessAction = Literal["open", "export"]
+
+
+@dataclass(frozen=True)
+class InboxRecord:
+    id: uuid.UUID
+    reference: str
+    recipient: str
+    received_at: datetime
+    status: str
+    outcome: str | None
+    channel: str
+    key_ids: tuple[str, ...]
+    size: int
+    coordinator: str | None
+    # True when the envelope carries a valid filing signature from a known intake key and its
+    # header names this row's referral and recipient; False for a forged or moved envelope.
+    signature_ok: bool
+
+
+@dataclass(frozen=True)
+class FilingResult:
+    reference: str
+    received_at: datetime
+    duplicate: bool
+
+
+@dataclass(frozen=True)
+class StatusEvent:
+    status: str
+    outcome: str | None
+    at: datetime
+    actor: str
+    note_envelope: bytes | None
+
+
+@dataclass(frozen=True)
+class RegisteredKey:
+    recipient: str
+    key_id: str
+    public_bytes: bytes
+    added_at: datetime
+    retired: bool
+
+
+class Inbox(Protocol):
+    def file(
+        self,
+        envelope: bytes,
+        *,
+        referral_id: uuid.UUID,
+        reference: str,
+        recipient: str,
+        channel: str,
+        received_at: datetime,
+        key_ids: Sequence[str],
+        idempotency_key: str | None,
+        actor: str,
+    ) -> FilingResult: ...
+
+    def get(self, reference: str) -> InboxRecord | None: ...
+
+    def list(
+        self, status: str | None = None, recipient: str | None = None
+    ) -> builtins.list[InboxRecord]: ...
+
+    def envelope(self, reference: str) -> bytes: ...
+
+    def status_events(self, reference: str) -> builtins.list[StatusEvent]: ...
+
+    def log_access(
+        self, reference: str, action: AccessAction, actor: str, at: datetime | None = None
+    ) -> None: ...
+
+    def set_status(
+        self,
+        reference: str,
+        status: str,
+        outcome: str | None,
+        note_envelope: bytes | None,
+        actor: str,
+        at: datetime,
+    ) -> None: ...
+
+    def assign(self, reference: str, coordinator: str | None, actor: str, at: datetime) -> None: ...
+
+    def replace_envelope(
+        self,
+        reference: str,
+        blob: bytes,
+        key_ids: Sequence[str],
+        actor: str,
+        at: datetime | None = None,
+    ) -> None: ...
+
+    def purge(self, now: datetime, retention_days: int, actor: str) -> int: ...
+
+    def add_recipient_key(
+        self,
+        recipient: str,
+        key_id: str,
+        public_bytes: bytes,
+        added_at: datetime,
+        *,
+        actor: str = "keys",
+        replace: bool = False,
+    ) -> bool: ...
+
+    def retire_recipient_key(
+        self, recipient: str, key_id: str, *, actor: str, at: datetime
+    ) -> bool: ...
+
+    def recipient_keys(self, recipient: str) -> builtins.list[RecipientKey]: ...
+
+    def all_recipient_keys(self) -> builtins.list[RegisteredKey]: ...
+
+    def audit_entries(self) -> builtins.list[AuditEntry]: ...
+
+    def verify_audit(self) -> AuditReport: ...
