@@ -1,0 +1,226 @@
+"""Sealed envelopes: round trips, header binding, rewrap, padding."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from hypothesis import given
+from hypothesis import strategies as st
+
+from storage.envelope import (
+    MAGIC,
+    PAD_FLOOR,
+    RecipientKey,
+    SealedEnvelopeError,
+    key_id,
+    open_envelope,
+    padded_size,
+    read_header,
+    rewrap,
+    seal,
+    verify_signature,
+)
+
+REFERRAL_ID = uuid.UUID("3f0c8a52-1b7d-4e9a-8c21-5d6e7f809a1b")
+FILED_AT = datetime(2026, 5, 4, 10, 30, 0, 123456, tzinfo=UTC)
+BODY = b'{"need":{"description":"synthetic test text"}}'
+
+STAFF_A, STAFF_B, BACKUP, OUTSIDER = (X25519PrivateKey.generate() for _ in range(4))
+SIGNER = Ed25519PrivateKey.generate()
+VERIFY = {key_id(SIGNER.public_key()): SIGNER.public_key()}
+
+
+def recipients(*keys: X25519PrivateKey) -> list[RecipientKey]:
+    return [RecipientKey.of(k.public_key()) for k in keys]
+
+
+def sealed(body: bytes = BODY, *keys: X25519PrivateKey, recipient: str = "0301") -> bytes:
+    return seal(
+        body,
+        referral_id=REFERRAL_ID,
+        recipient=recipient,
+        filed_at=FILED_AT,
+        recipients=recipients(*(keys or (STAFF_A, STAFF_B, BACKUP))),
+        signing_key=SIGNER,
+    )
+
+
+def test_every_recipient_opens_and_reads_the_header() -> None:
+    blob = sealed()
+    for key in (STAFF_A, STAFF_B, BACKUP):
+        header, body = open_envelope(blob, private_key=key, verify_keys=VERIFY)
+        assert body == BODY
+        assert header.version == 1
+        assert header.referral_id == REFERRAL_ID
+        assert header.recipient == "0301"
+        assert header.filed_at == FILED_AT
+        assert header.key_ids == tuple(r.key_id for r in recipients(STAFF_A, STAFF_B, BACKUP))
+        assert header.signer_key_id == key_id(SIGNER.public_key())
+
+
+def test_a_non_recipient_cannot_open() -> None:
+    with pytest.raises(SealedEnvelopeError):
+        open_envelope(sealed(), private_key=OUTSIDER, verify_keys=VERIFY)
+
+
+def test_header_and_signature_are_readable_without_a_private_key() -> None:
+    blob = sealed()
+    assert blob.startswith(MAGIC)
+    assert read_header(blob) == verify_signature(blob, VERIFY)
+    with pytest.raises(SealedEnvelopeError):
+        verify_signature(blob, {})  # the filing service's key is not known: refuse
+
+
+def test_plaintext_does_not_appear_in_the_envelope() -> None:
+    marker = b"synthetic test text"
+    assert marker not in sealed()
+
+
+def test_each_seal_uses_a_fresh_data_key() -> None:
+    first, second = sealed(), sealed()
+    assert first != second
+    assert read_header(first) == read_header(second)
+
+
+def test_filing_time_is_normalised_to_utc() -> None:
+    oslo = FILED_AT.astimezone(timezone(timedelta(hours=2)))
+    blob = seal(
+        BODY,
+        referral_id=REFERRAL_ID,
+        recipient="0301",
+        filed_at=oslo,
+        recipients=recipients(STAFF_A),
+        signing_key=SIGNER,
+    )
+    assert read_header(blob).filed_at == FILED_AT
+    assert read_header(blob).filed_at.utcoffset() == timedelta(0)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"recipients": []}, "recipient keys"),
+        ({"recipients": recipients(STAFF_A, STAFF_A)}, "recipient keys"),
+        ({"filed_at": datetime(2026, 5, 4, 10, 30)}, "timezone"),
+        ({"recipient": "03 01"}, "kommune number or KE id"),
+        ({"recipients": [RecipientKey("0" * 16, STAFF_A.public_key())]}, "does not match"),
+    ],
+)
+def test_seal_refuses_programming_errors(change: dict[str, object], message: str) -> None:
+    args: dict[str, object] = {
+        "referral_id": REFERRAL_ID,
+        "recipient": "0301",
+        "filed_at": FILED_AT,
+        "recipients": recipients(STAFF_A),
+        "signing_key": SIGNER,
+        **change,
+    }
+    with pytest.raises(ValueError, match=message):
+        seal(BODY, **args)  # type: ignore[arg-type]
+
+
+def test_key_ids_are_short_stable_and_distinct_per_kind() -> None:
+    public = STAFF_A.public_key()
+    assert key_id(public) == key_id(
+        X25519PrivateKey.from_private_bytes(STAFF_A.private_bytes_raw()).public_key()
+    )
+    assert len(key_id(public)) == 16
+    assert int(key_id(public), 16) >= 0
+    assert key_id(public) != key_id(STAFF_B.public_key())
+    # The same 32 bytes read as an Ed25519 key get another id.
+    same_bytes = Ed25519PrivateKey.generate().public_key()
+    assert key_id(same_bytes) != key_id(public)
+
+
+# -- rewrap ----------------------------------------------------------------------------------
+
+
+def test_rewrap_drops_a_removed_key_and_adds_a_new_one() -> None:
+    old = sealed(BODY, STAFF_A, STAFF_B)
+    new_key = X25519PrivateKey.generate()
+    rewrapped = rewrap(
+        old,
+        private_key=STAFF_A,
+        verify_keys=VERIFY,
+        recipients=recipients(new_key, STAFF_A),
+        signing_key=SIGNER,
+    )
+    for key in (new_key, STAFF_A):
+        assert open_envelope(rewrapped, private_key=key, verify_keys=VERIFY)[1] == BODY
+    with pytest.raises(SealedEnvelopeError):
+        open_envelope(rewrapped, private_key=STAFF_B, verify_keys=VERIFY)
+    before, after = read_header(old), read_header(rewrapped)
+    assert (after.referral_id, after.recipient, after.filed_at, after.version) == (
+        before.referral_id,
+        before.recipient,
+        before.filed_at,
+        before.version,
+    )
+    assert after.key_ids == (key_id(new_key.public_key()), key_id(STAFF_A.public_key()))
+
+
+def test_rewrap_can_change_the_signer() -> None:
+    other_signer = Ed25519PrivateKey.generate()
+    rewrapped = rewrap(
+        sealed(),
+        private_key=BACKUP,
+        verify_keys=VERIFY,
+        recipients=recipients(STAFF_A),
+        signing_key=other_signer,
+    )
+    assert read_header(rewrapped).signer_key_id == key_id(other_signer.public_key())
+    with pytest.raises(SealedEnvelopeError):
+        verify_signature(rewrapped, VERIFY)
+    both = {**VERIFY, key_id(other_signer.public_key()): other_signer.public_key()}
+    assert open_envelope(rewrapped, private_key=STAFF_A, verify_keys=both)[1] == BODY
+
+
+def test_rewrap_needs_a_key_that_opens_the_envelope() -> None:
+    with pytest.raises(SealedEnvelopeError):
+        rewrap(
+            sealed(),
+            private_key=OUTSIDER,
+            verify_keys=VERIFY,
+            recipients=recipients(OUTSIDER),
+            signing_key=SIGNER,
+        )
+
+
+# -- padding ---------------------------------------------------------------------------------
+
+
+def test_small_bodies_all_have_the_same_size() -> None:
+    sizes = {len(sealed(bytes(n))) for n in (0, 1, 100, 1000, PAD_FLOOR - 4)}
+    assert len(sizes) == 1
+    assert len(sealed(bytes(PAD_FLOOR))) > sizes.pop()
+
+
+def test_bodies_in_one_bucket_have_the_same_size() -> None:
+    assert len(sealed(bytes(20_000))) == len(sealed(bytes(20_400)))
+    assert padded_size(20_000) == padded_size(20_400) == 20_480
+
+
+@given(st.integers(min_value=0, max_value=50_000_000))
+def test_padme_bounds(length: int) -> None:
+    size = padded_size(length)
+    assert size >= max(length + 4, PAD_FLOOR)
+    assert size <= max(PAD_FLOOR, (length + 4) * 1.12 + 1)
+    # padmé keeps only the top few bits of the size: the rest are zero
+    exponent = size.bit_length() - 1
+    low_bits = exponent - exponent.bit_length()
+    assert size % (1 << low_bits) == 0
+
+
+@given(st.integers(min_value=0, max_value=10_000_000), st.integers(min_value=0, max_value=1000))
+def test_padme_is_monotonic(length: int, extra: int) -> None:
+    assert padded_size(length) <= padded_size(length + extra)
+
+
+@given(st.binary(max_size=6000))
+def test_round_trip_any_body(body: bytes) -> None:
+    blob = sealed(body, STAFF_A)
+    assert open_envelope(blob, private_key=STAFF_A, verify_keys=VERIFY)[1] == body
