@@ -1,0 +1,281 @@
+"""The one composition root: settings -> engine -> inbox -> sealer -> `app.file(...)`.
+
+Every entry point (the CLI, the Telegram and Rasa adapters, the terminal chat) builds an App here
+instead of wiring storage itself. Building one applies pending migrations and, on the intake
+side, loads or creates the service's signing key.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import logging
+import os
+import secrets
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from sqlalchemy.engine import Engine
+
+from bot.settings import Settings
+from intake.filing import Receipt, file_referral
+from intake.kommuner import validate_kommune
+from intake.model import Attachment, Referral
+from intake.reference import RANDOM_BYTES, make_reference
+from intake.rules import Policy
+from storage.inbox import SqlInbox
+
+log = logging.getLogger(__name__)
+
+DEMO_PASSPHRASE = b"demo"
+DEMO_RECIPIENT = "demo"
+NORWAY = ZoneInfo("Europe/Oslo")
+Language = Literal["nb", "nn", "en"]
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass
+class App:
+    settings: Settings
+    engine: Engine
+    inbox: SqlInbox
+    signing_key: Ed25519PrivateKey | None
+    demo: bool = False
+    clock: Callable[[], dt.datetime] = _utcnow
+    _sealer: Any = field(default=None, repr=False)
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings | None = None, *, demo: bool = False, intake_side: bool = True
+    ) -> App:
+        """Build the app. `intake_side=False` (a KE workstation) never creates a signing key;
+        it verifies filings with the signing key or `signing.pub` it finds, if any."""
+        from storage.db import describe, make_engine, upgrade
+
+        settings = settings or Settings()
+        if demo:
+            settings = settings.model_copy(update={"allow_synthetic_ids": True})
+            log.warning(
+                "demo mode: synthetic national ids allowed, demo KE key in %s", _demo_dir(settings)
+            )
+        engine = make_engine(settings.sqlalchemy_url)
+        upgrade(engine)
+        log.info("inbox database: %s", describe(engine))
+        signing_key = _signing_key(settings, create=intake_side or demo)
+        inbox = SqlInbox(
+            engine,
+            idempotency_secret=_idempotency_secret(settings),
+            verify_keys=_verify_keys(settings, signing_key),
+        )
+        return cls(
+            settings=settings, engine=engine, inbox=inbox, signing_key=signing_key, demo=demo
+        )
+
+    @property
+    def sealer(self) -> Any:
+        if self._sealer is None:
+            from storage.sealer import EnvelopeSealer
+
+            if self.signing_key is None:
+                raise RuntimeError("this app has no signing key; it cannot file referrals")
+            self._sealer = EnvelopeSealer(self.inbox.recipient_keys, self.signing_key)
+        return self._sealer
+
+    @property
+    def verify_keys(self) -> Mapping[str, Ed25519PublicKey]:
+        return self.inbox.verify_keys or {}
+
+    def policy(self) -> Policy:
+        # Ages and dates in the rules are Norwegian calendar days.
+        return self.settings.policy(self.clock().astimezone(NORWAY).date())
+
+    def file(
+        self,
+        referral: Referral | Mapping[str, Any],
+        *,
+        channel: str,
+        language: Language,
+        idempotency_key: str | None,
+        attachments: Sequence[tuple[Attachment, bytes]] = (),
+    ) -> Receipt:
+        """Validate, seal and store one referral; raises InvalidReferral, storing nothing."""
+        from storage.body import pack_body
+
+        if self.demo:
+            self._ensure_demo_key(referral)
+        receipt = file_referral(
+            referral,
+            policy=self.policy(),
+            channel=channel,
+            language=language,
+            idempotency_key=idempotency_key,
+            attachments=attachments,
+            inbox=self.inbox,
+            sealer=self.sealer,
+            pack_body=pack_body,
+            clock=self.clock,
+            new_id=uuid.uuid4,
+            new_reference=lambda: make_reference(secrets.token_bytes(RANDOM_BYTES)),
+        )
+        log.info(
+            "referral filed: reference=%s channel=%s duplicate=%s",
+            receipt.reference,
+            channel,
+            receipt.duplicate,
+        )
+        return receipt
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- demo ------------------------------------------------------------------------------
+
+    def demo_private_key_file(self) -> Path:
+        return _demo_dir(self.settings) / "demo-ke.key"
+
+    def _ensure_demo_key(self, referral: Referral | Mapping[str, Any]) -> None:
+        """Register the demo KE key for the referral's kommune when it has none."""
+        kommune = _kommune_of(referral)
+        if kommune is None or self.inbox.recipient_keys(kommune):
+            return
+        from storage.envelope import RecipientKey
+        from storage.keys import load_public_key
+
+        public = _demo_dir(self.settings) / "demo-ke.pub"
+        if not public.exists():
+            _create_demo_keys(self.settings)
+        _, key = load_public_key(public)
+        recipient = RecipientKey.of(key)
+        self.inbox.add_recipient_key(
+            kommune,
+            recipient.key_id,
+            _raw(key),
+            self.clock(),
+            actor="demo",
+        )
+        log.warning(
+            "demo mode: registered the demo KE key %s for kommune %s", recipient.key_id, kommune
+        )
+
+
+def _kommune_of(referral: Referral | Mapping[str, Any]) -> str | None:
+    if isinstance(referral, Referral):
+        return referral.kommune
+    raw = referral.get("kommune")
+    if not isinstance(raw, str):
+        return None
+    try:
+        return validate_kommune(raw)
+    except ValueError:
+        return None  # the filing itself reports the problem
+
+
+def _raw(key: Any) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+
+    raw: bytes = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return raw
+
+
+def _demo_dir(settings: Settings) -> Path:
+    return settings.data_dir / "demo-keys"
+
+
+def _create_demo_keys(settings: Settings) -> None:
+    from storage.keys import generate_recipient_key, save_private_key, save_public_key
+
+    folder = _demo_dir(settings)
+    key = generate_recipient_key()
+    save_private_key(folder / "demo-ke.key", key, DEMO_PASSPHRASE, DEMO_RECIPIENT)
+    save_public_key(folder / "demo-ke.pub", key.public_key(), DEMO_RECIPIENT)
+    log.warning("demo mode: created a demo KE key pair in %s (passphrase: demo)", folder)
+
+
+# -- signing key and secrets -----------------------------------------------------------------
+
+
+def signing_key_path(settings: Settings) -> Path:
+    return settings.signing_key_file or settings.data_dir / "signing.key"
+
+
+def _signing_key(settings: Settings, *, create: bool) -> Ed25519PrivateKey | None:
+    from storage.keys import (
+        generate_signing_key,
+        load_signing_key,
+        save_signing_key,
+        save_verify_key,
+    )
+
+    path = signing_key_path(settings)
+    passphrase = os.environ.get("KE_SIGNING_KEY_PASSPHRASE")
+    secret = passphrase.encode() if passphrase else None
+    if path.exists():
+        return load_signing_key(path, secret)
+    if not create:
+        return None
+    key = generate_signing_key()
+    save_signing_key(path, key, secret)
+    save_verify_key(path.with_suffix(".pub"), key.public_key(), overwrite=True)
+    log.warning(
+        "created a new intake signing key at %s; give %s to the KE workstations",
+        path,
+        path.with_suffix(".pub"),
+    )
+    return key
+
+
+def _verify_keys(
+    settings: Settings, signing_key: Ed25519PrivateKey | None
+) -> dict[str, Ed25519PublicKey]:
+    """The intake's own key, plus every verify key (`*.pub`) next to it or in verify-keys/."""
+    from storage.keys import load_verify_key, read_key_file_info, verify_keys_for
+
+    keys: list[Ed25519PublicKey] = [signing_key.public_key()] if signing_key else []
+    path = signing_key_path(settings)
+    candidates = [
+        path.with_suffix(".pub"),
+        *sorted((settings.data_dir / "verify-keys").glob("*.pub")),
+    ]
+    for candidate in candidates:
+        if candidate.is_file() and read_key_file_info(candidate).kind == "verify-key":
+            keys.append(load_verify_key(candidate))
+    return verify_keys_for(*keys)
+
+
+def _idempotency_secret(settings: Settings) -> bytes:
+    """From KE_ID_HASH_SECRET (shared by all workers), else a per-installation secret file."""
+    if settings.id_hash_secret is not None:
+        base = settings.id_hash_secret.get_secret_value().encode()
+    else:
+        path = settings.data_dir / "inbox.secret"
+        if not path.exists():
+            _create_secret_file(path)
+        base = path.read_text().strip().encode()
+    return hmac.new(base, b"ke-intake inbox idempotency", hashlib.sha256).digest()
+
+
+def _create_secret_file(path: Path) -> None:
+    """Write a fresh secret atomically; when two processes race, the first one wins."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secrets.token_hex(32))
+    try:
+        os.link(tmp, path)
+        log.info(
+            "created the idempotency secret %s (set KE_ID_HASH_SECRET for several workers)", path
+        )
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink()

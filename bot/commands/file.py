@@ -1,0 +1,169 @@
+"""`ke-intake file REFERRAL.json`: file a referral from a file (service providers' systems,
+scripts). Prints the reference on stdout.
+
+Exit codes: 0 filed (or already filed under the same --idempotency-key); 1 the referral breaks a
+rule (one `field.id: message` line per problem on stderr, nothing stored); 2 the file cannot be
+read or is not a JSON object; 3 the receiving kommune has no registered KE key.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+TEXTS = {
+    "duplicate": {
+        "nb": "Allerede sendt med denne idempotensnøkkelen; samme referanse gjelder.",
+        "nn": "Allereie send med denne idempotensnøkkelen; same referanse gjeld.",
+        "en": "Already filed with this idempotency key; the same reference applies.",
+    },
+    "demo": {
+        "nb": "Demomodus: syntetiske fødselsnumre godtas, og meldingen forsegles med demonøkkelen.",
+        "nn": "Demomodus: syntetiske fødselsnummer blir godtekne, og meldinga blir forsegla med "
+        "demonøkkelen.",
+        "en": "Demo mode: synthetic national ids are accepted and the referral is sealed to the "
+        "demo key.",
+    },
+    "no_keys": {
+        "nb": "Kommune {kommune} har ingen registrert nøkkel for koordinerende enhet. "
+        "Registrer en med `ke-intake keys add`.",
+        "nn": "Kommune {kommune} har ingen registrert nøkkel for koordinerande eining. "
+        "Registrer ein med `ke-intake keys add`.",
+        "en": "Kommune {kommune} has no registered KE key. Register one with `ke-intake keys add`.",
+    },
+    "attachment_unreadable": {
+        "nb": "Vedlegget kan ikke leses: {name}",
+        "nn": "Vedlegget kan ikkje lesast: {name}",
+        "en": "The attachment cannot be read: {name}",
+    },
+}
+
+
+def register(subparsers: Any) -> None:
+    from intake.model import Channel
+
+    parser = subparsers.add_parser(
+        "file",
+        help="file a referral from a JSON file into the KE inbox (prints the reference)",
+        description="Validate, seal and file a referral JSON file; print its reference.",
+    )
+    parser.add_argument("file", metavar="REFERRAL.json", help="the referral as JSON")
+    parser.add_argument(
+        "--attach",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="an attachment the referral lists (matched by its sha256); repeatable",
+    )
+    parser.add_argument(
+        "--allow-synthetic", action="store_true", help="accept synthetic national ids (tests)"
+    )
+    parser.add_argument(
+        "--channel",
+        default="file",
+        choices=[c.value for c in Channel],
+        help="the channel to record (default: file)",
+    )
+    parser.add_argument(
+        "--idempotency-key",
+        metavar="KEY",
+        help="a retry with the same key files once and prints the same reference",
+    )
+    parser.add_argument("--demo", action="store_true", help="demo mode: demo KE key, synthetic ids")
+    parser.add_argument(
+        "--lang", choices=("nb", "nn", "en"), default="nb", help="message language (default nb)"
+    )
+    parser.set_defaults(handler=run)
+
+
+def _load(path: str) -> tuple[dict[str, Any] | None, str]:
+    import json
+
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read()
+    except OSError:
+        return None, "file_unreadable"
+    try:
+        data = json.loads(raw.decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return None, "file_not_json"
+    if not isinstance(data, dict):
+        return None, "file_not_object"
+    return data, ""
+
+
+def _attachments(data: dict[str, Any], paths: list[str]) -> tuple[list[Any], bool]:
+    """(metadata, bytes) pairs for --attach files; False when a file matches no listed one."""
+    import hashlib
+
+    from pydantic import ValidationError
+
+    from intake.model import Attachment
+
+    listed = [a for a in data.get("attachments") or [] if isinstance(a, dict)]
+    pairs: list[Any] = []
+    for path in paths:
+        with open(path, "rb") as handle:
+            content = handle.read()
+        digest = hashlib.sha256(content).hexdigest()
+        meta = next((a for a in listed if a.get("sha256") == digest), None)
+        if meta is None:
+            return [], False
+        try:
+            pairs.append((Attachment.model_validate(meta), content))
+        except ValidationError:
+            continue  # validation of the referral reports the bad metadata
+    return pairs, True
+
+
+def run(args: argparse.Namespace) -> int:
+    from bot.bootstrap import App
+    from bot.settings import Settings
+    from intake.filing import InvalidReferral
+    from intake.messages import message
+    from storage.errors import NoRecipientKeysError
+
+    lang = args.lang
+    data, problem = _load(args.file)
+    if data is None:
+        print(f"{args.file}: {message(problem, lang)}", file=sys.stderr)
+        return 2
+    try:
+        attachments, matched = _attachments(data, args.attach)
+    except OSError as exc:
+        name = exc.filename or "?"
+        print(TEXTS["attachment_unreadable"][lang].format(name=name), file=sys.stderr)
+        return 2
+    if not matched:
+        print(f"attachments: {message('attachment_mismatch', lang)}", file=sys.stderr)
+        return 1
+
+    settings = Settings()
+    if args.allow_synthetic:
+        settings = settings.model_copy(update={"allow_synthetic_ids": True})
+    if args.demo:
+        print(TEXTS["demo"][lang], file=sys.stderr)
+    app = App.from_settings(settings, demo=args.demo)
+    try:
+        receipt = app.file(
+            data,
+            channel=args.channel,
+            language=lang,
+            idempotency_key=args.idempotency_key,
+            attachments=attachments,
+        )
+    except InvalidReferral as exc:
+        for v in exc.violations:
+            print(f"{v.field}: {message(v.key, lang, **v.params)}", file=sys.stderr)
+        return 1
+    except NoRecipientKeysError as exc:
+        print(TEXTS["no_keys"][lang].format(kommune=exc.recipient), file=sys.stderr)
+        return 3
+    finally:
+        app.close()
+    print(receipt.reference)
+    if receipt.duplicate:
+        print(TEXTS["duplicate"][lang], file=sys.stderr)
+    return 0
