@@ -1,0 +1,514 @@
+"""The Telegram adapter: update -> UserInput -> engine.step -> messages and effects.
+
+It decides nothing about the dialogue. Its own jobs are the channel's: keeping the draft (saved
+before anything is sent, so a failed send never loses an answer), inline keyboards whose buttons
+go stale when the conversation moves on, uploads (metadata only until filing), filing with the
+bytes fetched from Telegram, and cleaning the chat afterwards.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import hashlib
+import io
+import logging
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
+from aiogram.fsm.context import FSMContext
+from aiogram.types import (
+    BotCommand,
+    BotCommandScopeChat,
+    CallbackQuery,
+    InlineKeyboardMarkup,
+    Message,
+)
+
+from bot.settings import Settings
+from bot.telegram import render, wording
+from bot.telegram.callbacks import Callback
+from bot.telegram.conversation import Conversation, Keyboard
+from dialogues import engine
+from dialogues.state import State, StateError
+from dialogues.types import (
+    Command,
+    Context,
+    DiscardDraft,
+    FileReferral,
+    FileUpload,
+    LanguageChanged,
+    Reply,
+    UserInput,
+)
+from intake.messages import Language
+
+log = logging.getLogger(__name__)
+
+DELETE_WINDOW_SECONDS = 48 * 3600 - 300  # Telegram's limit, less a margin for clock skew
+DELETE_BATCH = 100
+COMMANDS: dict[str, Command] = {
+    "start": "start",
+    "help": "help",
+    "back": "back",
+    "summary": "summary",
+    "cancel": "cancel",
+    "language": "language",
+    "skip": "skip",
+    "done": "done",
+    "edit": "edit",
+    "restart": "restart",
+}
+ACTIVE_MODES = frozenset({"ask", "edit", "summary", "choose_edit", "language"})
+_MAGIC = (
+    (b"%PDF-", "application/pdf"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+)
+
+
+class Filer(Protocol):
+    """`bot.bootstrap.App` satisfies this."""
+
+    def file(
+        self,
+        referral: Any,
+        *,
+        channel: str,
+        language: str,
+        idempotency_key: str,
+        attachments: Sequence[tuple[Any, bytes]] = (),
+    ) -> Any: ...
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass
+class Adapter:
+    settings: Settings
+    filer: Filer | None
+    clock: Callable[[], dt.datetime] = _utcnow
+    resume_after: dt.timedelta = dt.timedelta(minutes=30)
+    max_upload_bytes: int = 10 * 1024 * 1024
+    new_draft_id: Callable[[], str] = field(default=lambda: uuid.uuid4().hex)
+
+    # -- context -------------------------------------------------------------------------
+    def context(self) -> Context:
+        now = self.clock()
+        return Context(
+            today=now.date(),
+            now=now,
+            policy=self.settings.policy(now.date()),
+            channel="telegram",
+            draft_ttl_hours=self.settings.draft_ttl_hours,
+            can_delete_chat=True,
+        )
+
+    def _language(self, code: str | None) -> Language:
+        return wording.language_of(code, self.settings.language)
+
+    # -- entry points --------------------------------------------------------------------
+    async def on_message(self, message: Message, bot: Bot, state: FSMContext) -> None:
+        started = time.monotonic()
+        now = self.clock().timestamp()
+        fallback = self._language(message.from_user.language_code if message.from_user else None)
+        conv = Conversation.from_data(await state.get_data())
+        ui = await self._input_of(message, bot, conv, fallback)
+        if conv is None:
+            preset = ui.arg if ui is not None and ui.command == "start" else None
+            conv = self._new_conversation(fallback, preset, now)
+            conv.track(message.message_id, message.date.timestamp())
+            await self._advance(bot, message.chat.id, conv, UserInput(command="start"), state)
+        else:
+            conv.track(message.message_id, message.date.timestamp())
+            if ui is None:
+                await self._send_notice(bot, message.chat.id, conv, "unsupported", state)
+            elif self._after_gap(conv, now) and ui.command is None:
+                await self._offer_resume(bot, message.chat.id, conv, state)
+            else:
+                conv.paused = False
+                await self._advance(bot, message.chat.id, conv, ui, state)
+        log.info(
+            "telegram: message handled, step=%s, %.0f ms",
+            self._step_of(conv),
+            (time.monotonic() - started) * 1000,
+        )
+
+    async def on_callback(self, query: CallbackQuery, bot: Bot, state: FSMContext) -> None:
+        started = time.monotonic()
+        callback = Callback.unpack(query.data)
+        conv = Conversation.from_data(await state.get_data())
+        language = self._language(query.from_user.language_code)
+        if conv is not None:
+            language = self._engine_state(conv).language
+        keyboard = conv.keyboard if conv is not None else None
+        message = query.message if isinstance(query.message, Message) else None
+        if (
+            callback is None
+            or conv is None
+            or keyboard is None
+            or message is None
+            or callback.nonce != keyboard.nonce
+        ):
+            await query.answer(text=wording.text(language, "stale"))
+            log.info("telegram: stale button answered")
+            return
+        await query.answer()
+        chat_id = message.chat.id
+        ui: UserInput | None = None
+        if (
+            callback.op == "c"
+            and callback.arg.isdigit()
+            and int(callback.arg) < len(keyboard.choice_ids)
+        ):
+            ui = UserInput(choice=keyboard.choice_ids[int(callback.arg)])
+        elif callback.op == "m" and callback.arg in COMMANDS:
+            ui = UserInput(command=COMMANDS[callback.arg])
+        elif callback.op == "l":
+            ui = UserInput(command="language", arg=callback.arg)
+        elif callback.op == "r":
+            ui = UserInput(command="start")
+        elif callback.op == "n":
+            ui = UserInput(command="restart")
+        if ui is None:
+            return
+        conv.paused = False
+        toggling = keyboard.multi and callback.op == "c"
+        if not toggling:
+            await self._drop_keyboard(bot, chat_id, message.message_id)
+        await self._advance(
+            bot, chat_id, conv, ui, state, edit_message_id=message.message_id if toggling else None
+        )
+        log.info(
+            "telegram: button handled, step=%s, %.0f ms",
+            self._step_of(conv),
+            (time.monotonic() - started) * 1000,
+        )
+
+    # -- input -----------------------------------------------------------------------------
+    async def _input_of(
+        self, message: Message, bot: Bot, conv: Conversation | None, fallback: Language
+    ) -> UserInput | None:
+        if message.text is not None:
+            text = message.text
+            if text.startswith("/"):
+                head, _, rest = text[1:].partition(" ")
+                name = head.split("@", 1)[0].lower()
+                if name in COMMANDS:
+                    return UserInput(command=COMMANDS[name], arg=rest.strip() or None)
+            return UserInput(text=text)
+        upload = await self._upload_of(message, bot)
+        if upload is not None:
+            return UserInput(file=upload)
+        return None
+
+    async def _upload_of(self, message: Message, bot: Bot) -> FileUpload | None:
+        """Metadata of an uploaded document or photo. The bytes are read once to hash and sniff
+        them, then dropped; filing fetches them again and checks the hash."""
+        if message.document is not None:
+            doc = message.document
+            file_id, size = doc.file_id, doc.file_size or 0
+            name, media_type = doc.file_name or "document", doc.mime_type or ""
+        elif message.photo:
+            photo = message.photo[-1]  # the largest size Telegram made
+            file_id, size = photo.file_id, photo.file_size or 0
+            name, media_type = "photo.jpg", "image/jpeg"
+        else:
+            return None
+        sha256 = ""
+        if 0 < size <= self.max_upload_bytes:
+            try:
+                content = await self._download(bot, file_id)
+            except (TelegramAPIError, OSError) as error:
+                log.warning("telegram: upload could not be fetched (%s)", type(error).__name__)
+            else:
+                size, sha256 = len(content), hashlib.sha256(content).hexdigest()
+                media_type = _sniff(content) or media_type
+                del content
+        # The engine judges type and size (its rules); an unread file carries no hash and so
+        # fails its check with the engine's own message.
+        return FileUpload(
+            filename=name, media_type=media_type, size=size, sha256=sha256, ref=file_id
+        )
+
+    async def _download(self, bot: Bot, file_id: str) -> bytes:
+        buffer = io.BytesIO()
+        result = await bot.download(file_id, destination=buffer)
+        assert result is not None
+        return buffer.getvalue()
+
+    # -- the turn --------------------------------------------------------------------------
+    def _new_conversation(self, language: Language, preset: str | None, now: float) -> Conversation:
+        fresh = engine.new_state(
+            language=language, draft_id=self.new_draft_id(), preset_role=preset
+        )
+        return Conversation(engine=fresh.to_json(), seen=now)
+
+    def _engine_state(self, conv: Conversation) -> State:
+        try:
+            return State.from_json(conv.engine)
+        except StateError:
+            log.warning("telegram: stored engine state unreadable; starting afresh")
+            return engine.new_state(language="nb", draft_id=self.new_draft_id())
+
+    def _step_of(self, conv: Conversation) -> str:
+        return engine.current_step(self._engine_state(conv)) or "-"
+
+    def _after_gap(self, conv: Conversation, now: float) -> bool:
+        if now - conv.seen < self.resume_after.total_seconds():
+            return False
+        return self._engine_state(conv).mode in ACTIVE_MODES and not conv.paused
+
+    async def _advance(
+        self,
+        bot: Bot,
+        chat_id: int,
+        conv: Conversation,
+        ui: UserInput,
+        fsm: FSMContext,
+        *,
+        edit_message_id: int | None = None,
+    ) -> None:
+        ctx = self.context()
+        current = self._engine_state(conv)
+        new, replies, effects = engine.step(current, ui, ctx)
+        conv.engine = new.to_json()
+        conv.seen = ctx.now.timestamp()
+        await self._save(fsm, conv)  # before sending: a failed send never loses the answer
+        finished = False
+        for effect in effects:
+            if isinstance(effect, FileReferral):
+                more, finished = await self._file(bot, conv, effect, ctx)
+                replies = [*replies, *more]
+                await self._save(fsm, conv)
+            elif isinstance(effect, DiscardDraft):
+                finished = True
+            elif isinstance(effect, LanguageChanged):
+                await self._chat_commands(bot, chat_id, effect.language)
+        language = self._engine_state(conv).language
+        if (
+            edit_message_id is not None
+            and len(replies) == 1
+            and replies[0].multi
+            and conv.keyboard is not None
+            and replies[0].step == conv.keyboard.step
+        ):
+            await self._edit_keyboard(bot, chat_id, edit_message_id, conv, replies[0], language)
+        else:
+            kept = await self._send(bot, chat_id, conv, replies, language)
+            if finished:
+                await self._finish(bot, chat_id, conv, kept, language, fsm)
+                return
+        await self._save(fsm, conv)
+
+    async def _save(self, fsm: FSMContext, conv: Conversation) -> None:
+        await fsm.set_data(conv.to_data())
+
+    # -- sending ---------------------------------------------------------------------------
+    async def _send(
+        self,
+        bot: Bot,
+        chat_id: int,
+        conv: Conversation,
+        replies: Sequence[Reply],
+        language: Language,
+    ) -> list[int]:
+        """Send each reply (split when long); the last keyboard shown becomes the live one.
+        Returns the ids of the messages sent."""
+        sent: list[int] = []
+        for reply in replies:
+            body = f"{reply.error}\n\n{reply.text}" if reply.error else reply.text
+            parts = render.split_text(body)
+            markup: InlineKeyboardMarkup | None = None
+            keyboard: Keyboard | None = None
+            if render.needs_keyboard(reply):
+                markup, keyboard = render.keyboard(reply, language)
+            for index, part in enumerate(parts):
+                last = index == len(parts) - 1
+                try:
+                    message = await bot.send_message(
+                        chat_id, part, reply_markup=markup if last else None
+                    )
+                except TelegramAPIError as error:
+                    log.warning("telegram: send failed (%s); draft kept", type(error).__name__)
+                    return sent
+                conv.track(message.message_id, message.date.timestamp())
+                sent.append(message.message_id)
+                if last and keyboard is not None:
+                    keyboard.message_id = message.message_id
+                    conv.keyboard = keyboard
+        return sent
+
+    async def _edit_keyboard(
+        self,
+        bot: Bot,
+        chat_id: int,
+        message_id: int,
+        conv: Conversation,
+        reply: Reply,
+        language: Language,
+    ) -> None:
+        markup, keyboard = render.keyboard(reply, language)
+        keyboard.message_id = message_id
+        conv.keyboard = keyboard
+        try:
+            await bot.edit_message_reply_markup(
+                chat_id=chat_id, message_id=message_id, reply_markup=markup
+            )
+        except TelegramAPIError as error:
+            log.warning("telegram: keyboard update failed (%s)", type(error).__name__)
+
+    async def _drop_keyboard(self, bot: Bot, chat_id: int, message_id: int) -> None:
+        # Already gone or unchanged: nothing to do.
+        with contextlib.suppress(TelegramAPIError):
+            await bot.edit_message_reply_markup(chat_id=chat_id, message_id=message_id)
+
+    async def _send_notice(
+        self, bot: Bot, chat_id: int, conv: Conversation, purpose: str, fsm: FSMContext
+    ) -> None:
+        language = self._engine_state(conv).language
+        notice = Reply(text=wording.text(language, purpose))
+        await self._send(bot, chat_id, conv, [notice], language)
+        await self._save(fsm, conv)
+
+    async def _offer_resume(
+        self, bot: Bot, chat_id: int, conv: Conversation, fsm: FSMContext
+    ) -> None:
+        language = self._engine_state(conv).language
+        conv.paused = True
+        await self._save(fsm, conv)
+        markup, keyboard = render.buttons(
+            language, "resume", ("resume", "r", ""), ("start_over", "n", "")
+        )
+        try:
+            message = await bot.send_message(
+                chat_id, wording.text(language, "resume_prompt"), reply_markup=markup
+            )
+        except TelegramAPIError as error:
+            log.warning("telegram: send failed (%s); draft kept", type(error).__name__)
+            return
+        keyboard.message_id = message.message_id
+        conv.keyboard = keyboard
+        conv.track(message.message_id, message.date.timestamp())
+        await self._save(fsm, conv)
+
+    async def _chat_commands(self, bot: Bot, chat_id: int, language: Language) -> None:
+        try:
+            await bot.set_my_commands(
+                command_list(language), scope=BotCommandScopeChat(chat_id=chat_id)
+            )
+        except TelegramAPIError as error:
+            log.warning("telegram: chat menu not updated (%s)", type(error).__name__)
+
+    # -- filing and clean-up ------------------------------------------------------------
+    async def _file(
+        self, bot: Bot, conv: Conversation, effect: FileReferral, ctx: Context
+    ) -> tuple[list[Reply], bool]:
+        state = self._engine_state(conv)
+        try:
+            if self.filer is None:
+                raise RuntimeError("no inbox configured")
+            attachments = []
+            for attachment in effect.referral.attachments:
+                ref = effect.attachment_refs.get(attachment.sha256)
+                if ref is None:
+                    raise LookupError("attachment reference missing")
+                content = await self._download(bot, ref)
+                if hashlib.sha256(content).hexdigest() != attachment.sha256:
+                    raise ValueError("attachment changed since upload")
+                attachments.append((attachment, content))
+            started = time.monotonic()
+            receipt = await asyncio.to_thread(
+                self.filer.file,
+                effect.referral,
+                channel="telegram",
+                language=state.language,
+                idempotency_key=effect.idempotency_key,
+                attachments=attachments,
+            )
+        except Exception as error:  # any failure: the person is told, the draft is kept
+            log.warning("telegram: filing failed (%s)", type(error).__name__)
+            state, replies = engine.filing_failed(state, ctx)
+            conv.engine = state.to_json()
+            return replies, False
+        log.info("telegram: referral filed in %.0f ms", (time.monotonic() - started) * 1000)
+        state, replies = engine.filed(state, receipt.reference, ctx)
+        conv.engine = state.to_json()
+        return replies, True
+
+    async def _finish(
+        self,
+        bot: Bot,
+        chat_id: int,
+        conv: Conversation,
+        keep_ids: list[int],
+        language: Language,
+        fsm: FSMContext,
+    ) -> None:
+        """Delete the conversation's messages (all but the last replies, e.g. the receipt),
+        tell the person what was removed, and drop the draft."""
+        await fsm.set_data({})
+        if conv.keep:
+            await self._plain(bot, chat_id, wording.text(language, "kept"))
+            return
+        now = self.clock().timestamp()
+        keep = set(keep_ids)
+        mine = [(mid, sent) for mid, sent in conv.messages if mid not in keep]
+        deletable = [mid for mid, sent in mine if now - sent < DELETE_WINDOW_SECONDS]
+        too_old = len(mine) - len(deletable)
+        removed = 0
+        for start in range(0, len(deletable), DELETE_BATCH):
+            batch = deletable[start : start + DELETE_BATCH]
+            try:
+                await bot.delete_messages(chat_id, batch)
+                removed += len(batch)
+            except TelegramBadRequest:
+                removed += await self._delete_one_by_one(bot, chat_id, batch)
+            except TelegramAPIError as error:
+                log.warning("telegram: deletion failed (%s)", type(error).__name__)
+        log.info("telegram: chat cleaned, %s removed, %s too old", removed, too_old)
+        purpose = "removed" if removed else "removed_none"
+        await self._plain(
+            bot, chat_id, wording.text(language, purpose, count=removed, left=too_old)
+        )
+
+    async def _delete_one_by_one(self, bot: Bot, chat_id: int, batch: list[int]) -> int:
+        removed = 0
+        for message_id in batch:
+            try:
+                await bot.delete_message(chat_id, message_id)
+                removed += 1
+            except TelegramAPIError:
+                continue
+        return removed
+
+    async def _plain(self, bot: Bot, chat_id: int, text: str) -> None:
+        try:
+            await bot.send_message(chat_id, text)
+        except TelegramAPIError as error:
+            log.warning("telegram: send failed (%s)", type(error).__name__)
+
+    async def throttled(self, bot: Bot, chat_id: int, language: Language) -> None:
+        await self._plain(bot, chat_id, wording.text(language, "slow_down"))
+
+
+def command_list(language: Language) -> list[BotCommand]:
+    return [
+        BotCommand(command=name, description=wording.command_description(language, name)[:256])
+        for name in wording.COMMANDS
+    ]
+
+
+def _sniff(content: bytes) -> str | None:
+    for magic, media_type in _MAGIC:
+        if content.startswith(magic):
+            return media_type
+    return None

@@ -1,0 +1,52 @@
+"""What the Telegram adapter keeps per chat, next to the engine's state, in the (encrypted) FSM
+data: the engine state JSON, the live keyboard (nonce, choice ids, message id), the messages of
+the conversation (to delete after filing) and when the person was last seen."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass
+class Keyboard:
+    nonce: str
+    step: str
+    choice_ids: list[str]
+    message_id: int | None = None
+    multi: bool = False
+
+
+@dataclass
+class Conversation:
+    engine: str  # dialogues State.to_json()
+    seen: float
+    keyboard: Keyboard | None = None
+    # [message_id, unix time sent]; both sides of the chat, so both can be deleted.
+    messages: list[list[int]] = field(default_factory=list)
+    keep: bool = False
+    paused: bool = False  # waiting for "resume or start over" after a gap
+
+    def track(self, message_id: int, sent_at: float) -> None:
+        self.messages.append([message_id, int(sent_at)])
+
+    def to_data(self) -> dict[str, Any]:
+        return {"c": asdict(self)}
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> Conversation | None:
+        raw = data.get("c")
+        if not isinstance(raw, dict):
+            return None
+        try:
+            keyboard = raw.get("keyboard")
+            return cls(
+                engine=str(raw["engine"]),
+                seen=float(raw["seen"]),
+                keyboard=Keyboard(**keyboard) if isinstance(keyboard, dict) else None,
+                messages=[[int(m), int(t)] for m, t in raw.get("messages", [])],
+                keep=bool(raw.get("keep", False)),
+                paused=bool(raw.get("paused", False)),
+            )
+        except (KeyError, TypeError, ValueError):
+            return None

@@ -1,0 +1,76 @@
+"""Reply -> Telegram message parts: text split under the 4096-character limit, and the inline
+keyboard (choices, check marks for multi-select, done/skip buttons labelled by the dialogue)."""
+
+from __future__ import annotations
+
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.telegram import wording
+from bot.telegram.callbacks import Callback, Op, new_nonce
+from bot.telegram.conversation import Keyboard
+from dialogues.types import Reply
+from intake.messages import Language
+
+TELEGRAM_LIMIT = 4096
+CHECK = "\u2705 "  # a check mark is a symbol, not wording
+UNCHECKED = "\u25ab\ufe0f "
+
+
+def split_text(text: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
+    """Split at paragraph, then line, then word boundaries; hard-cut only a single overlong word."""
+    text = text.strip() or "…"
+    parts: list[str] = []
+    while len(text) > limit:
+        window = text[:limit]
+        cut = max(window.rfind("\n\n"), window.rfind("\n"), window.rfind(" "))
+        if cut <= limit // 4:
+            cut = limit
+        parts.append(text[:cut].rstrip())
+        text = text[cut:].lstrip()
+    parts.append(text)
+    return [p for p in parts if p]
+
+
+def needs_keyboard(reply: Reply) -> bool:
+    return bool(reply.choices) or reply.multi or reply.optional
+
+
+def keyboard(reply: Reply, language: Language) -> tuple[InlineKeyboardMarkup, Keyboard]:
+    nonce = new_nonce()
+    rows: list[list[InlineKeyboardButton]] = []
+    for index, choice in enumerate(reply.choices):
+        mark = ""
+        if reply.multi:
+            mark = CHECK if choice.id in reply.selected else UNCHECKED
+        data = Callback(nonce, "c", str(index)).pack()
+        rows.append([InlineKeyboardButton(text=f"{mark}{choice.label}", callback_data=data)])
+    extra: list[InlineKeyboardButton] = []
+    if reply.multi:
+        data = Callback(nonce, "m", "done").pack()
+        extra.append(InlineKeyboardButton(text=wording.text(language, "done"), callback_data=data))
+    if reply.optional:
+        data = Callback(nonce, "m", "skip").pack()
+        extra.append(InlineKeyboardButton(text=wording.text(language, "skip"), callback_data=data))
+    if extra:
+        rows.append(extra)
+    state = Keyboard(
+        nonce=nonce,
+        step=reply.step,
+        choice_ids=[c.id for c in reply.choices],
+        multi=reply.multi,
+    )
+    return InlineKeyboardMarkup(inline_keyboard=rows), state
+
+
+def buttons(
+    language: Language, step: str, *pairs: tuple[str, Op, str]
+) -> tuple[InlineKeyboardMarkup, Keyboard]:
+    """A keyboard of adapter actions: (purpose for the label, op, arg) each."""
+    nonce = new_nonce()
+    row = [
+        InlineKeyboardButton(
+            text=wording.text(language, purpose), callback_data=Callback(nonce, op, arg).pack()
+        )
+        for purpose, op, arg in pairs
+    ]
+    return InlineKeyboardMarkup(inline_keyboard=[row]), Keyboard(nonce, step, [])
