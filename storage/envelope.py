@@ -296,6 +296,9 @@ def open_envelope(
     verify_keys: Mapping[str, Ed25519PublicKey],
 ) -> tuple[EnvelopeHeader, bytes]:
     """Verify the signature, unwrap the data key with `private_key` and return the body."""
+    # Checked outside the opaque zone: a wrong argument type is a bug to report plainly.
+    if not isinstance(private_key, X25519PrivateKey):
+        raise TypeError("private_key must be an X25519PrivateKey")
     try:
         parsed = _verified(blob, verify_keys)
         wrapped = parsed.wrapped[key_id(private_key.public_key())]

@@ -224,3 +224,8 @@ def test_padme_is_monotonic(length: int, extra: int) -> None:
 def test_round_trip_any_body(body: bytes) -> None:
     blob = sealed(body, STAFF_A)
     assert open_envelope(blob, private_key=STAFF_A, verify_keys=VERIFY)[1] == body
+
+
+def test_a_wrong_argument_type_is_reported_plainly() -> None:
+    with pytest.raises(TypeError, match="X25519PrivateKey"):
+        open_envelope(sealed(), private_key=SIGNER, verify_keys=VERIFY)  # type: ignore[arg-type]

@@ -136,12 +136,14 @@ def test_keyfile_vector(case: dict[str, Any], tmp_path: Path) -> None:
     path.chmod(0o600)
     passphrase = case.get("passphrase")
     secret = passphrase.encode() if passphrase is not None else None
-    loaders = {
-        "recipient-private": lambda: load_private_key(path, secret or b""),
-        "recipient-public": lambda: load_public_key(path),
-        "signing": lambda: load_signing_key(path, secret),
-    }
-    load = loaders[case["kind"]]
+
+    def load() -> object:
+        if case["kind"] == "recipient-private":
+            return load_private_key(path, secret or b"")
+        if case["kind"] == "recipient-public":
+            return load_public_key(path)
+        return load_signing_key(path, secret)
+
     if case["expect"] == "error":
         with pytest.raises(KeyFileError, match=case["error"]):
             load()
