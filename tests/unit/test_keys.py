@@ -217,3 +217,10 @@ def test_verify_key_file_round_trip(tmp_path: Path) -> None:
     loaded = load_verify_key(path)
     assert public_signing_key_bytes(loaded) == public_signing_key_bytes(key)
     assert list(verify_keys_for(loaded)) == list(verify_keys_for(key)) == [key_id(loaded)]
+
+
+def test_windows_line_endings_still_load(private_file: Path, key: X25519PrivateKey) -> None:
+    private_file.write_bytes(private_file.read_bytes().replace(b"\n", b"\r\n"))
+    assert load_private_key(private_file, PASSPHRASE).private_bytes_raw() == (
+        key.private_bytes_raw()
+    )
