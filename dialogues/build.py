@@ -1,0 +1,107 @@
+"""From the answers of the current plan to a `Referral`, judged by the model and the rules."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from dialogues.plan import Slot, plan
+from dialogues.state import State
+from dialogues.types import Context
+from intake.model import Referral
+from intake.rules import Violation, validate_referral
+
+_ATTACHMENT_KIND = {
+    "power_of_attorney": "power_of_attorney",
+    "guardianship": "guardianship_decision",
+}
+
+
+def _put(data: dict[str, Any], path: str, value: Any) -> None:
+    """Set `a.b[1].c` in nested dicts and lists."""
+    node: Any = data
+    parts = path.split(".")
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        m = re.fullmatch(r"(.+)\[(\d+)\]", part)
+        if m:
+            items = node.setdefault(m.group(1), [])
+            index = int(m.group(2))
+            while len(items) <= index:
+                items.append({})
+            node = items[index]
+            continue
+        if last:
+            node[part] = value
+        else:
+            node = node.setdefault(part, {})
+
+
+def referral_data(state: State, ctx: Context, slots: list[Slot] | None = None) -> dict[str, Any]:
+    """The referral as plain data, from the answers the current branch asks for."""
+    answers = state.answers
+    data: dict[str, Any] = {}
+    for slot in slots if slots is not None else plan(state, ctx):
+        value = answers.get(slot.key)
+        if value is None or slot.step.more:
+            continue
+        if slot.step.kind == "file":
+            _attachments(data, value, answers)
+            continue
+        _put(data, slot.key, value)
+    submitter = data.setdefault("submitter", {})
+    person = data.setdefault("person", {})
+    if submitter.get("role") == "self":
+        # The person files for themselves: their name and contact details are the submitter's.
+        names = [person.get("given_name"), person.get("family_name")]
+        submitter["name"] = " ".join(n for n in names if n)
+        for key in ("phone", "email"):
+            if person.get(key):
+                submitter[key] = person[key]
+    for group in ("guardians", "current_services", "relatives_to_involve"):
+        if group in data:
+            data[group] = [item for item in data[group] if item]
+    return data
+
+
+def _attachments(data: dict[str, Any], value: Any, answers: dict[str, Any]) -> None:
+    if value == "follows":
+        _put(data, "submitter.authority_document_follows", True)
+        return
+    if isinstance(value, dict):
+        authority = answers.get("submitter.authority")
+        kind = _ATTACHMENT_KIND.get(authority if isinstance(authority, str) else "", "other")
+        meta = {k: value[k] for k in ("filename", "media_type", "size", "sha256") if k in value}
+        data["attachments"] = [{"kind": kind, **meta}]
+
+
+def attachment_refs(state: State) -> dict[str, str]:
+    value = state.answers.get("attachments")
+    if isinstance(value, dict) and isinstance(value.get("sha256"), str):
+        return {value["sha256"]: str(value.get("ref", ""))}
+    return {}
+
+
+def judge(state: State, ctx: Context) -> tuple[Referral | None, list[Violation]]:
+    return validate_referral(referral_data(state, ctx), ctx.policy)
+
+
+def key_for(violation_field: str, slots: list[Slot]) -> str | None:
+    """The question to ask again for a violation: `guardians.0.name` -> `guardians[0].name`,
+    `person.address` -> `person.address.street`, `guardians` -> the first guardian question."""
+    field = re.sub(r"\.(\d+)(?=\.|$)", r"[\1]", violation_field)
+    keys = [s.key for s in slots]
+    if field in keys:
+        return field
+    for key in keys:
+        if key.startswith(field + ".") or key.startswith(field + "["):
+            return key
+    generic = re.sub(r"\[\d+\]", "[]", field)
+    for slot in slots:
+        if slot.step.id == generic or slot.step.field == generic:
+            return slot.key
+    if field == "submitter.authority_document_follows":
+        return "attachments" if "attachments" in keys else None
+    if field == "person.birth_date" and "person.national_id" in keys:
+        return "person.national_id"
+    return None

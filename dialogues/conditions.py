@@ -1,0 +1,231 @@
+"""A tiny, safe expression language for the `when` of a step in `flow.json`.
+
+Grammar (no eval, no attribute access, no calls):
+
+    expr    := or
+    or      := and ("or" and)*
+    and     := not ("and" not)*
+    not     := "not" not | compare
+    compare := atom (("==" | "!=" | "<" | "<=" | ">" | ">=" | "in" | "not in") atom)?
+    atom    := NUMBER | 'string' | true | false | null | NAME
+             | "[" atom ("," atom)* "]" | "(" expr ")"
+
+A NAME is a derived fact (`role`, `age`, `minor`, `unborn`, `requests`, ...) or a field id
+(`person.interpreter.needed`). Unknown names are null. A comparison involving null is false, so a
+question whose condition cannot be judged yet is simply not asked yet.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+_TOKEN = re.compile(
+    r"\s*(?:(?P<num>-?\d+)|'(?P<str>[^']*)'|(?P<op>==|!=|<=|>=|<|>|\(|\)|\[|\]|,)"
+    r"|(?P<name>[A-Za-z_][A-Za-z0-9_.]*)|(?P<bad>\S))"
+)
+_KEYWORDS = {"and", "or", "not", "in", "true", "false", "null"}
+
+
+class ConditionError(ValueError):
+    """A condition in flow.json that does not parse (a bug in the data, caught by a test)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Tok:
+    kind: str  # num, str, op, name, kw
+    value: str
+
+
+def _tokens(source: str) -> list[_Tok]:
+    out: list[_Tok] = []
+    pos = 0
+    while pos < len(source):
+        m = _TOKEN.match(source, pos)
+        if m is None or m.end() == pos:
+            if source[pos:].strip() == "":
+                break
+            raise ConditionError(f"cannot read condition at {pos}")
+        pos = m.end()
+        kind = m.lastgroup or "bad"
+        value = m.group(kind) if kind else ""
+        if kind == "bad":
+            raise ConditionError(f"unexpected character at {pos}")
+        if kind == "name" and value in _KEYWORDS:
+            kind = "kw"
+        out.append(_Tok(kind, value))
+    return out
+
+
+# The parsed form is a nested tuple: ("lit", v), ("name", n), ("list", [..]), ("not", e),
+# ("and", a, b), ("or", a, b), ("cmp", op, a, b).
+Node = tuple[Any, ...]
+
+
+class _Parser:
+    def __init__(self, tokens: list[_Tok]) -> None:
+        self.toks = tokens
+        self.i = 0
+
+    def peek(self) -> _Tok | None:
+        return self.toks[self.i] if self.i < len(self.toks) else None
+
+    def take(self) -> _Tok:
+        tok = self.peek()
+        if tok is None:
+            raise ConditionError("condition ends too early")
+        self.i += 1
+        return tok
+
+    def is_(self, kind: str, value: str) -> bool:
+        tok = self.peek()
+        return tok is not None and tok.kind == kind and tok.value == value
+
+    def parse(self) -> Node:
+        node = self.or_()
+        if self.peek() is not None:
+            raise ConditionError("trailing text in condition")
+        return node
+
+    def or_(self) -> Node:
+        node = self.and_()
+        while self.is_("kw", "or"):
+            self.take()
+            node = ("or", node, self.and_())
+        return node
+
+    def and_(self) -> Node:
+        node = self.not_()
+        while self.is_("kw", "and"):
+            self.take()
+            node = ("and", node, self.not_())
+        return node
+
+    def not_(self) -> Node:
+        if self.is_("kw", "not"):
+            self.take()
+            return ("not", self.not_())
+        return self.compare()
+
+    def compare(self) -> Node:
+        left = self.atom()
+        tok = self.peek()
+        if tok is not None and tok.kind == "op" and tok.value in {"==", "!=", "<", "<=", ">", ">="}:
+            self.take()
+            return ("cmp", tok.value, left, self.atom())
+        if self.is_("kw", "in"):
+            self.take()
+            return ("cmp", "in", left, self.atom())
+        if self.is_("kw", "not"):
+            self.take()
+            if not self.is_("kw", "in"):
+                raise ConditionError("expected 'in' after 'not'")
+            self.take()
+            return ("cmp", "not in", left, self.atom())
+        return left
+
+    def atom(self) -> Node:
+        tok = self.take()
+        if tok.kind == "num":
+            return ("lit", int(tok.value))
+        if tok.kind == "str":
+            return ("lit", tok.value)
+        if tok.kind == "kw" and tok.value in {"true", "false", "null"}:
+            return ("lit", {"true": True, "false": False, "null": None}[tok.value])
+        if tok.kind == "name":
+            return ("name", tok.value)
+        if tok.kind == "op" and tok.value == "(":
+            node = self.or_()
+            if not self.is_("op", ")"):
+                raise ConditionError("missing ')'")
+            self.take()
+            return node
+        if tok.kind == "op" and tok.value == "[":
+            items = [self.atom()]
+            while self.is_("op", ","):
+                self.take()
+                items.append(self.atom())
+            if not self.is_("op", "]"):
+                raise ConditionError("missing ']'")
+            self.take()
+            return ("list", tuple(items))
+        raise ConditionError("unexpected token in condition")
+
+
+@cache
+def parse(source: str) -> Node:
+    return _Parser(_tokens(source)).parse()
+
+
+def names(source: str) -> set[str]:
+    """Every name a condition reads (for the flow diagram and the data tests)."""
+    found: set[str] = set()
+
+    def walk(node: Node) -> None:
+        if node[0] == "name":
+            found.add(node[1])
+        for part in node[1:]:
+            if isinstance(part, tuple):
+                walk(part)
+
+    walk(parse(source))
+    return found
+
+
+def _value(node: Node, env: Mapping[str, Any]) -> Any:
+    tag = node[0]
+    if tag == "lit":
+        return node[1]
+    if tag == "name":
+        return env.get(node[1])
+    if tag == "list":
+        return [_value(n, env) for n in node[1]]
+    return _truth(node, env)
+
+
+def _compare(op: str, left: Any, right: Any) -> bool:
+    if op in {"in", "not in"}:
+        if not isinstance(right, list | tuple | set | frozenset):
+            return False
+        found = left in right
+        return found if op == "in" else not found
+    if op == "==":
+        return bool(left == right)
+    if op == "!=":
+        return bool(left is not None and left != right)
+    if left is None or right is None:
+        return False
+    try:
+        if op == "<":
+            return bool(left < right)
+        if op == "<=":
+            return bool(left <= right)
+        if op == ">":
+            return bool(left > right)
+        return bool(left >= right)
+    except TypeError:
+        return False
+
+
+def _truth(node: Node, env: Mapping[str, Any]) -> bool:
+    tag = node[0]
+    if tag == "not":
+        return not _truth(node[1], env)
+    if tag == "and":
+        return _truth(node[1], env) and _truth(node[2], env)
+    if tag == "or":
+        return _truth(node[1], env) or _truth(node[2], env)
+    if tag == "cmp":
+        return _compare(node[1], _value(node[2], env), _value(node[3], env))
+    value = _value(node, env)
+    return bool(value)
+
+
+def holds(source: str | None, env: Mapping[str, Any]) -> bool:
+    """Whether a step's condition holds; an empty condition always holds."""
+    if not source:
+        return True
+    return _truth(parse(source), env)

@@ -1,0 +1,139 @@
+"""The referral dialogue as data: `data/flow.json` (steps, conditions, choices) and
+`texts/{nb,nn,en}.json` (every sentence the person reads).
+
+A step's `id` is the canonical field id of REFERRAL.md. Steps of a repeated group use `[]` in
+their id (`guardians[].name`); the engine turns that into `guardians[0].name` for each entry.
+A group ends with a `<group>[].more` step ("add another?"), whose `field` is the group itself.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any, cast
+
+from dialogues.types import StepKind
+from intake.messages import Language
+
+
+@dataclass(frozen=True, slots=True)
+class ChoiceDef:
+    id: str
+    when: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    name: str
+    min: int
+    max: int
+    when: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    id: str
+    kind: StepKind
+    field: str
+    text: str
+    label: str
+    section: str
+    choices: tuple[ChoiceDef, ...] = ()
+    when: str | None = None
+    optional: bool = False
+    validator: str | None = None
+    help: str | None = None
+    example: str | None = None
+    group: str | None = None
+    more: bool = False
+    must_be: bool | None = None
+    must_be_error: str | None = None
+    on_false: str | None = None
+
+    def choice_key(self, choice_id: str) -> str:
+        if self.kind == "yes_no":
+            return f"c.{choice_id}"
+        return f"c.{self.id}.{choice_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class Flow:
+    version: int
+    steps: tuple[Step, ...]
+    groups: dict[str, Group]
+    commands: dict[str, tuple[str, ...]]
+
+    def step(self, step_id: str) -> Step | None:
+        return _by_id().get(step_id)
+
+
+def _read(path: str) -> Any:
+    return json.loads(resources.files("dialogues").joinpath(path).read_text("utf-8"))
+
+
+def _step(raw: dict[str, Any]) -> Step:
+    step_id = str(raw["id"])
+    group = step_id.split("[]")[0] if "[]" in step_id else None
+    more = step_id.endswith("[].more")
+    choices = tuple(
+        ChoiceDef(c) if isinstance(c, str) else ChoiceDef(str(c["id"]), c.get("when"))
+        for c in raw.get("choices", [])
+    )
+    if raw["kind"] == "yes_no" and not choices:
+        choices = (ChoiceDef("yes"), ChoiceDef("no"))
+    return Step(
+        id=step_id,
+        kind=cast(StepKind, raw["kind"]),
+        field=str(raw.get("field", group if more else step_id)),
+        text=str(raw.get("text", f"q.{step_id}")),
+        label=str(raw.get("label", f"l.{step_id}")),
+        section=str(raw.get("section", "")),
+        choices=choices,
+        when=raw.get("when"),
+        optional=bool(raw.get("optional", False)),
+        validator=raw.get("validator"),
+        help=raw.get("help"),
+        example=raw.get("example"),
+        group=group,
+        more=more,
+        must_be=raw.get("must_be"),
+        must_be_error=raw.get("must_be_error"),
+        on_false=raw.get("on_false"),
+    )
+
+
+@cache
+def load() -> Flow:
+    data = _read("data/flow.json")
+    groups = {
+        name: Group(name, int(g["min"]), int(g["max"]), g.get("when"))
+        for name, g in data["groups"].items()
+    }
+    commands = {name: tuple(words) for name, words in _read("data/commands.json").items()}
+    return Flow(int(data["version"]), tuple(_step(s) for s in data["steps"]), groups, commands)
+
+
+@cache
+def _by_id() -> dict[str, Step]:
+    return {s.id: s for s in load().steps}
+
+
+def steps() -> tuple[Step, ...]:
+    return load().steps
+
+
+@cache
+def texts(language: Language) -> dict[str, str]:
+    data: dict[str, str] = _read(f"texts/{language}.json")
+    return data
+
+
+def text(language: Language, key: str, **params: Any) -> str:
+    """A text by key; a missing key shows the key itself (a test keeps that from shipping)."""
+    template = texts(language).get(key, key)
+    try:
+        return template.format(**params) if params else template
+    except (KeyError, IndexError, ValueError):
+        return template

@@ -1,0 +1,127 @@
+"""Turning a question, an answer or the summary into `Reply` values, in the person's language."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from dialogues.flow import Step, text
+from dialogues.plan import Slot, allowed_choices, facts
+from dialogues.state import State
+from dialogues.types import Choice, Context, Reply
+from intake.kommuner import kommuner
+
+
+def _n(slot: Slot) -> int:
+    return (slot.index or 0) + 1
+
+
+def label(state: State, slot: Slot) -> str:
+    return text(state.language, slot.step.label, n=_n(slot))
+
+
+def choices_for(state: State, slot: Slot, ctx: Context) -> tuple[Choice, ...]:
+    lang = state.language
+    if slot.key == "kommune" and state.offer:
+        table = kommuner()
+        return tuple(Choice(n, table.get(n, n)) for n in state.offer)
+    env = facts(state.answers, ctx)
+    return tuple(
+        Choice(c.id, text(lang, slot.step.choice_key(c.id)))
+        for c in allowed_choices(slot.step, env)
+    )
+
+
+def value_text(state: State, step: Step, value: Any) -> str:
+    lang = state.language
+    if value is None:
+        return text(lang, "summary.skipped")
+    if isinstance(value, bool):
+        return text(lang, "c.yes" if value else "c.no")
+    if step.kind == "choice" and isinstance(value, str):
+        return text(lang, step.choice_key(value))
+    if step.kind == "multi" and isinstance(value, list):
+        return ", ".join(text(lang, step.choice_key(str(v))) for v in value)
+    if step.id == "kommune" and isinstance(value, str):
+        return f"{value} {kommuner().get(value, '')}".strip()
+    if step.kind == "date" and isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value).strftime("%d.%m.%Y")
+        except ValueError:
+            return value
+    if step.kind == "file":
+        if isinstance(value, dict):
+            return str(value.get("filename", ""))
+        return text(lang, "value.follows")
+    return str(value)
+
+
+def ask(
+    state: State,
+    slot: Slot,
+    ctx: Context,
+    slots: list[Slot],
+    *,
+    error: str | None = None,
+) -> Reply:
+    lang = state.language
+    step = slot.step
+    parts = [text(lang, step.text, n=_n(slot))]
+    if step.example:
+        parts.append(text(lang, "example", example=text(lang, step.example)))
+    if step.kind == "multi":
+        parts.append(text(lang, "hint.multi"))
+    if step.kind == "file":
+        parts.append(text(lang, "hint.file"))
+    if step.optional:
+        parts.append(text(lang, "hint.optional"))
+    if slot.key in state.prior:
+        previous = value_text(state, step, state.prior[slot.key])
+        parts.append(text(lang, "hint.prior", value=previous))
+    elif state.mode == "edit" and slot.key in state.answers:
+        parts.append(
+            text(lang, "hint.current", value=value_text(state, step, state.answers[slot.key]))
+        )
+    if state.fails.get(slot.key, 0) >= 3:
+        if step.optional:
+            parts.append(text(lang, "fail.skip"))
+        parts.append(text(lang, "fail.advice"))
+    keys = [s.key for s in slots]
+    position = keys.index(slot.key) + 1 if slot.key in keys else len(keys)
+    return Reply(
+        text="\n".join(parts),
+        step=slot.key,
+        kind=step.kind,
+        choices=choices_for(state, slot, ctx),
+        multi=step.kind == "multi",
+        selected=tuple(state.picks) if step.kind == "multi" else (),
+        optional=step.optional,
+        progress=(position, max(len(keys), position)),
+        error=error,
+    )
+
+
+def summary_entries(slots: list[Slot]) -> list[Slot]:
+    """What the summary lists, in order; its numbering is what "endre 3" refers to."""
+    return [s for s in slots if not s.step.more]
+
+
+def summary_choices(state: State) -> tuple[Choice, ...]:
+    lang = state.language
+    return tuple(Choice(c, text(lang, f"c.summary.{c}")) for c in ("send", "edit", "cancel"))
+
+
+def summary(state: State, slots: list[Slot], *, error: str | None = None) -> Reply:
+    lang = state.language
+    lines = [text(lang, "summary.head")]
+    for number, slot in enumerate(summary_entries(slots), start=1):
+        value = value_text(state, slot.step, state.answers.get(slot.key))
+        lines.append(f"{number}. {label(state, slot)}: {value}")
+    lines.append(text(lang, "summary.foot"))
+    return Reply(
+        text="\n".join(lines),
+        step="summary",
+        kind="choice",
+        choices=summary_choices(state),
+        error=error,
+    )

@@ -1,0 +1,79 @@
+"""The conversation state: plain JSON values only, versioned, small enough for any draft store.
+
+Answers are stored by step key (the field id, with an index in repeated groups:
+`guardians[0].name`); a skipped optional question is stored as null. `history` is the stack of
+answered keys with what each answer replaced, so "back" can undo it exactly.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+from intake.messages import LANGUAGES, Language
+
+STATE_VERSION = 1
+
+Mode = Literal[
+    "new",  # nothing shown yet
+    "ask",  # asking the first unanswered question
+    "edit",  # asking `focus` again (edit from the summary, a rule violation, or back)
+    "summary",  # waiting for send / edit / cancel
+    "choose_edit",  # waiting for the number of the answer to change
+    "language",  # waiting for a language
+    "confirm_cancel",
+    "confirm_restart",
+    "filing",  # FileReferral emitted, waiting for the adapter
+    "done",
+    "cancelled",
+]
+MODES: frozenset[str] = frozenset(Mode.__args__)  # type: ignore[attr-defined]
+
+UNSET = "\u0000unset"  # marks "no answer" inside history entries (never a real answer)
+
+
+class StateError(ValueError):
+    """A stored state that cannot be read (corrupt or from an unknown version)."""
+
+
+@dataclass(slots=True)
+class State:
+    language: Language
+    draft_id: str
+    answers: dict[str, Any] = field(default_factory=dict)
+    # Each entry: [key, previous value or UNSET, {other key: previous value or UNSET}].
+    history: list[list[Any]] = field(default_factory=list)
+    mode: Mode = "new"
+    focus: str | None = None  # the key asked again in "edit" mode
+    resume: Mode = "ask"  # where to return after a language pick or a cancel we did not confirm
+    fails: dict[str, int] = field(default_factory=dict)
+    picks: list[str] = field(default_factory=list)  # multi-select built up button by button
+    offer: list[str] = field(default_factory=list)  # kommune numbers offered for an ambiguous name
+    prior: dict[str, Any] = field(default_factory=dict)  # answers undone by "back", as hints
+    reference: str | None = None
+    v: int = STATE_VERSION
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str) -> State:
+        try:
+            data = json.loads(text)
+        except (ValueError, TypeError) as exc:
+            raise StateError("state is not JSON") from exc
+        if not isinstance(data, dict) or data.get("v") != STATE_VERSION:
+            raise StateError("unknown state version")
+        if data.get("language") not in LANGUAGES or data.get("mode") not in MODES:
+            raise StateError("state has an unknown language or mode")
+        try:
+            state = cls(**data)
+        except TypeError as exc:
+            raise StateError("state has unknown fields") from exc
+        if not isinstance(state.answers, dict) or not isinstance(state.history, list):
+            raise StateError("state is malformed")
+        return state
+
+    def copy(self) -> State:
+        return State.from_json(self.to_json())
