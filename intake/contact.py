@@ -28,8 +28,8 @@ def validate_phone(raw: str) -> str:
         raise FieldError("phone_length")
     try:
         number = phonenumbers.parse(text, "NO")
-    except phonenumbers.NumberParseException:
-        raise FieldError("phone_format") from None
+    except phonenumbers.NumberParseException:  # digits, but too short or an unknown country
+        raise FieldError("phone_invalid") from None
     if not phonenumbers.is_valid_number(number):
         raise FieldError("phone_invalid")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
