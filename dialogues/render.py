@@ -10,6 +10,7 @@ from dialogues.plan import Slot, allowed_choices, facts
 from dialogues.state import State
 from dialogues.types import Choice, Context, Reply
 from intake.kommuner import kommuner
+from intake.messages import Language
 
 
 def _n(slot: Slot) -> int:
@@ -71,6 +72,9 @@ def ask(
         parts.append(text(lang, "example", example=text(lang, step.example)))
     if step.kind == "multi":
         parts.append(text(lang, "hint.multi"))
+        if state.picks:
+            picked = ", ".join(text(lang, step.choice_key(p)) for p in state.picks)
+            parts.append(text(lang, "selected", items=picked))
     if step.kind == "file":
         parts.append(text(lang, "hint.file"))
     if step.optional:
@@ -125,3 +129,10 @@ def summary(state: State, slots: list[Slot], *, error: str | None = None) -> Rep
         choices=summary_choices(state),
         error=error,
     )
+
+
+def progress_text(language: Language, progress: tuple[int, int] | None) -> str:
+    """'Spørsmål 4 av ca. 12' for adapters that show progress as text."""
+    if progress is None:
+        return ""
+    return text(language, "progress", i=progress[0], n=progress[1])

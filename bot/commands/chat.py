@@ -1,0 +1,81 @@
+"""`ke-intake chat`: file a referral by chatting in the terminal (the main job).
+
+`--json` switches to a line protocol for scripts (see `bot.terminal.chat`). End of input before
+sending files nothing, says so, and exits 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "chat",
+        help="file a referral by chatting in the terminal (nb, nn or en)",
+        description="A guided conversation that collects a referral to the municipality's "
+        "coordinating unit, then seals and files it into the KE inbox.",
+    )
+    parser.add_argument("--lang", choices=("nb", "nn", "en"), help="language (default KE_LANGUAGE)")
+    parser.add_argument(
+        "--json", action="store_true", help="line protocol: one JSON object per line each way"
+    )
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="demo mode: synthetic national ids allowed, demo KE key under the data directory",
+    )
+    parser.set_defaults(handler=handle)
+
+
+def handle(args: argparse.Namespace) -> int:
+    from bot.settings import Settings
+    from bot.terminal.chat import TerminalChat, run
+    from dialogues.types import FileReferral
+    from intake.messages import Language
+
+    settings = Settings()
+    if args.demo:
+        settings = settings.model_copy(update={"allow_synthetic_ids": True})
+    language: Language = args.lang or (
+        settings.language if settings.language in ("nb", "nn", "en") else "nb"
+    )
+    apps: list[Any] = []
+
+    def filer(effect: FileReferral, lang: Language) -> str:
+        from bot.bootstrap import App
+
+        if not apps:
+            apps.append(App.from_settings(settings, demo=args.demo))
+        attachments = []
+        for attachment in effect.referral.attachments:
+            data = Path(effect.attachment_refs[attachment.sha256]).read_bytes()
+            if hashlib.sha256(data).hexdigest() != attachment.sha256:
+                raise ValueError("attachment changed since it was chosen")
+            attachments.append((attachment, data))
+        receipt = apps[0].file(
+            effect.referral,
+            channel="terminal",
+            language=lang,
+            idempotency_key=effect.idempotency_key,
+            attachments=attachments,
+        )
+        return str(receipt.reference)
+
+    chat = TerminalChat(
+        language=language,
+        policy_for=settings.policy,
+        filer=filer,
+        json_mode=args.json,
+        draft_ttl_hours=settings.draft_ttl_hours,
+        notices=("filing.demo",) if args.demo else (),
+    )
+    try:
+        return run(chat, sys.stdin, sys.stdout, interactive=sys.stdin.isatty())
+    finally:
+        for app in apps:
+            app.close()

@@ -1,0 +1,1 @@
+"""The terminal chat: the dialogue engine over standard input and output."""
