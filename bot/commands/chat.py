@@ -36,14 +36,13 @@ def handle(args: argparse.Namespace) -> int:
     from bot.settings import Settings
     from bot.terminal.chat import TerminalChat, run
     from dialogues.types import FileReferral
-    from intake.messages import Language
+    from intake.messages import LANGUAGES, Language
 
     settings = Settings()
     if args.demo:
         settings = settings.model_copy(update={"allow_synthetic_ids": True})
-    language: Language = args.lang or (
-        settings.language if settings.language in ("nb", "nn", "en") else "nb"
-    )
+    wanted = args.lang or settings.language
+    language: Language = next((code for code in LANGUAGES if code == wanted), "nb")
     apps: list[Any] = []
 
     def filer(effect: FileReferral, lang: Language) -> str:
