@@ -34,6 +34,11 @@ class Settings(BaseSettings):
     telegram_token: SecretStr | None = None
     telegram_api_base: str | None = None
     telegram_webhook_secret: SecretStr | None = None
+    # After this long away, the person is offered to resume or start over.
+    telegram_resume_after_minutes: int = 30
+    # Per-chat flood limit: updates per window before a polite "slow down".
+    telegram_flood_limit: int = 20
+    telegram_flood_window_seconds: int = 10
 
     @cached_property
     def sqlalchemy_url(self) -> str:

@@ -47,7 +47,9 @@ from dialogues.types import (
     Reply,
     UserInput,
 )
+from intake.filing import Receipt
 from intake.messages import Language
+from intake.model import Attachment, Referral
 
 log = logging.getLogger(__name__)
 
@@ -78,13 +80,13 @@ class Filer(Protocol):
 
     def file(
         self,
-        referral: Any,
+        referral: Referral,
         *,
         channel: str,
-        language: str,
-        idempotency_key: str,
-        attachments: Sequence[tuple[Any, bytes]] = (),
-    ) -> Any: ...
+        language: Language,
+        idempotency_key: str | None,
+        attachments: Sequence[tuple[Attachment, bytes]] = (),
+    ) -> Receipt: ...
 
 
 def _utcnow() -> dt.datetime:
@@ -322,9 +324,10 @@ class Adapter:
         language: Language,
     ) -> list[int]:
         """Send each reply (split when long); the last keyboard shown becomes the live one.
-        Returns the ids of the messages sent."""
+        Returns the ids of the messages of the last reply (the receipt, after filing)."""
         sent: list[int] = []
         for reply in replies:
+            sent = []
             body = f"{reply.error}\n\n{reply.text}" if reply.error else reply.text
             parts = render.split_text(body)
             markup: InlineKeyboardMarkup | None = None
@@ -416,7 +419,7 @@ class Adapter:
         try:
             if self.filer is None:
                 raise RuntimeError("no inbox configured")
-            attachments = []
+            attachments: list[tuple[Attachment, bytes]] = []
             for attachment in effect.referral.attachments:
                 ref = effect.attachment_refs.get(attachment.sha256)
                 if ref is None:

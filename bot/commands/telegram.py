@@ -1,0 +1,60 @@
+"""`ke-intake telegram`: run the Telegram bot (long polling, or a webhook behind a proxy)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "telegram",
+        help="run the Telegram bot (KE_TELEGRAM_TOKEN; KE_TELEGRAM_API_BASE for another server)",
+        description="Run the Telegram bot. Long polling by default; --webhook for production "
+        "behind a reverse proxy (needs KE_TELEGRAM_WEBHOOK_SECRET).",
+    )
+    parser.add_argument("--webhook", metavar="URL", help="public base URL Telegram should call")
+    parser.add_argument(
+        "--listen",
+        metavar="HOST:PORT",
+        default="127.0.0.1:8080",
+        help="where the webhook server listens (default 127.0.0.1:8080)",
+    )
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="demo mode: demo KE keys under the data directory, synthetic ids allowed",
+    )
+    parser.set_defaults(handler=handle)
+
+
+def _listen(value: str) -> tuple[str, int]:
+    host, _, port = value.rpartition(":")
+    if not host or not port.isdigit():
+        raise ValueError("--listen must look like HOST:PORT")
+    return host, int(port)
+
+
+def handle(args: argparse.Namespace) -> int:
+    import asyncio
+    import logging
+
+    from bot.settings import Settings
+    from bot.telegram import redact
+    from bot.telegram.runner import ConfigError, run
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    redact.install()
+    # aiogram logs each update with its content at DEBUG and handler timings at INFO.
+    logging.getLogger("aiogram.event").setLevel(logging.WARNING)
+    try:
+        listen = _listen(args.listen)
+        settings = Settings()
+        from bot.bootstrap import App
+
+        app = App.from_settings(settings, demo=args.demo)
+        return asyncio.run(run(app.settings, app, webhook_url=args.webhook, listen=listen))
+    except (ConfigError, ValueError) as error:
+        print(f"ke-intake telegram: {error}", file=sys.stderr)
+        return 2

@@ -1,0 +1,138 @@
+"""Run the Telegram bot: long polling by default, a webhook behind a proxy in production.
+
+Everything is built here from the settings (the composition root for this channel): the Bot API
+session (optionally another Bot API server, with retries), the draft backend, the adapter and the
+dispatcher. Shutdown on SIGINT/SIGTERM is graceful: updates in flight finish, the storage and the
+HTTP session are closed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import signal
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import PRODUCTION, TelegramAPIServer
+from aiogram.exceptions import TelegramAPIError
+
+from bot.settings import Settings
+from bot.telegram.adapter import Adapter, Filer, command_list
+from bot.telegram import wording
+from bot.telegram.fsm import DraftBackend, build_backend
+from bot.telegram.retry import RetryMiddleware
+from bot.telegram.router import build_dispatcher
+from intake.messages import LANGUAGES
+
+log = logging.getLogger(__name__)
+
+
+class ConfigError(Exception):
+    """A setting the bot cannot run without; the message names the setting, never its value."""
+
+
+def make_bot(settings: Settings) -> Bot:
+    if settings.telegram_token is None or not settings.telegram_token.get_secret_value():
+        raise ConfigError("KE_TELEGRAM_TOKEN is not set")
+    api = (
+        TelegramAPIServer.from_base(settings.telegram_api_base)
+        if settings.telegram_api_base
+        else PRODUCTION
+    )
+    session = AiohttpSession(api=api)
+    session.middleware(RetryMiddleware())
+    return Bot(settings.telegram_token.get_secret_value(), session=session)
+
+
+def make_dispatcher(settings: Settings, filer: Filer | None) -> tuple[Dispatcher, DraftBackend]:
+    backend = build_backend(settings)
+    adapter = Adapter(
+        settings=settings,
+        filer=filer,
+        resume_after=dt.timedelta(minutes=settings.telegram_resume_after_minutes),
+    )
+    dispatcher = build_dispatcher(
+        adapter,
+        backend,
+        flood_limit=settings.telegram_flood_limit,
+        flood_window_seconds=settings.telegram_flood_window_seconds,
+    )
+    return dispatcher, backend
+
+
+async def set_commands(bot: Bot, default_language: str) -> None:
+    """The command menu in each language (Telegram picks by the client's language)."""
+    for language in LANGUAGES:
+        await bot.set_my_commands(command_list(language), language_code=language)
+    await bot.set_my_commands(command_list(wording.language_of(default_language)))
+
+
+async def run(
+    settings: Settings,
+    filer: Filer | None,
+    *,
+    webhook_url: str | None = None,
+    listen: tuple[str, int] = ("127.0.0.1", 8080),
+) -> int:
+    bot = make_bot(settings)
+    dispatcher, backend = make_dispatcher(settings, filer)
+    try:
+        me = await bot.get_me()
+        log.info("telegram: connected as bot id %s", me.id)
+        try:
+            await set_commands(bot, settings.language)
+        except TelegramAPIError as error:
+            log.warning("telegram: command menu not set (%s)", type(error).__name__)
+        if webhook_url:
+            await _serve_webhook(bot, dispatcher, settings, webhook_url, listen)
+        else:
+            await bot.delete_webhook(drop_pending_updates=False)
+            log.info("telegram: long polling")
+            await dispatcher.start_polling(
+                bot, handle_signals=True, close_bot_session=False, polling_timeout=20
+            )
+    finally:
+        await backend.close()
+        await bot.session.close()
+    log.info("telegram: stopped")
+    return 0
+
+
+async def _serve_webhook(
+    bot: Bot,
+    dispatcher: Dispatcher,
+    settings: Settings,
+    url: str,
+    listen: tuple[str, int],
+) -> None:
+    from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
+    from aiohttp import web
+
+    if settings.telegram_webhook_secret is None:
+        raise ConfigError("KE_TELEGRAM_WEBHOOK_SECRET is required with --webhook")
+    secret = settings.telegram_webhook_secret.get_secret_value()
+    app = web.Application()
+    path = "/telegram/webhook"
+    SimpleRequestHandler(dispatcher, bot, secret_token=secret).register(app, path=path)
+    setup_application(app, dispatcher, bot=bot)
+    runner = web.AppRunner(app, handle_signals=False)
+    await runner.setup()
+    await web.TCPSite(runner, listen[0], listen[1]).start()
+    await bot.set_webhook(
+        url.rstrip("/") + path,
+        secret_token=secret,
+        allowed_updates=dispatcher.resolve_used_update_types(),
+    )
+    log.info("telegram: webhook listening on %s:%s", listen[0], listen[1])
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await runner.cleanup()  # finishes requests in flight, runs the dispatcher's shutdown

@@ -1,0 +1,177 @@
+"""The unit-test rig: a real aiogram Dispatcher and Bot over the recording session, fed real
+`Update` objects built by the fake Telegram, with a clock the test controls."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiogram import Bot
+from aiogram.types import Update
+
+from bot.settings import Settings
+from bot.telegram.adapter import Adapter
+from bot.telegram.callbacks import Callback
+from bot.telegram.fsm import build_backend
+from bot.telegram.router import build_dispatcher
+from dialogues import flow
+from storage.drafts import generate_key
+from tests.botapi.fake import ChatMessage, FakeTelegram
+from tests.botapi.person import PDF, answer_for, identify
+from tests.botapi.recording import RecordingSession
+
+
+@dataclass
+class Receipt:
+    reference: str
+    received_at: dt.datetime
+    duplicate: bool = False
+
+
+@dataclass
+class RecordingFiler:
+    """Stands in for `App.file` where a test is about the chat, not the inbox."""
+
+    filed: list[tuple[Any, list[tuple[Any, bytes]], str]] = field(default_factory=list)
+    fail: bool = False
+
+    def file(
+        self,
+        referral: Any,
+        *,
+        channel: str,
+        language: str,
+        idempotency_key: str | None,
+        attachments: Any = (),
+    ) -> Receipt:
+        if self.fail:
+            raise RuntimeError("inbox unavailable")
+        self.filed.append((referral, list(attachments), channel))
+        return Receipt(f"KE-TEST-{len(self.filed):04d}", dt.datetime.now(dt.UTC))
+
+
+def label_for(step_id: str, choice_id: str, language: str = "nb") -> str:
+    if step_id == "summary":
+        return flow.text(language, f"c.summary.{choice_id}")  # type: ignore[arg-type]
+    if step_id == "language":
+        return flow.text(choice_id, "language.name")  # type: ignore[arg-type]
+    step = flow.load().step(step_id)
+    key = step.choice_key(choice_id) if step else f"c.{choice_id}"
+    return flow.text(language, key)  # type: ignore[arg-type]
+
+
+class Harness:
+    def __init__(
+        self,
+        *,
+        filer: Any = None,
+        settings: Settings | None = None,
+        now: dt.datetime | None = None,
+        flood_limit: int = 1000,
+    ) -> None:
+        self.now = now or dt.datetime.now(dt.UTC).replace(microsecond=0)
+        self.fake = FakeTelegram(clock=lambda: self.now.timestamp())
+        self.bot = Bot(self.fake.token, session=RecordingSession(self.fake))
+        self.settings = settings or Settings(
+            _env_file=None,  # type: ignore[call-arg]
+            draft_keys=generate_key(),
+            id_hash_secret="unit-test-secret-unit-test-secret",
+            allow_synthetic_ids=True,
+        )
+        self.backend = build_backend(self.settings)
+        self.filer = filer if filer is not None else RecordingFiler()
+        self.adapter = Adapter(settings=self.settings, filer=self.filer, clock=lambda: self.now)
+        self.dispatcher = build_dispatcher(self.adapter, self.backend, flood_limit=flood_limit)
+
+    @property
+    def today(self) -> dt.date:
+        return self.now.date()
+
+    async def feed(self, update: dict[str, Any]) -> None:
+        await self.dispatcher.feed_update(
+            self.bot, Update.model_validate(update, context={"bot": self.bot})
+        )
+
+    async def send(self, text: str) -> list[ChatMessage]:
+        before = len(self.fake.calls)
+        await self.feed(self.fake.text_update(text))
+        return self._new_messages(before)
+
+    async def upload(self, filename: str, media_type: str, content: bytes) -> list[ChatMessage]:
+        before = len(self.fake.calls)
+        await self.feed(self.fake.document_update(filename, media_type, content))
+        return self._new_messages(before)
+
+    def keyboard_message(self) -> ChatMessage:
+        return [m for m in self.fake.bot_messages() if m.reply_markup][-1]
+
+    def buttons(self, message: ChatMessage | None = None) -> list[dict[str, str]]:
+        message = message or self.keyboard_message()
+        assert message.reply_markup is not None
+        return [b for row in message.reply_markup["inline_keyboard"] for b in row]
+
+    async def press(self, label: str, message: ChatMessage | None = None) -> list[ChatMessage]:
+        message = message or self.keyboard_message()
+        for button in self.buttons(message):
+            if button["text"] == label or button["text"].endswith(f" {label}"):
+                return await self.press_data(message.message_id, button["callback_data"])
+        raise AssertionError(f"no button {label!r} in {[b['text'] for b in self.buttons(message)]}")
+
+    async def press_data(self, message_id: int, data: str) -> list[ChatMessage]:
+        before = len(self.fake.calls)
+        await self.feed(self.fake.callback_update(message_id, data))
+        return self._new_messages(before)
+
+    def _new_messages(self, calls_before: int) -> list[ChatMessage]:
+        sent = [c for c in self.fake.calls[calls_before:] if c.method == "sendMessage"]
+        return [
+            ChatMessage(0, True, str(c.params["text"]), c.params.get("reply_markup")) for c in sent
+        ]
+
+    def current_step(self) -> str | None:
+        for message in reversed(self.fake.bot_messages()):
+            step = identify(message.text or "")
+            if step is not None:
+                return step
+        return None
+
+    async def answer_current(self) -> str:
+        step = self.current_step()
+        assert step is not None, "no question found in the chat"
+        answer = answer_for(step, self.today)
+        if answer.kind == "text":
+            await self.send(answer.value[0])
+        elif answer.kind == "skip":
+            await self.send("/skip")
+        elif answer.kind == "file":
+            await self.upload(answer.value[0], "application/pdf", PDF)
+        else:
+            for choice in answer.value:
+                await self.press(label_for(step, choice))
+            shown = [m for m in self.fake.bot_messages() if m.reply_markup]
+            if shown and any(
+                b["callback_data"].split("|")[2:] == ["m", "done"] for b in self.buttons(shown[-1])
+            ):
+                await self.press(flow.text("nb", "btn.done"))
+        return step
+
+    async def walk(self, *, until: str | None = None, limit: int = 80) -> list[str]:
+        """Answer question after question until the receipt (or the step `until`)."""
+        steps: list[str] = []
+        await self.send("/start")
+        for _ in range(limit):
+            if any("KE-" in (m.text or "") for m in self.fake.bot_messages()):
+                return steps
+            if until is not None and self.current_step() == until:
+                return steps
+            steps.append(await self.answer_current())
+        raise AssertionError(f"the conversation did not finish: {steps[-5:]}")
+
+
+def sha256(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
+
+
+__all__ = ["Callback", "Harness", "RecordingFiler", "label_for", "sha256"]
