@@ -1,0 +1,161 @@
+"""Opening sealed referrals and status notes on a KE workstation.
+
+Every failure becomes a `StaffError` naming a message in `bot.staff.texts`, so the command can
+print one clear line; nothing here prints or logs referral content.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
+from storage.render import CaseInfo
+
+if TYPE_CHECKING:
+    from bot.bootstrap import App
+    from intake.model import Referral
+    from storage.inbox import InboxRecord
+
+log = logging.getLogger(__name__)
+
+# Notes are sealed like referrals but carry their own body label, so a note envelope moved into
+# a referral's row can never be mistaken for a referral (the body fails to unpack).
+NOTE_MAGIC = b"ke-intake/note/v1\n"
+NOTE_KEY_FILE = "staff-notes.key"
+
+
+class StaffError(Exception):
+    def __init__(self, key: str, **params: Any) -> None:
+        self.key = key
+        self.params = params
+        super().__init__(key)
+
+
+@dataclass(frozen=True)
+class Opened:
+    record: InboxRecord
+    referral: Referral
+    attachments: dict[str, bytes]
+
+
+def load_key(path: str, passphrase: bytes) -> X25519PrivateKey:
+    from storage.errors import KeyFileError
+    from storage.keys import load_private_key
+
+    if not Path(path).is_file():
+        raise StaffError("key_missing", path=path)
+    try:
+        return load_private_key(path, passphrase)
+    except KeyFileError:
+        raise StaffError("key_error") from None
+
+
+def record_of(app: App, reference: str) -> InboxRecord:
+    record = app.inbox.get(reference.strip().upper())
+    if record is None:
+        raise StaffError("unknown_reference", reference=reference)
+    return record
+
+
+def case_info(app: App, record: InboxRecord) -> CaseInfo:
+    return CaseInfo(
+        reference=record.reference,
+        recipient=record.recipient,
+        received_at=record.received_at,
+        channel=record.channel,
+        status=record.status,
+        outcome=record.outcome,
+        coordinator=record.coordinator,
+        # Without any verification key a False says nothing; show "not checked" instead.
+        signature_ok=record.signature_ok if app.verify_keys else None,
+    )
+
+
+def open_referral(app: App, record: InboxRecord, private_key: X25519PrivateKey) -> Opened:
+    from pydantic import ValidationError
+
+    from intake.model import Referral
+    from storage.body import unpack_body
+    from storage.envelope import open_envelope
+    from storage.errors import SealedEnvelopeError
+
+    blob = app.inbox.envelope(record.reference)
+    try:
+        header, body = open_envelope(blob, private_key=private_key, verify_keys=app.verify_keys)
+        if header.referral_id != record.id or header.recipient != record.recipient:
+            raise SealedEnvelopeError()  # a genuine envelope moved into another row
+        referral_json, attachments = unpack_body(body)
+        # Filing already judged the rules (synthetic ids included) under its policy; here the
+        # fields are only read back.
+        referral = Referral.model_validate_json(referral_json, context={"allow_synthetic": True})
+    except (SealedEnvelopeError, ValidationError):
+        raise StaffError("sealed_error") from None
+    return Opened(record, referral, attachments)
+
+
+# -- status notes ------------------------------------------------------------------------------
+
+
+def note_signing_key(app: App) -> Ed25519PrivateKey:
+    """The intake key where this machine has it, else this workstation's own note key."""
+    if app.signing_key is not None:
+        return app.signing_key
+    from storage.keys import generate_signing_key, load_signing_key, save_signing_key
+
+    path = app.settings.data_dir / NOTE_KEY_FILE
+    if path.exists():
+        return load_signing_key(path, None)
+    key = generate_signing_key()
+    save_signing_key(path, key, None)
+    log.info("created the workstation's note signing key %s", path)
+    return key
+
+
+def note_verify_keys(app: App) -> Mapping[str, Ed25519PublicKey]:
+    from storage.keys import load_signing_key, verify_keys_for
+
+    keys = dict(app.verify_keys)
+    path = app.settings.data_dir / NOTE_KEY_FILE
+    if path.exists():
+        keys.update(verify_keys_for(load_signing_key(path, None)))
+    return keys
+
+
+def seal_note(app: App, record: InboxRecord, payload: Mapping[str, Any], at: datetime) -> bytes:
+    from storage.errors import NoRecipientKeysError
+    from storage.sealer import EnvelopeSealer
+
+    body = NOTE_MAGIC + json.dumps(dict(payload), ensure_ascii=False, sort_keys=True).encode()
+    sealer = EnvelopeSealer(app.inbox.recipient_keys, note_signing_key(app))
+    try:
+        blob, _ = sealer.seal(body, record.id, record.recipient, at)
+    except NoRecipientKeysError:
+        raise StaffError("no_recipient_keys", recipient=record.recipient) from None
+    return blob
+
+
+def open_note(
+    blob: bytes, record: InboxRecord, private_key: X25519PrivateKey, verify_keys: Mapping[str, Any]
+) -> dict[str, Any] | None:
+    from storage.envelope import open_envelope
+    from storage.errors import SealedEnvelopeError
+
+    try:
+        header, body = open_envelope(blob, private_key=private_key, verify_keys=verify_keys)
+    except SealedEnvelopeError:
+        return None
+    if header.referral_id != record.id or not body.startswith(NOTE_MAGIC):
+        return None
+    try:
+        data = json.loads(body[len(NOTE_MAGIC) :])
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
