@@ -8,7 +8,7 @@ answered keys with what each answer replaced, so "back" can undo it exactly.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
 from intake.messages import LANGUAGES, Language
@@ -55,7 +55,8 @@ class State:
     v: int = STATE_VERSION
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), ensure_ascii=False, separators=(",", ":"))
+        data = {name: getattr(self, name) for name in _FIELDS}
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
     @classmethod
     def from_json(cls, text: str) -> State:
@@ -76,4 +77,8 @@ class State:
         return state
 
     def copy(self) -> State:
-        return State.from_json(self.to_json())
+        """A deep copy (every value is plain JSON), so a step never mutates its input."""
+        return State(**json.loads(self.to_json()))
+
+
+_FIELDS = tuple(f.name for f in fields(State))
