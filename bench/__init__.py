@@ -1,0 +1,1 @@
+"""Benchmarks and the load test: `make bench` (python -m bench). Not collected by pytest."""

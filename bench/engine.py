@@ -1,0 +1,110 @@
+"""The dialogue engine: turns per second over complete scripted conversations (the five people of
+tests/conversations, each from /start to the filing), and the size of a complete draft state
+serialised and encrypted as the channels store it (Fernet via storage.drafts.DraftCipher).
+
+The inputs of every conversation are recorded once by driving the engine with the scripted
+person; the timed part replays them through `engine.step` alone (one core, no I/O)."""
+
+from __future__ import annotations
+
+import time
+
+from bench.harness import Figure, median
+from dialogues import engine
+from dialogues.state import State
+from dialogues.types import Context, Effect, UserInput
+from storage.drafts import DraftCipher, generate_key
+
+MIN_TURNS_PER_S = 5000
+MAX_DRAFT_BYTES = 8 * 1024
+
+
+def record(name: str) -> tuple[State, list[UserInput], State, Context]:
+    """(fresh state, the inputs of one complete conversation, the state at the summary, ctx)."""
+    from tests.conversations import load
+    from tests.conversations.drive import TODAY, context, start, to_filing
+
+    script = load(name, TODAY)
+    ctx = context()
+    inputs: list[UserInput] = []
+    real_step = engine.step
+    at_summary: list[State] = []
+
+    def recording_step(state: State, ui: UserInput, c: Context):  # type: ignore[no-untyped-def]
+        inputs.append(ui)
+        if engine.current_step(state) == "summary":
+            at_summary.append(state)
+        return real_step(state, ui, c)
+
+    engine.step = recording_step  # type: ignore[assignment]
+    try:
+        run = start(script, ctx)
+        to_filing(run, script)
+    finally:
+        engine.step = real_step
+    fresh = engine.new_state(
+        language=script.language,  # type: ignore[arg-type]
+        draft_id=f"draft-{script.name}",
+        preset_role=script.preset,
+    )
+    return fresh, inputs, at_summary[-1], ctx
+
+
+def replay(fresh: State, inputs: list[UserInput], ctx: Context) -> int:
+    state = fresh
+    effects: list[Effect] = []
+    for ui in inputs:
+        state, _, effects = engine.step(state, ui, ctx)
+    if not any(type(e).__name__ == "FileReferral" for e in effects):
+        raise AssertionError("a replayed conversation did not end in a filing")
+    return len(inputs)
+
+
+def people() -> tuple[str, ...]:
+    from tests.conversations import PEOPLE
+
+    return PEOPLE
+
+
+def run(*, rounds: int = 7, passes: int = 4, names: tuple[str, ...] | None = None) -> list[Figure]:
+    conversations = [record(name) for name in (names or people())]
+    for fresh, inputs, _, ctx in conversations:  # warm up
+        replay(fresh, inputs, ctx)
+    rates = []
+    for _ in range(rounds):
+        turns = 0
+        start = time.perf_counter()
+        for _ in range(passes):
+            for fresh, inputs, _, ctx in conversations:
+                turns += replay(fresh, inputs, ctx)
+        rates.append(turns / (time.perf_counter() - start))
+    cipher = DraftCipher([generate_key().encode()])
+    sizes = {
+        fresh.draft_id: (len(done.to_json().encode()), len(cipher.encrypt(done.to_json().encode())))
+        for fresh, _, done, _ in conversations
+    }
+    plain, sealed = max(sizes.values(), key=lambda s: s[1])
+    turns_per_conv = [len(c[1]) for c in conversations]
+    tps = median(rates)
+    return [
+        Figure(
+            name="engine turns (complete scripted conversations)",
+            unit="turns/s",
+            ours=tps,
+            target=f">= {MIN_TURNS_PER_S:,} turns/s, one core",
+            met=tps >= MIN_TURNS_PER_S,
+            note=f"{len(conversations)} people, {sum(turns_per_conv)} turns per pass "
+            f"({min(turns_per_conv)}-{max(turns_per_conv)} per conversation), "
+            f"{passes} passes x {rounds} rounds",
+            samples={"ours": rates},
+        ),
+        Figure(
+            name="complete draft, serialised + encrypted (largest of the people)",
+            unit="bytes",
+            ours=float(sealed),
+            target=f"< {MAX_DRAFT_BYTES:,} bytes",
+            met=sealed < MAX_DRAFT_BYTES,
+            note=f"{plain} bytes of JSON before Fernet; per person (json, encrypted): "
+            + ", ".join(f"{k.removeprefix('draft-')} {v[0]}/{v[1]}" for k, v in sizes.items()),
+        ),
+    ]
