@@ -1,0 +1,150 @@
+"""`ke-intake chat --json --demo` as a process, driven by a script that knows only field ids.
+
+Each person files into the demo inbox of a temporary KE_DATA_DIR; the test then finds the
+sealed referral there by its reference.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from tests.conversations import PDF_BYTES, PEOPLE, UPLOAD, answer_for, load
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One demo installation for all five people: its keys are made once."""
+    return tmp_path_factory.mktemp("ke-data")
+
+
+def _env(data_dir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KE_")}
+    env["KE_DATA_DIR"] = str(data_dir)
+    return env
+
+
+class Chat:
+    def __init__(self, data_dir: Path, *args: str) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "bot", "chat", *args],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=_env(data_dir),
+            cwd=Path(__file__).resolve().parents[2],
+        )
+
+    def read(self) -> dict[str, Any]:
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        assert line, self.proc.stderr.read() if self.proc.stderr else "no output"
+        data: dict[str, Any] = json.loads(line)
+        return data
+
+    def send(self, value: str | dict[str, Any]) -> dict[str, Any]:
+        assert self.proc.stdin is not None
+        line = value if isinstance(value, str) else json.dumps(value)
+        self.proc.stdin.write(line + "\n")
+        self.proc.stdin.flush()
+        return self.read()
+
+    def close(self) -> int:
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()
+        return self.proc.wait(timeout=30)
+
+
+def _today() -> dt.date:
+    return dt.datetime.now(ZoneInfo("Europe/Oslo")).date()
+
+
+@pytest.mark.parametrize("name", PEOPLE)
+def test_each_person_files_through_the_json_protocol(
+    name: str, tmp_path: Path, data_dir: Path
+) -> None:
+    script = load(name, _today())
+    document = tmp_path / "fullmakt.pdf"
+    document.write_bytes(PDF_BYTES)
+    args = ["--json", "--demo", "--lang", script.language]
+    chat = Chat(data_dir, *args)
+    line = chat.read()
+    if script.preset:
+        line = chat.send({"command": "start", "arg": script.preset})
+    for _ in range(150):
+        assert line["error"] is None, (line["step"], line["error"])
+        if line["step"] == "done":
+            break
+        assert set(line) == {
+            "step",
+            "text",
+            "choices",
+            "multi",
+            "optional",
+            "progress",
+            "error",
+            "reference",
+        }
+        answer = answer_for(script, line["step"], line["optional"])
+        assert answer is not None, line["step"]
+        line = chat.send({"file": str(document)} if answer == UPLOAD else {"text": answer})
+    assert line["step"] == "done"
+    reference = line["reference"]
+    assert reference and reference.startswith("KE-")
+    assert chat.close() == 0
+
+    from bot.bootstrap import App
+    from bot.settings import Settings
+
+    app = App.from_settings(Settings(data_dir=data_dir), demo=True)
+    try:
+        record = app.inbox.get(reference)
+        assert record is not None
+        assert record.channel == "terminal"
+    finally:
+        app.close()
+
+
+def test_end_of_input_before_sending_files_nothing(tmp_path: Path) -> None:
+    chat = Chat(tmp_path / "data", "--json", "--demo")
+    assert chat.read()["step"] == "kommune"
+    assert chat.send("Bergen")["step"] == "submitter.role"
+    assert chat.send({"choice": "self"})["step"] == "person.given_name"
+    assert chat.send({"command": "back"})["step"] == "submitter.role"
+    assert chat.proc.stdin is not None
+    chat.proc.stdin.close()
+    last = chat.read()
+    assert last["step"] == "done" and last["reference"] is None
+    assert "Ingenting er sendt" in last["text"]
+    assert chat.proc.wait(timeout=30) == 0
+    assert not (tmp_path / "data" / "inbox.sqlite3").exists()
+
+
+def test_plain_text_chat_over_a_pipe(tmp_path: Path) -> None:
+    """The interactive face with piped input: numbered choices, then an early end."""
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "chat", "--lang", "en", "--demo"],
+        input="Herøy\n2\n1\n",
+        capture_output=True,
+        text=True,
+        env=_env(tmp_path / "data"),
+        timeout=60,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert result.returncode == 0
+    out = result.stdout
+    assert "1. Herøy (Møre og Romsdal)" in out
+    assert "1. Myself – it is about me" in out
+    assert "Question 3 of about" in out
+    assert "Nothing was sent" in out
