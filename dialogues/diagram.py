@@ -1,0 +1,79 @@
+"""The dialogue as a Mermaid flowchart, generated from `flow.json` so it cannot drift.
+
+`ke-intake diagram` writes it to docs/FLOW.md; a test fails when the file is out of date.
+"""
+
+from __future__ import annotations
+
+from dialogues.flow import Step, load
+
+_SECTIONS = {
+    "start": "Start",
+    "requests": "What is asked for",
+    "submitter": "Who files",
+    "person": "The person",
+    "guardians": "Parents (repeated, 1-2)",
+    "need": "The need",
+    "services": "Services today",
+    "wishes": "Goals and wishes",
+    "consent": "Consent",
+}
+
+
+def _escape(text: str) -> str:
+    return (
+        text.replace("&", "#amp;").replace('"', "#quot;").replace("<", "#lt;").replace(">", "#gt;")
+    )
+
+
+def _node(number: int, step: Step) -> str:
+    parts = [f"<b>{step.id}</b>", step.kind + (" (optional)" if step.optional else "")]
+    if step.when:
+        parts.append("if " + step.when)
+    label = _escape("<br/>".join(parts)).replace("#lt;br/#gt;", "<br/>")
+    label = label.replace("#lt;b#gt;", "<b>").replace("#lt;/b#gt;", "</b>")
+    if step.when:
+        return f'  s{number}{{{{"{label}"}}}}'
+    return f'  s{number}["{label}"]'
+
+
+def mermaid() -> str:
+    flow = load()
+    steps = flow.steps
+    lines = ["flowchart TD", '  begin(["start message"])']
+    section: str | None = None
+    for number, step in enumerate(steps):
+        if step.section != section:
+            if section is not None:
+                lines.append("  end")
+            section = step.section
+            title = _SECTIONS.get(section, section)
+            lines.append(f'  subgraph g{number}["{_escape(title)}"]')
+        lines.append("  " + _node(number, step))
+    lines.append("  end")
+    lines.append('  summary(["summary: every answer, edit any"])')
+    lines.append('  filed(["FileReferral: sealed into the KE inbox"])')
+    lines.append("  begin --> s0")
+    for number in range(len(steps) - 1):
+        lines.append(f"  s{number} --> s{number + 1}")
+    for number, step in enumerate(steps):
+        if step.more:
+            first = next(i for i, s in enumerate(steps) if s.group == step.group)
+            limit = flow.groups[step.group or ""].max
+            lines.append(f'  s{number} -- "yes (at most {limit})" --> s{first}')
+    lines.append(f"  s{len(steps) - 1} --> summary")
+    lines.append('  summary -- "send" --> filed')
+    lines.append('  summary -- "edit N" --> summary')
+    return "\n".join(lines) + "\n"
+
+
+def markdown() -> str:
+    return (
+        "# The referral dialogue\n\n"
+        "Generated from `dialogues/data/flow.json` by `ke-intake diagram`; do not edit by hand.\n"
+        "Six-sided boxes are asked only when their condition holds; the engine recomputes the\n"
+        "plan after every answer, so going back or editing from the summary follows the same\n"
+        "map. Commands (back, help, skip, summary, edit, language, cancel, restart) work at\n"
+        "every step.\n\n"
+        "```mermaid\n" + mermaid() + "```\n"
+    )
