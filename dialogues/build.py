@@ -11,6 +11,9 @@ from dialogues.types import Context
 from intake.model import Referral
 from intake.rules import Violation, validate_referral
 
+_ROLE_AUTHORITY = {"attorney": "power_of_attorney", "guardian": "guardianship"}
+# Violations whose field is a whole group, but whose fix is one question in it.
+_VIOLATION_KEYS = {"guardians_parental_responsibility": "guardians[0].parental_responsibility"}
 _ATTACHMENT_KIND = {
     "power_of_attorney": "power_of_attorney",
     "guardianship": "guardianship_decision",
@@ -58,6 +61,10 @@ def referral_data(state: State, ctx: Context, slots: list[Slot] | None = None) -
         for key in ("phone", "email"):
             if person.get(key):
                 submitter[key] = person[key]
+    role = submitter.get("role")
+    if role in _ROLE_AUTHORITY:
+        # An attorney acts by power of attorney and a guardian by guardianship: not asked.
+        submitter["authority"] = _ROLE_AUTHORITY[role]
     for group in ("guardians", "current_services", "relatives_to_involve"):
         if group in data:
             data[group] = [item for item in data[group] if item]
@@ -70,7 +77,12 @@ def _attachments(data: dict[str, Any], value: Any, answers: dict[str, Any]) -> N
         return
     if isinstance(value, dict):
         authority = answers.get("submitter.authority")
-        kind = _ATTACHMENT_KIND.get(authority if isinstance(authority, str) else "", "other")
+        role = answers.get("submitter.role")
+        if not isinstance(authority, str):
+            authority = _ROLE_AUTHORITY.get(role if isinstance(role, str) else "", "")
+        kind = _ATTACHMENT_KIND.get(authority, "other")
+        if kind == "other" and answers.get("consent.given_by") == "guardian":
+            kind = "guardianship_decision"
         meta = {k: value[k] for k in ("filename", "media_type", "size", "sha256") if k in value}
         data["attachments"] = [{"kind": kind, **meta}]
 
@@ -86,9 +98,12 @@ def judge(state: State, ctx: Context) -> tuple[Referral | None, list[Violation]]
     return validate_referral(referral_data(state, ctx), ctx.policy)
 
 
-def key_for(violation_field: str, slots: list[Slot]) -> str | None:
+def key_for(violation_field: str, slots: list[Slot], violation_key: str = "") -> str | None:
     """The question to ask again for a violation: `guardians.0.name` -> `guardians[0].name`,
     `person.address` -> `person.address.street`, `guardians` -> the first guardian question."""
+    keys = [s.key for s in slots]
+    if _VIOLATION_KEYS.get(violation_key) in keys:
+        return _VIOLATION_KEYS[violation_key]
     field = re.sub(r"\.(\d+)(?=\.|$)", r"[\1]", violation_field)
     keys = [s.key for s in slots]
     if field in keys:

@@ -496,7 +496,7 @@ class _Turn:
             if violation is not None
             else message("format_invalid", self.lang)
         )
-        key = key_for(field, self.slots())
+        key = key_for(field, self.slots(), violation.key if violation is not None else "")
         slot = next((s for s in self.slots() if s.key == key), None)
         if slot is None:
             self.state.mode = "summary"

@@ -43,6 +43,7 @@ class Run:
     replies: list[Reply] = field(default_factory=list)
     effects: list[Effect] = field(default_factory=list)
     asked: list[str] = field(default_factory=list)
+    history: list[Reply] = field(default_factory=list)  # every reply so far
 
     @property
     def last(self) -> Reply:
@@ -51,6 +52,7 @@ class Run:
 
     def send(self, ui: UserInput) -> Run:
         self.state, self.replies, self.effects = engine.step(self.state, ui, self.ctx)
+        self.history += self.replies
         if self.last.step:
             self.asked.append(self.last.step)
         return self
