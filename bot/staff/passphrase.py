@@ -13,12 +13,11 @@ ENV = "KE_KEY_PASSPHRASE"
 
 
 def read_passphrase(lang: str) -> bytes | None:
-    """The passphrase, or None (after saying why on stderr) when there is no way to ask."""
+    """The passphrase, or None when there is no way to ask (no variable, no terminal)."""
     from_env = os.environ.get(ENV)
     if from_env is not None:
         return from_env.encode()
     if not sys.stdin.isatty():
-        print(t("no_terminal", lang), file=sys.stderr)
         return None
     return getpass.getpass(t("passphrase_prompt", lang)).encode()
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 from intake.model import Referral
 from storage.render.document import CaseInfo, Document, build_document, identity_verified
 from storage.render.labels import LANGUAGES, Labels, Language
-from storage.render.pdf import render_pdf
 from storage.render.text import render_text
 
 __all__ = [
@@ -35,6 +34,9 @@ def referral_pdf(
     language: Language = "nb",
     compress: bool = True,
 ) -> bytes:
+    # fpdf2 takes about a second to import; only exports pay for it.
+    from storage.render.pdf import render_pdf
+
     labels = Labels(language)
     doc = build_document(referral, case, labels)
     return render_pdf(

@@ -1,0 +1,31 @@
+"""The staff commands as real processes: exit codes, one-line errors without a traceback, and the
+key never asked for where no terminal is (the full flow is in tests/integration)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.fixtures.referrals import personal_strings, valid_referral
+from tests.integration.test_staff_cli import PASSPHRASE, Workstation
+
+pytestmark = pytest.mark.slow
+
+
+def test_list_show_and_audit_verify_as_processes(tmp_path: Path) -> None:
+    ws = Workstation(tmp_path / "data", processes=True)
+    data = valid_referral()
+    ref = ws.file(data)
+
+    listing = ws.ok("inbox", "list")
+    assert ref in listing and "identitet ikke verifisert (fil)" in listing
+    assert [s for s in personal_strings(data) if s in listing] == []
+
+    shown = ws.ok("inbox", "show", ref, "--key", ws.key, "--by", "Kari", passphrase=PASSPHRASE)
+    assert data["person"]["national_id"] in shown
+    assert "passordfrase" in ws.fails("inbox", "show", ref, "--key", ws.key, passphrase="feil")
+    # No variable and no terminal: say so, never hang on a prompt.
+    assert "KE_KEY_PASSPHRASE" in ws.fails("inbox", "show", ref, "--key", ws.key)
+
+    assert "Revisjonsloggen er hel" in ws.ok("inbox", "audit-verify")
