@@ -11,7 +11,14 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from bot.cli import main
-from storage.db import alembic_config, current_revision, head_revision, make_engine, upgrade
+from storage.db import (
+    HEAD_REVISION,
+    alembic_config,
+    current_revision,
+    head_revision,
+    make_engine,
+    upgrade,
+)
 from storage.inbox.schema import metadata
 
 TABLES = {"referrals", "status_events", "recipient_keys", "audit_log", "alembic_version"}
@@ -57,3 +64,21 @@ def test_migrations_match_the_schema_and_reverse_cleanly(database_url: str) -> N
         assert current_revision(engine) == head_revision()
     finally:
         engine.dispose()
+
+
+def test_the_fast_start_check_knows_the_newest_migration() -> None:
+    assert head_revision() == HEAD_REVISION
+
+
+def test_building_the_command_line_does_not_load_the_domain_model() -> None:
+    """`ke-intake --help` and light commands must not pay for pydantic models at parse time."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from bot.cli import build_parser; build_parser(); "
+        "heavy = [m for m in ('bot.bootstrap', 'storage.inbox', 'alembic') if m in sys.modules]; "
+        "print(heavy)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -236,3 +236,10 @@ def test_typed_references_are_normalised_like_crockford_reads_them() -> None:
     assert normalise_reference("7K4MQ9XA") == "KE-7K4M-Q9XA"
     assert normalise_reference("KE-7K4M-Q9X") is None
     assert normalise_reference("KE-7K4M-Q9XU") is None
+
+
+def test_the_file_command_offers_exactly_the_model_channels() -> None:
+    from bot.commands.file import CHANNELS
+    from intake.model import Channel
+
+    assert CHANNELS == tuple(c.value for c in Channel)
