@@ -242,4 +242,4 @@ def test_the_file_command_offers_exactly_the_model_channels() -> None:
     from bot.commands.file import CHANNELS
     from intake.model import Channel
 
-    assert CHANNELS == tuple(c.value for c in Channel)
+    assert tuple(c.value for c in Channel) == CHANNELS
