@@ -28,12 +28,11 @@ def register(subparsers: Any) -> None:
     common.add_argument(
         "--lang", choices=("nb", "nn", "en"), default=None, help="staff language (default nb)"
     )
+    key_help = "the KE private key file (passphrase from KE_KEY_PASSPHRASE or a prompt)"
     keyed = argparse.ArgumentParser(add_help=False)
-    keyed.add_argument(
-        "--key",
-        metavar="FILE",
-        help="the KE private key file (passphrase from KE_KEY_PASSPHRASE or a prompt)",
-    )
+    keyed.add_argument("--key", metavar="FILE", required=True, help=key_help)
+    key_optional = argparse.ArgumentParser(add_help=False)
+    key_optional.add_argument("--key", metavar="FILE", help=key_help)
     by_optional = argparse.ArgumentParser(add_help=False)
     by_optional.add_argument(
         "--by", metavar="NAME", help="staff name for the audit log (default: login name)"
@@ -50,7 +49,7 @@ def register(subparsers: Any) -> None:
         "show", parents=[common, keyed, by_optional], help="open and show a referral"
     )
     p.add_argument("reference", metavar="REF")
-    p.set_defaults(handler=_run("show"), key_required=True)
+    p.set_defaults(handler=_run("show"))
 
     p = sub.add_parser(
         "export",
@@ -66,7 +65,7 @@ def register(subparsers: Any) -> None:
         help="also write the attachments beside FILE (FILE-vedlegg-N.ext)",
     )
     p.add_argument("--force", action="store_true", help="overwrite existing files")
-    p.set_defaults(handler=_run("export"), key_required=True)
+    p.set_defaults(handler=_run("export"))
 
     p = sub.add_parser(
         "status", parents=[common, by_required], help="change the status (with a sealed note)"
@@ -84,11 +83,11 @@ def register(subparsers: Any) -> None:
 
     p = sub.add_parser(
         "stats",
-        parents=[common, keyed, by_optional],
+        parents=[common, key_optional, by_optional],
         help="the KE overview (request types only with --key)",
     )
     p.add_argument("--kommune", metavar="K", help="kommune number or name, or a KE id")
-    p.set_defaults(handler=_run("stats"), key_required=False)
+    p.set_defaults(handler=_run("stats"))
 
     p = sub.add_parser(
         "purge",

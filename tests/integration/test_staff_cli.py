@@ -363,6 +363,8 @@ def test_purge_keeps_recent_closures_and_deletes_old_and_withdrawn(tmp_path: Pat
     old, recent, withdrawn, open_ = (ws.file(valid_referral()) for _ in range(4))
     app = ws.app()
     try:
+        # A slice of sealed bytes, to look for in the database file after purging.
+        shredded = [app.inbox.envelope(ref)[-200:-100] for ref in (old, withdrawn)]
         app.inbox.set_status(old, "closed", "plan_started", None, "Kari", now - dt.timedelta(100))
         app.inbox.set_status(recent, "closed", "declined", None, "Kari", now - dt.timedelta(10))
         app.inbox.set_status(withdrawn, "closed", "withdrawn", None, "Kari", now)
@@ -374,7 +376,38 @@ def test_purge_keeps_recent_closures_and_deletes_old_and_withdrawn(tmp_path: Pat
     assert old not in listing and withdrawn not in listing
     deleted = {ref for action, ref, _ in ws.audit() if action == "deleted"}
     assert deleted == {old, withdrawn}
+    raw = b"".join(p.read_bytes() for p in ws.data_dir.glob("inbox.sqlite3*"))
+    assert [chunk for chunk in shredded if chunk in raw] == []
     # A longer retention keeps the 10-day-old closure; a shorter one deletes it.
     assert "Slettet 0" in ws.ok("inbox", "purge", "--by", "Kari", "--retention-days", "30")
     assert "Slettet 1" in ws.ok("inbox", "purge", "--by", "Kari", "--retention-days", "5")
     assert "Revisjonsloggen er hel" in ws.ok("inbox", "audit-verify")
+
+
+def test_export_writes_attachments_beside_the_file_under_neutral_names(tmp_path: Path) -> None:
+    import hashlib
+
+    ws = Workstation(tmp_path / "data")
+    content = b"%PDF-1.4\nfullmakt\n%%EOF\n"
+    data = valid_referral()
+    data["attachments"] = [
+        {
+            "kind": "other",
+            "filename": "Ingrid Testesen fullmakt.pdf",
+            "media_type": "application/pdf",
+            "size": len(content),
+            "sha256": hashlib.sha256(content).hexdigest(),
+        }
+    ]
+    attachment = tmp_path / "upload.pdf"
+    attachment.write_bytes(content)
+    ref = ws.file(data, "--attach", str(attachment))
+    out = tmp_path / "case.pdf"
+    printed = ws.ok("inbox", "export", ref, "--key", ws.key, "--format", "pdf", "--out", out,
+                    "--attachments", passphrase=PASSPHRASE)  # fmt: skip
+    written = tmp_path / "case-vedlegg-1.pdf"
+    assert written.read_bytes() == content
+    assert written.stat().st_mode & 0o077 == 0
+    assert str(written) in printed and "Testesen" not in printed
+    shown = ws.ok("inbox", "show", ref, "--key", ws.key, passphrase=PASSPHRASE)
+    assert "Ingrid Testesen fullmakt.pdf" in shown  # listed under the form's Vedlegg section
