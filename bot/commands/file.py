@@ -3,7 +3,8 @@ scripts). Prints the reference on stdout.
 
 Exit codes: 0 filed (or already filed under the same --idempotency-key); 1 the referral breaks a
 rule (one `field.id: message` line per problem on stderr, nothing stored); 2 the file cannot be
-read or is not a JSON object; 3 the receiving kommune has no registered KE key.
+read or is not a JSON object; 3 the receiving kommune has no registered KE key; 4 the inbox
+(database or signing key) is not available.
 """
 
 from __future__ import annotations
@@ -31,6 +32,11 @@ TEXTS = {
         "nn": "Kommune {kommune} har ingen registrert nøkkel for koordinerande eining. "
         "Registrer ein med `ke-intake keys add`.",
         "en": "Kommune {kommune} has no registered KE key. Register one with `ke-intake keys add`.",
+    },
+    "unavailable": {
+        "nb": "Innboksen kan ikke nås nå ({what}). Ingenting er sendt; prøv igjen senere.",
+        "nn": "Innboksen kan ikkje nåast no ({what}). Ingenting er sendt; prøv igjen seinare.",
+        "en": "The inbox cannot be reached now ({what}). Nothing was filed; try again later.",
     },
     "attachment_unreadable": {
         "nb": "Vedlegget kan ikke leses: {name}",
@@ -121,11 +127,13 @@ def _attachments(data: dict[str, Any], paths: list[str]) -> tuple[list[Any], boo
 
 
 def run(args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+
     from bot.bootstrap import App
     from bot.settings import Settings
     from intake.filing import InvalidReferral
     from intake.messages import message
-    from storage.errors import NoRecipientKeysError
+    from storage.errors import KeyFileError, NoRecipientKeysError
 
     lang = args.lang
     data, problem = _load(args.file)
@@ -147,7 +155,10 @@ def run(args: argparse.Namespace) -> int:
         settings = settings.model_copy(update={"allow_synthetic_ids": True})
     if args.demo:
         print(TEXTS["demo"][lang], file=sys.stderr)
-    app = App.from_settings(settings, demo=args.demo)
+    try:
+        app = App.from_settings(settings, demo=args.demo)
+    except (SQLAlchemyError, KeyFileError) as exc:
+        return _unavailable(lang, exc)
     try:
         receipt = app.file(
             data,
@@ -163,9 +174,17 @@ def run(args: argparse.Namespace) -> int:
     except NoRecipientKeysError as exc:
         print(TEXTS["no_keys"][lang].format(kommune=exc.recipient), file=sys.stderr)
         return 3
+    except SQLAlchemyError as exc:
+        return _unavailable(lang, exc)
     finally:
         app.close()
     print(receipt.reference)
     if receipt.duplicate:
         print(TEXTS["duplicate"][lang], file=sys.stderr)
     return 0
+
+
+def _unavailable(lang: str, exc: Exception) -> int:
+    # The exception's class only: driver messages may quote connection details.
+    print(TEXTS["unavailable"][lang].format(what=type(exc).__name__), file=sys.stderr)
+    return 4

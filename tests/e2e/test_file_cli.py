@@ -143,3 +143,22 @@ def test_an_attachment_is_filed_with_the_referral(tmp_path: Path) -> None:
     result = ke_intake(tmp_path / "data", "file", path, "--demo", "--attach", pdf)
     assert result.returncode == 0, result.stderr
     assert stored(tmp_path / "data") == 1
+
+
+def test_an_unreachable_inbox_is_exit_4_without_a_traceback(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KE_")}
+    env.update(
+        KE_DATA_DIR=str(tmp_path / "data"),
+        KE_DATABASE_URL="postgresql+psycopg://postgres@127.0.0.1:1/none",
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "file", str(VALID_REFERRAL), "--demo", "--lang", "en"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert result.returncode == 4
+    assert "The inbox cannot be reached now" in result.stderr
+    assert "Traceback" not in result.stderr
