@@ -37,7 +37,7 @@ class Settings(BaseSettings):
     # After this long away, the person is offered to resume or start over.
     telegram_resume_after_minutes: int = 30
     # Per-chat flood limit: updates per window before a polite "slow down".
-    telegram_flood_limit: int = 20
+    telegram_flood_limit: int = 30
     telegram_flood_window_seconds: int = 10
 
     @cached_property

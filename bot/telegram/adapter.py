@@ -18,7 +18,7 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
@@ -459,9 +459,6 @@ class Adapter:
         """Delete the conversation's messages (all but the last replies, e.g. the receipt),
         tell the person what was removed, and drop the draft."""
         await fsm.set_data({})
-        if conv.keep:
-            await self._plain(bot, chat_id, wording.text(language, "kept"))
-            return
         now = self.clock().timestamp()
         keep = set(keep_ids)
         mine = [(mid, sent) for mid, sent in conv.messages if mid not in keep]
@@ -478,10 +475,10 @@ class Adapter:
             except TelegramAPIError as error:
                 log.warning("telegram: deletion failed (%s)", type(error).__name__)
         log.info("telegram: chat cleaned, %s removed, %s too old", removed, too_old)
-        purpose = "removed" if removed else "removed_none"
-        await self._plain(
-            bot, chat_id, wording.text(language, purpose, count=removed, left=too_old)
-        )
+        notice = wording.text(language, "removed" if removed else "removed_none", count=removed)
+        if too_old:
+            notice += "\n\n" + wording.text(language, "removed_left", left=too_old)
+        await self._plain(bot, chat_id, notice)
 
     async def _delete_one_by_one(self, bot: Bot, chat_id: int, batch: list[int]) -> int:
         removed = 0

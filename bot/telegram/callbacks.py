@@ -17,10 +17,9 @@ Op = Literal[
     "m",  # command: arg is a dialogue command name (done, skip, back, summary, cancel, ...)
     "l",  # language: arg is nb, nn or en
     "r",  # resume the stored conversation
-    "n",  # start a new one
-    "k",  # keep the chat messages after filing
+    "n",  # start over
 ]
-OPS: frozenset[str] = frozenset({"c", "m", "l", "r", "n", "k"})
+OPS: frozenset[str] = frozenset({"c", "m", "l", "r", "n"})
 MAX_BYTES = 64
 PREFIX = "k"
 

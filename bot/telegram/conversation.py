@@ -24,7 +24,6 @@ class Conversation:
     keyboard: Keyboard | None = None
     # [message_id, unix time sent]; both sides of the chat, so both can be deleted.
     messages: list[list[int]] = field(default_factory=list)
-    keep: bool = False
     paused: bool = False  # waiting for "resume or start over" after a gap
 
     def track(self, message_id: int, sent_at: float) -> None:
@@ -45,7 +44,6 @@ class Conversation:
                 seen=float(raw["seen"]),
                 keyboard=Keyboard(**keyboard) if isinstance(keyboard, dict) else None,
                 messages=[[int(m), int(t)] for m, t in raw.get("messages", [])],
-                keep=bool(raw.get("keep", False)),
                 paused=bool(raw.get("paused", False)),
             )
         except (KeyError, TypeError, ValueError):

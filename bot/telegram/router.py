@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiogram import Dispatcher, F, Router
 
+from bot.telegram import responses  # noqa: F401  (keeps aiogram's response models cached)
 from bot.telegram.adapter import Adapter
 from bot.telegram.fsm import DraftBackend
 from bot.telegram.middlewares import FloodThrottle, OncePerUpdate

@@ -20,8 +20,8 @@ from aiogram.client.telegram import PRODUCTION, TelegramAPIServer
 from aiogram.exceptions import TelegramAPIError
 
 from bot.settings import Settings
-from bot.telegram.adapter import Adapter, Filer, command_list
 from bot.telegram import wording
+from bot.telegram.adapter import Adapter, Filer, command_list
 from bot.telegram.fsm import DraftBackend, build_backend
 from bot.telegram.retry import RetryMiddleware
 from bot.telegram.router import build_dispatcher

@@ -12,7 +12,6 @@ from intake.messages import LANGUAGES, Language
 KEYS = {
     "done": "btn.done",
     "skip": "btn.skip",
-    "back": "btn.back",
     "resume": "tg.resume",
     "start_over": "tg.start_over",
     "resume_prompt": "tg.resume_prompt",
@@ -20,10 +19,8 @@ KEYS = {
     "slow_down": "tg.slow_down",
     "removed": "tg.removed",
     "removed_none": "tg.removed_none",
-    "kept": "tg.kept",
+    "removed_left": "tg.removed_left",
     "unsupported": "tg.unsupported",
-    "file_failed": "tg.file_failed",
-    "send_failed": "tg.send_failed",
 }
 
 COMMANDS = ("start", "help", "back", "summary", "cancel", "language")
