@@ -1,13 +1,16 @@
 """Engines and migrations for the inbox database: SQLite by default, PostgreSQL when configured.
 
 SQLite gets WAL (readers never block the writer), `secure_delete` (deleted envelopes are
-overwritten, not left in free pages), foreign keys, a busy timeout, and `BEGIN IMMEDIATE` so a
-transaction that will write takes the write lock up front instead of failing to upgrade later.
+overwritten, not left in free pages), foreign keys, a busy timeout, and `BEGIN IMMEDIATE` for
+transactions opened with `writing()`, so a writer takes the lock up front instead of failing to
+upgrade a stale read snapshot later (WAL cannot wait that out).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -18,6 +21,7 @@ from sqlalchemy.engine import Engine, make_url
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 30_000
+_WRITE_OPTION = "ke_intake_write"
 # The newest migration in storage/migrations/versions (a test keeps the two in step).
 HEAD_REVISION = "0001"
 # Any two 32-bit numbers; together with the schema they name the migration lock in PostgreSQL.
@@ -54,7 +58,18 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(conn: sa.Connection) -> None:
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # Writers lock at once; readers take a WAL snapshot and never wait for the writer.
+    immediate = conn.get_execution_options().get(_WRITE_OPTION, False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+@contextmanager
+def writing(engine: Engine) -> Iterator[sa.Connection]:
+    """A transaction that will write: commits on success, rolls back on any error."""
+    with engine.connect() as conn:
+        conn.execution_options(**{_WRITE_OPTION: True})
+        with conn.begin():
+            yield conn
 
 
 def alembic_config(connection: sa.Connection | None = None) -> Any:
@@ -74,7 +89,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         return  # the common case at every start: no need to load Alembic at all
     from alembic import command
 
-    with engine.begin() as conn:
+    with writing(engine) as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(
                 sa.text("SELECT pg_advisory_xact_lock(:a, hashtext(current_schema()))"),

@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from intake.filing import ReferenceTaken
 from storage.audit import AuditEntry, AuditReport, details_json, next_entry, verify_chain
+from storage.db import writing
 from storage.envelope import RecipientKey
 from storage.inbox.common import (
     VerifyKeys,
@@ -78,7 +79,7 @@ class SqlInbox:
         if idem and (earlier := self._filed_with(idem)):
             return earlier
         try:
-            with self.engine.begin() as conn:
+            with writing(self.engine) as conn:
                 self._lock(conn)
                 conn.execute(
                     referrals.insert().values(
@@ -189,7 +190,7 @@ class SqlInbox:
     def log_access(
         self, reference: str, action: AccessAction, actor: str, at: datetime | None = None
     ) -> None:
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             self._lock(conn)
             self._id_of(conn, reference)
             self._append(conn, at or _now(), actor, _ACCESS[action], reference, {})
@@ -204,7 +205,7 @@ class SqlInbox:
         at: datetime,
     ) -> None:
         check_status(status, outcome)
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             self._lock(conn)
             referral_id = self._id_of(conn, reference)
             conn.execute(
@@ -226,7 +227,7 @@ class SqlInbox:
             self._append(conn, at, actor, "status_changed", reference, details)
 
     def assign(self, reference: str, coordinator: str | None, actor: str, at: datetime) -> None:
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             self._lock(conn)
             referral_id = self._id_of(conn, reference)
             conn.execute(
@@ -244,7 +245,7 @@ class SqlInbox:
         actor: str,
         at: datetime | None = None,
     ) -> None:
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             self._lock(conn)
             referral_id = self._id_of(conn, reference)
             old = conn.execute(
@@ -270,7 +271,7 @@ class SqlInbox:
             .order_by(referrals.c.reference)
         )
         count = 0
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             self._lock(conn)
             for row in conn.execute(query).all():
                 withdrawn = row.outcome == "withdrawn"
@@ -309,7 +310,7 @@ class SqlInbox:
         recipient's other keys: the start of a new key generation."""
         check_key(key_id, public_bytes)
         k = recipient_keys.c
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             self._lock(conn)
             row = conn.execute(
                 sa.select(k.retired).where(k.recipient == recipient, k.key_id == key_id)
@@ -352,7 +353,7 @@ class SqlInbox:
         self, recipient: str, key_id: str, *, actor: str, at: datetime
     ) -> bool:
         k = recipient_keys.c
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             self._lock(conn)
             changed = conn.execute(
                 recipient_keys.update()

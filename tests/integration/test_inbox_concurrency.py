@@ -104,3 +104,25 @@ def test_racing_duplicates_of_one_submission_file_once(database_url: str) -> Non
         assert inbox.verify_audit().count == 1
     finally:
         engine.dispose()
+
+
+def test_sqlite_readers_do_not_wait_for_a_writer(tmp_path: Path) -> None:
+    """Staff listing the inbox while the bot is mid-filing: WAL readers read their snapshot."""
+    import time
+
+    from storage.db import writing
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'inbox.sqlite3'}")
+    upgrade(engine)
+    inbox = SqlInbox(engine, idempotency_secret=b"test")
+    try:
+        with writing(engine) as conn:
+            conn.exec_driver_sql(
+                "INSERT INTO recipient_keys VALUES ('x', 'y', x'00', '2026-01-01', 0)"
+            )
+            started = time.monotonic()
+            assert inbox.list() == []
+            assert inbox.all_recipient_keys() == []  # the uncommitted row is not seen
+            assert time.monotonic() - started < 5
+    finally:
+        engine.dispose()
