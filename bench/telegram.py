@@ -23,7 +23,7 @@ def _timed_harness() -> Any:
 
     from tests.botapi.harness import Harness
 
-    class Timed(Harness):  # type: ignore[misc]
+    class Timed(Harness):
         busy = 0.0
         updates = 0
 
