@@ -300,6 +300,7 @@ class Referral(_Frozen):
 
 def json_schema() -> dict[str, Any]:
     schema = Referral.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["$id"] = f"https://ke-intake.no/schema/referral/v{SCHEMA_VERSION}.json"
     schema["title"] = f"ke-intake referral, schema version {SCHEMA_VERSION}"
     return schema
