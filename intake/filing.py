@@ -146,7 +146,8 @@ def validated(referral: Referral | Mapping[str, Any], policy: Policy) -> Referra
         if isinstance(referral, Referral)
         else referral
     )
-    checked, violations = validate_referral(data, policy)
+    # `meta` is the system's to set at filing; whatever a client sent there is dropped.
+    checked, violations = validate_referral({k: v for k, v in data.items() if k != "meta"}, policy)
     if checked is None or violations:
         raise InvalidReferral(violations)
     return checked

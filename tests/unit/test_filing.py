@@ -106,6 +106,15 @@ def test_files_a_valid_referral_sealed_with_its_meta(inbox: MemoryInbox) -> None
     assert [e.actor for e in inbox.audit_entries() if e.action == "filed"] == ["intake:telegram"]
 
 
+def test_meta_sent_by_a_client_is_replaced(inbox: MemoryInbox) -> None:
+    data = valid_referral()
+    data["meta"] = {"id": "not a uuid", "reference": "KE-FAKE", "channel": "fax"}
+    receipt = file(inbox, data)
+    content, _ = opened(inbox, receipt.reference)
+    assert content["meta"]["reference"] == receipt.reference == "KE-7K4M-Q9XA"
+    assert content["meta"]["channel"] == "telegram"
+
+
 def test_a_model_is_judged_again_under_the_filing_policy(inbox: MemoryInbox) -> None:
     model = Referral.model_validate(valid_referral(), context={"allow_synthetic": True})
     strict = Policy(today=NOW.date(), allow_synthetic=False)
