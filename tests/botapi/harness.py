@@ -70,6 +70,7 @@ class Harness:
         settings: Settings | None = None,
         now: dt.datetime | None = None,
         flood_limit: int = 1000,
+        prefix: str = "ke:",
     ) -> None:
         self.now = now or dt.datetime.now(dt.UTC).replace(microsecond=0)
         self.fake = FakeTelegram(clock=lambda: self.now.timestamp())
@@ -80,19 +81,35 @@ class Harness:
             id_hash_secret="unit-test-secret-unit-test-secret",
             allow_synthetic_ids=True,
         )
-        self.backend = build_backend(self.settings)
+        self.prefix = prefix
+        self.flood_limit = flood_limit
+        self.backend = build_backend(self.settings, prefix=prefix)
         self.filer = filer if filer is not None else RecordingFiler()
         self.adapter = Adapter(settings=self.settings, filer=self.filer, clock=lambda: self.now)
         self.dispatcher = build_dispatcher(self.adapter, self.backend, flood_limit=flood_limit)
+        self.workers = [self.dispatcher]
+        self.backends = [self.backend]
+        self.turn = 0
+
+    def add_worker(self) -> None:
+        """Another bot process on the same storage: updates then go to each worker in turn."""
+        backend = build_backend(self.settings, prefix=self.prefix)
+        adapter = Adapter(settings=self.settings, filer=self.filer, clock=lambda: self.now)
+        self.workers.append(build_dispatcher(adapter, backend, flood_limit=self.flood_limit))
+        self.backends.append(backend)
+
+    async def close(self) -> None:
+        for backend in self.backends:
+            await backend.close()
 
     @property
     def today(self) -> dt.date:
         return self.now.date()
 
     async def feed(self, update: dict[str, Any]) -> None:
-        await self.dispatcher.feed_update(
-            self.bot, Update.model_validate(update, context={"bot": self.bot})
-        )
+        worker = self.workers[self.turn % len(self.workers)]
+        self.turn += 1
+        await worker.feed_update(self.bot, Update.model_validate(update, context={"bot": self.bot}))
 
     async def send(self, text: str) -> list[ChatMessage]:
         before = len(self.fake.calls)
