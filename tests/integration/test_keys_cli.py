@@ -173,3 +173,45 @@ def test_mistakes_get_a_clear_message_and_change_nothing(tmp_path: Path) -> None
     )
     assert wrong.returncode == 1 and "feil passordfrase" in wrong.stderr
     assert "Traceback" not in wrong.stderr + short.stderr + unknown.stderr + wrong_kommune.stderr
+
+
+def run_in_terminal(data_dir: Path, args: list[str], typed: list[str]) -> tuple[int, str]:
+    """Run ke-intake on a pseudo-terminal (getpass reads /dev/tty) and type `typed` lines."""
+    import pty
+    import select
+    import time
+
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("KE_")}
+    environ["KE_DATA_DIR"] = str(data_dir)
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: becomes ke-intake, never returns
+        os.execve(sys.executable, [sys.executable, "-m", "bot", *args], environ)  # noqa: S606
+    output, pending, deadline = b"", list(typed), time.monotonic() + 60
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.2)
+        if ready:
+            try:
+                chunk = os.read(fd, 1024)
+            except OSError:
+                break
+            if not chunk:
+                break
+            output += chunk
+            if pending and output.rstrip().endswith(b":"):
+                os.write(fd, pending.pop(0).encode() + b"\n")
+                output += b"\n"
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    return os.waitstatus_to_exitcode(status), output.decode(errors="replace")
+
+
+def test_generate_asks_for_the_passphrase_twice_on_a_terminal(tmp_path: Path) -> None:
+    args = ["keys", "generate", "--kommune", "0301", "--out", str(tmp_path / "k"), "--lang", "en"]
+    code, output = run_in_terminal(tmp_path / "data", args, ["first phrase", "other phrase"])
+    assert code == 1 and "The passphrases differ" in output
+    assert not (tmp_path / "k").exists()
+    code, output = run_in_terminal(tmp_path / "data", args, [PASSPHRASE, PASSPHRASE])
+    assert code == 0, output
+    assert PASSPHRASE not in output  # not echoed
+    (private,) = (tmp_path / "k").glob("*.key")
+    load_private_key(private, PASSPHRASE.encode())
