@@ -1,0 +1,271 @@
+"""The action server's actions, run through rasa-sdk's own executor with Rasa 3.6 request bodies.
+
+The HTTP layer is covered by tests/e2e/test_rasa_action_server.py; here the same bodies go to
+`ActionExecutor.run`, which is what rasa-sdk's `/webhook` calls.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import ActionExecutor, CollectingDispatcher
+from rasa_sdk.interfaces import ActionExecutionRejection
+
+from bot.rasa import runtime
+from bot.rasa.server import build_executor
+from bot.rasa.slots import SKIPPED
+from bot.rasa.validation import ValidateReferralForm
+from bot.settings import Settings
+from dialogues.flow import text
+from intake.errors import FieldError
+from intake.identifiers import validate_national_id
+from intake.messages import message
+from tests import rasa_calls as rc
+from tests.synthetic import born_years_ago, synthetic_id
+
+TODAY = dt.datetime.now(runtime.NORWAY).date()
+CHILD_ID = synthetic_id(born_years_ago(TODAY, 10))
+ADULT_ID = synthetic_id(born_years_ago(TODAY, 40))
+BAD_ID = "12345678901"
+
+START = {"kommune": "0301", "submitter__role": "parent", "person__unborn": False}
+NAMED = {**START, "person__given_name": "Tora", "person__family_name": "Testesen"}
+
+
+@pytest.fixture(autouse=True)
+def demo_runtime(tmp_path: Path) -> Iterator[None]:
+    runtime.configure(demo=True, settings=Settings(data_dir=tmp_path, allow_synthetic_ids=True))
+    yield
+    runtime.configure(demo=False)
+
+
+@pytest.fixture(scope="module")
+def executor() -> ActionExecutor:
+    return build_executor()
+
+
+async def run(executor: ActionExecutor, body: dict[str, Any]) -> dict[str, Any]:
+    result = await executor.run(body)
+    assert result is not None
+    dumped: dict[str, Any] = result.model_dump()
+    return dumped
+
+
+def slot_events(result: dict[str, Any]) -> dict[str, Any]:
+    return {e["name"]: e["value"] for e in result["events"] if e["event"] == "slot"}
+
+
+def texts_of(result: dict[str, Any]) -> list[str]:
+    return [r["text"] for r in result["responses"]]
+
+
+async def validate(
+    executor: ActionExecutor, slots: dict[str, Any], requested: str, answer: str, lang: str = "nb"
+) -> dict[str, Any]:
+    body = rc.validation_call("test-user", {**slots, "language": lang}, requested, answer)
+    return await run(executor, body)
+
+
+# -- accepted and normalised ---------------------------------------------------------------
+
+
+async def test_kommune_name_becomes_its_number(executor: ActionExecutor) -> None:
+    result = await validate(executor, {}, "kommune", "oslo")
+    assert slot_events(result) == {
+        "kommune": "0301",
+        "kommune_offer": None,
+        "requested_slot": "submitter__role",
+    }
+    assert result["responses"] == []
+
+
+async def test_ambiguous_kommune_offers_the_candidates(executor: ActionExecutor) -> None:
+    result = await validate(executor, {}, "kommune", "Herøy")
+    events = slot_events(result)
+    assert events["kommune"] is None
+    assert sorted(events["kommune_offer"]) == ["1515", "1818"]
+    (reply,) = result["responses"]
+    assert {b["payload"] for b in reply["buttons"]} == {"1515", "1818"}
+    # The next answer picks from the offer by its number, as in the other channels.
+    again = await validate(executor, {"kommune_offer": events["kommune_offer"]}, "kommune", "2")
+    assert slot_events(again)["kommune"] == events["kommune_offer"][1]
+
+
+async def test_phone_is_stored_as_e164(executor: ActionExecutor) -> None:
+    slots = {"kommune": "0301", "submitter__role": "relative"}
+    result = await validate(executor, slots, "submitter__phone", "912 34 567")
+    assert slot_events(result)["submitter__phone"] == "+4791234567"
+
+
+async def test_choice_by_its_label_in_nynorsk(executor: ActionExecutor) -> None:
+    result = await validate(
+        executor, {"kommune": "0301"}, "submitter__role", "Forelder til eit barn", "nn"
+    )
+    assert slot_events(result)["submitter__role"] == "parent"
+    assert slot_events(result)["requested_slot"] == "person__unborn"
+
+
+async def test_skipping_an_optional_question_is_remembered(executor: ActionExecutor) -> None:
+    slots = {**NAMED, "person__national_id": ADULT_ID, "requests": ["coordinator"]}
+    slots |= {"submitter__name": "Ola Testesen", "submitter__phone": "+4791234567"}
+    result = await validate(executor, slots, "submitter__email", "hopp over")
+    assert slot_events(result)["submitter__email"] == SKIPPED
+
+
+# -- rejected, with the dialogue's message in the conversation's language -----------------
+
+
+@pytest.mark.parametrize("lang", ["nb", "nn", "en"])
+async def test_bad_national_id_is_refused_with_the_message(
+    executor: ActionExecutor, lang: str
+) -> None:
+    with pytest.raises(FieldError) as caught:
+        validate_national_id(BAD_ID, allow_synthetic=True)
+    result = await validate(executor, NAMED, "person__national_id", BAD_ID, lang)
+    events = slot_events(result)
+    assert events["person__national_id"] is None
+    assert events["requested_slot"] == "person__national_id"  # asked again
+    assert texts_of(result) == [message(caught.value.key, lang)]  # type: ignore[arg-type]
+
+
+async def test_a_required_question_cannot_be_skipped(executor: ActionExecutor) -> None:
+    result = await validate(executor, START, "person__given_name", "hopp over", "en")
+    assert slot_events(result)["person__given_name"] is None
+    assert texts_of(result) == [text("en", "skip.required")]
+
+
+# -- conditions: role, age from the national id, requests --------------------------------
+
+
+async def test_child_coordinator_only_for_a_child(executor: ActionExecutor) -> None:
+    child = await validate(executor, {**NAMED, "person__national_id": CHILD_ID}, "requests", "3")
+    assert slot_events(child)["requests"] == ["child_coordinator"]
+    adult = await validate(
+        executor, {**NAMED, "person__national_id": ADULT_ID}, "requests", "3", "en"
+    )
+    assert slot_events(adult)["requests"] is None
+    assert texts_of(adult) == [message("choice_invalid", "en")]
+
+
+async def required(slots: dict[str, Any]) -> list[str]:
+    body = rc.action_call("validate_referral_form", "test-user", slots, "x")
+    tracker = Tracker.from_dict(body["tracker"])
+    form = ValidateReferralForm()
+    return list(await form.required_slots([], CollectingDispatcher(), tracker, rc.domain()))
+
+
+async def test_required_slots_follow_role_and_age() -> None:
+    base = {**NAMED, "requests": ["coordinator"]}
+    child = await required({**base, "person__national_id": CHILD_ID})
+    adult = await required({**base, "person__national_id": ADULT_ID})
+    assert "guardians__0__name" in child and "guardians__0__name" not in adult
+    assert "consent__child_heard" in child and "consent__child_heard" not in adult
+    assert "submitter__relationship" in child  # a parent says how they are related
+    selfish = await required({**NAMED, "submitter__role": "self", "person__national_id": ADULT_ID})
+    assert "submitter__phone" not in selfish and "person__unborn" not in selfish
+    provider = await required(
+        {**NAMED, "submitter__role": "provider", "person__national_id": ADULT_ID}
+    )
+    assert "submitter__organisation__org_number" in provider
+
+
+async def test_declining_a_plan_asks_for_a_coordinator_only(executor: ActionExecutor) -> None:
+    slots = {**NAMED, "person__national_id": ADULT_ID, "requests": ["individual_plan"]}
+    result = await validate(executor, slots, "consent__individual_plan", "nei")
+    events = slot_events(result)
+    assert events["consent__individual_plan"] is False
+    assert events["requests"] == ["coordinator"]
+    assert texts_of(result) == [text("nb", "decline_ip")]
+
+
+# -- commands: rejected so that the rules run the command's action ------------------------
+
+
+@pytest.mark.parametrize("word", ["hjelp", "tilbake", "oppsummering", "avbryt", "/ask_help"])
+async def test_a_command_word_is_not_an_answer(executor: ActionExecutor, word: str) -> None:
+    with pytest.raises(ActionExecutionRejection) as caught:
+        await validate(executor, START, "person__given_name", word)
+    assert caught.value.action_name == "validate_referral_form"
+
+
+async def test_help_says_the_questions_help_and_clears_the_command(
+    executor: ActionExecutor,
+) -> None:
+    slots = {"requested_slot": "kommune", "kommune": "hjelp"}
+    result = await run(
+        executor, rc.action_call("action_referral_help", "u", slots, "hjelp", "ask_help")
+    )
+    assert texts_of(result) == [text("nb", "help.kommune"), text("nb", "help.commands")]
+    assert slot_events(result) == {"kommune": None}
+
+
+async def test_back_clears_the_previous_answer(executor: ActionExecutor) -> None:
+    slots = {**START, "person__given_name": "Tora", "requested_slot": "person__family_name"}
+    slots["person__family_name"] = "tilbake"
+    result = await run(
+        executor, rc.action_call("action_referral_back", "u", slots, "tilbake", "go_back")
+    )
+    assert slot_events(result) == {"person__family_name": None, "person__given_name": None}
+
+
+async def test_back_at_the_first_question(executor: ActionExecutor) -> None:
+    slots = {"requested_slot": "kommune", "kommune": "tilbake"}
+    result = await run(
+        executor, rc.action_call("action_referral_back", "u", slots, "tilbake", "go_back")
+    )
+    assert texts_of(result) == [text("nb", "back.first")]
+
+
+async def test_summary_lists_the_answers_so_far(executor: ActionExecutor) -> None:
+    slots = {
+        **NAMED,
+        "requested_slot": "person__national_id",
+        "person__national_id": "oppsummering",
+    }
+    body = rc.action_call("action_referral_summary", "u", slots, "oppsummering", "show_summary")
+    said = "\n".join(texts_of(await run(executor, body)))
+    assert text("nb", "summary.head") in said and "Tora" in said and "0301" in said
+    assert text("nb", "summary.incomplete") in said
+
+
+async def test_language_switch_from_the_entity(executor: ActionExecutor) -> None:
+    body = rc.action_call("action_referral_language", "u", {"requested_slot": "kommune"}, "English")
+    body["tracker"]["latest_message"]["entities"] = [{"entity": "language", "value": "en"}]
+    result = await run(executor, body)
+    assert slot_events(result)["language"] == "en"
+    assert texts_of(result) == [text("en", "language.changed")]
+
+
+async def test_dynamic_question_offers_only_allowed_choices(executor: ActionExecutor) -> None:
+    adult = {**NAMED, "person__national_id": ADULT_ID}
+    result = await run(executor, rc.action_call("action_ask_requests", "u", adult, "x"))
+    (reply,) = result["responses"]
+    assert [b["payload"] for b in reply["buttons"]] == ["individual_plan", "coordinator"]
+
+
+# -- nothing personal in the logs -------------------------------------------------------------
+
+
+async def test_no_slot_values_in_logs(
+    executor: ActionExecutor, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    secrets = ["Tora", "Testesen", CHILD_ID, BAD_ID, "91234567", "Storgata"]
+    slots = {**NAMED, "person__national_id": CHILD_ID, "requested_slot": "requests"}
+    await validate(executor, NAMED, "person__national_id", BAD_ID)
+    await validate(executor, {**NAMED, "person__national_id": CHILD_ID}, "requests", "3")
+    await validate(
+        executor, {"kommune": "0301", "submitter__role": "relative"}, "submitter__phone", "91234567"
+    )
+    await run(executor, rc.action_call("action_referral_summary", "u", slots, "oppsummering"))
+    with pytest.raises(ActionExecutionRejection):
+        await validate(executor, START, "person__address__street", "hjelp")
+    assert "slot person__national_id" in caplog.text  # the logs do name slots
+    for secret in secrets:
+        assert secret not in caplog.text
