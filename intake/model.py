@@ -21,6 +21,7 @@ from pydantic import (
     Field,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 
 from intake.contact import validate_email, validate_phone, validate_postcode
@@ -49,6 +50,44 @@ Date = Annotated[dt.date, BeforeValidator(coerce_date)]
 
 def _unique(values: tuple[Any, ...]) -> tuple[Any, ...]:
     return tuple(dict.fromkeys(values))
+
+
+def _digits_as_text(value: object) -> object:
+    """A kommune number written as a JSON number (301) is still a kommune number."""
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+def _lower(value: object) -> object:
+    return value.strip().lower() if isinstance(value, str) else value
+
+
+# REFERRAL.md names the information sources loosely ("GP, hospital, NAV, school, ...").
+_SOURCE_SYNONYMS = {
+    "fastlege": "gp",
+    "sykehus": "hospital",
+    "school": "school_kindergarten",
+    "kindergarten": "school_kindergarten",
+    "skole": "school_kindergarten",
+    "barnehage": "school_kindergarten",
+    "barnevern": "child_welfare",
+    "hjemmetjenesten": "home_care",
+}
+
+
+def _attachment_kind(value: object) -> object:
+    """`guardianship` as in `submitter.authority` names the guardianship decision."""
+    value = _lower(value)
+    return "guardianship_decision" if value == "guardianship" else value
+
+
+def _contact_preference(value: object) -> object:
+    """`"phone"` alone is a channel without a best time."""
+    return {"channel": value} if isinstance(value, str) else value
+
+
+def _information_source(value: object) -> object:
+    value = _lower(value)
+    return _SOURCE_SYNONYMS.get(value, value) if isinstance(value, str) else value
 
 
 class Request(StrEnum):
@@ -146,6 +185,17 @@ class Submitter(_Frozen):
     # Not in the paper form: an attorney or guardian may post the document instead of uploading it.
     authority_document_follows: bool | None = None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _job_title_beside_organisation(cls, data: Any) -> Any:
+        """REFERRAL.md lists `job_title` next to `{name, org_number}`; accept it inside too."""
+        org = data.get("organisation") if isinstance(data, dict) else None
+        if isinstance(org, dict) and "job_title" in org:
+            org = dict(org)
+            title = org.pop("job_title")
+            data = {"job_title": title, **data, "organisation": org}
+        return data
+
 
 class Address(_Frozen):
     street: ShortText
@@ -178,7 +228,9 @@ class Person(_Frozen):
     address: Address | None = None
     phone: Phone | None = None
     email: Email | None = None
-    contact_preference: ContactPreference | None = None
+    contact_preference: Annotated[
+        ContactPreference | None, BeforeValidator(_contact_preference)
+    ] = None
     interpreter: Interpreter | None = None
     gp: GeneralPractitioner | None = None
 
@@ -244,7 +296,10 @@ class SupportPerson(_Frozen):
 class Consent(_Frozen):
     individual_plan: bool | None = None
     coordinator: bool | None = None
-    obtain_information_from: Annotated[tuple[InformationSource, ...], AfterValidator(_unique)] = ()
+    obtain_information_from: Annotated[
+        tuple[Annotated[InformationSource, BeforeValidator(_information_source)], ...],
+        AfterValidator(_unique),
+    ] = ()
     share_between_services: bool | None = None
     given_by: ConsentGiver
     lacks_capacity_reason: LongText | None = None
@@ -253,11 +308,16 @@ class Consent(_Frozen):
 
 
 class Attachment(_Frozen):
-    kind: Literal["power_of_attorney", "guardianship_decision", "other"]
+    kind: Annotated[
+        Literal["power_of_attorney", "guardianship_decision", "other"],
+        BeforeValidator(_attachment_kind),
+    ]
     filename: Annotated[str, AfterValidator(validate_filename)]
-    media_type: Literal["application/pdf", "image/jpeg", "image/png"]
+    media_type: Annotated[
+        Literal["application/pdf", "image/jpeg", "image/png"], BeforeValidator(_lower)
+    ]
     size: int = Field(gt=0, le=MAX_ATTACHMENT_BYTES)
-    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    sha256: Annotated[str, BeforeValidator(_lower), Field(pattern=r"^[0-9a-f]{64}$")]
 
 
 class Meta(_Frozen):
@@ -270,7 +330,7 @@ class Meta(_Frozen):
 
 
 class Referral(_Frozen):
-    kommune: Annotated[str, AfterValidator(validate_kommune)]
+    kommune: Annotated[str, BeforeValidator(_digits_as_text), AfterValidator(validate_kommune)]
     requests: tuple[Request, ...] = Field(min_length=1)
     submitter: Submitter
     person: Person
