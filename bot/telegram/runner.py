@@ -13,6 +13,7 @@ import contextlib
 import datetime as dt
 import logging
 import signal
+from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
@@ -101,6 +102,21 @@ async def run(
     return 0
 
 
+WEBHOOK_PATH = "/telegram/webhook"
+
+
+def webhook_app(bot: Bot, dispatcher: Dispatcher, secret: str) -> Any:
+    """The aiohttp application Telegram posts updates to; requests without the secret token
+    header are refused (401) by aiogram's handler."""
+    from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
+    from aiohttp import web
+
+    app = web.Application()
+    SimpleRequestHandler(dispatcher, bot, secret_token=secret).register(app, path=WEBHOOK_PATH)
+    setup_application(app, dispatcher, bot=bot)
+    return app
+
+
 async def _serve_webhook(
     bot: Bot,
     dispatcher: Dispatcher,
@@ -108,21 +124,16 @@ async def _serve_webhook(
     url: str,
     listen: tuple[str, int],
 ) -> None:
-    from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
     from aiohttp import web
 
     if settings.telegram_webhook_secret is None:
         raise ConfigError("KE_TELEGRAM_WEBHOOK_SECRET is required with --webhook")
     secret = settings.telegram_webhook_secret.get_secret_value()
-    app = web.Application()
-    path = "/telegram/webhook"
-    SimpleRequestHandler(dispatcher, bot, secret_token=secret).register(app, path=path)
-    setup_application(app, dispatcher, bot=bot)
-    runner = web.AppRunner(app, handle_signals=False)
+    runner = web.AppRunner(webhook_app(bot, dispatcher, secret), handle_signals=False)
     await runner.setup()
     await web.TCPSite(runner, listen[0], listen[1]).start()
     await bot.set_webhook(
-        url.rstrip("/") + path,
+        url.rstrip("/") + WEBHOOK_PATH,
         secret_token=secret,
         allowed_updates=dispatcher.resolve_used_update_types(),
     )
