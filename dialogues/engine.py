@@ -212,10 +212,12 @@ class _Turn:
     def show(self, *, error: str | None = None) -> None:
         """Repeat what is pending (after help, a language switch, a refused command)."""
         mode = self.state.mode
-        if mode in ("summary", "choose_edit"):
+        if mode == "summary":
             self.replies.append(render.summary(self.state, self.slots(), error=error))
-            if mode == "choose_edit":
-                self.say("edit.which")
+            return
+        if mode == "choose_edit":
+            self.replies.append(render.summary(self.state, self.answered_slots(), partial=True))
+            self.say("edit.which")
             return
         slot = self.current()
         if slot is None:
@@ -314,7 +316,7 @@ class _Turn:
             self.state.mode, self.state.focus = "summary", None
             self.show()
             return
-        self.replies.append(render.summary(self.state, self.answered_slots()))
+        self.replies.append(render.summary(self.state, self.answered_slots(), partial=True))
         self.say("summary.incomplete")
         self.show()
 
@@ -330,7 +332,7 @@ class _Turn:
             self.say("edit.unknown")
         self.state.resume = self.state.mode if self.state.mode != "choose_edit" else "summary"
         self.state.mode = "choose_edit"
-        self.replies.append(render.summary(self.state, self.answered_slots()))
+        self.replies.append(render.summary(self.state, self.answered_slots(), partial=True))
         self.say("edit.which")
 
     def edit_target(self, arg: str) -> Slot | None:

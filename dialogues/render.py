@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from dialogues.flow import Step, text
+from dialogues.flow import Step, text, texts
 from dialogues.plan import Slot, allowed_choices, facts
 from dialogues.state import State
 from dialogues.types import Choice, Context, Reply
@@ -78,7 +78,8 @@ def ask(
     if step.kind == "file":
         parts.append(text(lang, "hint.file"))
     if step.optional:
-        parts.append(text(lang, "hint.optional"))
+        specific = f"hint.optional.{step.id}"
+        parts.append(text(lang, specific if specific in texts(lang) else "hint.optional"))
     if slot.key in state.prior:
         previous = value_text(state, step, state.prior[slot.key])
         parts.append(text(lang, "hint.prior", value=previous))
@@ -115,12 +116,17 @@ def summary_choices(state: State) -> tuple[Choice, ...]:
     return tuple(Choice(c, text(lang, f"c.summary.{c}")) for c in ("send", "edit", "cancel"))
 
 
-def summary(state: State, slots: list[Slot], *, error: str | None = None) -> Reply:
+def summary(
+    state: State, slots: list[Slot], *, error: str | None = None, partial: bool = False
+) -> Reply:
+    """The numbered answers; `partial` (answers so far, mid-conversation) is information only."""
     lang = state.language
-    lines = [text(lang, "summary.head")]
+    lines = [text(lang, "summary.head_partial" if partial else "summary.head")]
     for number, slot in enumerate(summary_entries(slots), start=1):
         value = value_text(state, slot.step, state.answers.get(slot.key))
         lines.append(f"{number}. {label(state, slot)}: {value}")
+    if partial:
+        return Reply(text="\n".join(lines))
     lines.append(text(lang, "summary.foot"))
     return Reply(
         text="\n".join(lines),
