@@ -12,6 +12,18 @@ import sys
 from pathlib import Path
 from typing import Any
 
+EPILOG = """\
+--json line protocol (one line in, one line out):
+  out: {"step": <field id | "summary" | "done" | "confirm" | "language">, "text": str,
+        "choices": [{"id", "label"}], "multi": bool, "optional": bool,
+        "progress": [i, n] | null, "error": str | null, "reference": str | null}
+  in:  plain text, or {"text": ...}, {"choice": id}, {"choices": [ids]},
+       {"command": "back"|"help"|"skip"|"done"|"summary"|"edit"|"language"|"cancel"|"restart",
+        "arg": ...}, or {"file": "/path/to/document.pdf"} for the attachment step.
+Filed: the last line has step "done" and the reference. End of input before sending files
+nothing, says so (step "done", reference null) and exits 0.
+"""
+
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
@@ -19,6 +31,8 @@ def register(subparsers: Any) -> None:
         help="file a referral by chatting in the terminal (nb, nn or en)",
         description="A guided conversation that collects a referral to the municipality's "
         "coordinating unit, then seals and files it into the KE inbox.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--lang", choices=("nb", "nn", "en"), help="language (default KE_LANGUAGE)")
     parser.add_argument(

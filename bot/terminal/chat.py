@@ -230,12 +230,20 @@ def run(
             stdout.write(render_plain(turn.replies, chat.state.language, width) + "\n")
         stdout.flush()
 
+    def read() -> str:
+        if not interactive:
+            return stdin.readline()
+        try:
+            return input("> ") + "\n"  # readline editing and history at a real terminal
+        except EOFError:
+            return ""
+
+    if interactive:
+        import readline  # noqa: F401  (imported for its side effect on input())
+
     emit(chat.turn(UserInput(command="start")))
     while not chat.finished:
-        if interactive and not chat.json_mode:
-            stdout.write("> ")
-            stdout.flush()
-        line = stdin.readline()
+        line = read()
         if line == "":
             emit(chat.ended_early())
             return 0
