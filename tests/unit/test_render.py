@@ -95,6 +95,12 @@ def case(**overrides: Any) -> CaseInfo:
     return CaseInfo(**values)
 
 
+@pytest.fixture(scope="module")
+def default_pdf() -> bytes:
+    """Rendering embeds a font subset (about a second); tests that only read share one."""
+    return referral_pdf(child_referral(), case())
+
+
 def pdf_text(blob: bytes) -> str:
     reader = pypdf.PdfReader(io.BytesIO(blob))
     return "\n".join(page.extract_text() for page in reader.pages)
@@ -220,8 +226,8 @@ def test_every_model_choice_has_a_label(language: Any) -> None:
 # -- the PDF -------------------------------------------------------------------------------------
 
 
-def test_pdf_is_a_pdf_with_the_form_and_the_person_in_unicode() -> None:
-    blob = referral_pdf(child_referral(), case())
+def test_pdf_is_a_pdf_with_the_form_and_the_person_in_unicode(default_pdf: bytes) -> None:
+    blob = default_pdf
     assert blob.startswith(b"%PDF-")
     assert b"/FontFile2" in blob  # DejaVu is embedded, not a Latin-1 core font
     text = pdf_text(blob)
@@ -238,15 +244,15 @@ def test_pdf_is_a_pdf_with_the_form_and_the_person_in_unicode() -> None:
         assert expected in text, expected
 
 
-def test_pdf_metadata_carries_no_personal_data() -> None:
-    reader = pypdf.PdfReader(io.BytesIO(referral_pdf(child_referral(), case())))
+def test_pdf_metadata_carries_no_personal_data(default_pdf: bytes) -> None:
+    reader = pypdf.PdfReader(io.BytesIO(default_pdf))
     meta = " ".join(str(v) for v in (reader.metadata or {}).values())
     assert "KE-7K4M-Q9XA" in meta
     assert "Ánde" not in meta and "Ŋuolla" not in meta
 
 
-def test_pdf_uncompressed_is_the_same_document() -> None:
-    compressed = referral_pdf(child_referral(), case())
+def test_pdf_uncompressed_is_the_same_document(default_pdf: bytes) -> None:
+    compressed = default_pdf
     plain = referral_pdf(child_referral(), case(), compress=False)
     assert b"/FlateDecode" in compressed and b"/FlateDecode" not in plain.split(b"/FontFile2")[0]
     assert "Ánde Ŋuolla-Šámi" in pdf_text(plain)
