@@ -19,6 +19,7 @@ from intake.dates import validate_birth_date, validate_due_date
 from intake.errors import FieldError
 from intake.identifiers import age_on, parse_national_id, refuse_synthetic
 from intake.model import Authority, ConsentGiver, Referral, Request, Role
+from intake.pruning import prune, related
 
 ADULT_AGE = 18
 CHILD_HEARD_FROM = 7
@@ -289,15 +290,52 @@ def field_id(loc: tuple[int | str, ...]) -> str:
 
 
 def validate_referral(data: Any, policy: Policy) -> tuple[Referral | None, list[Violation]]:
-    """Field validation and the cross-field rules in one call; never echoes the input."""
+    """Field validation and the cross-field rules in one call; never echoes the input.
+
+    When fields fail, the referral is None, and the rules still judge what is left once the
+    failing parts are set aside (see `intake.pruning`); rule findings about a failing field or
+    its parts are left out, since the field's own problem says it better.
+    """
     try:
-        referral = Referral.model_validate(
-            data, context={"allow_synthetic": policy.allow_synthetic}
-        )
+        referral = _parse(data, policy)
     except ValidationError as exc:
         errors = exc.errors(include_input=False, include_url=False)
-        return None, _distinct([_from_pydantic(err) for err in errors])
-    return referral, check_rules(referral, policy)
+    else:
+        return referral, check_rules(referral, policy)
+    field_violations = _distinct([_from_pydantic(err) for err in errors])
+    failed = [v.field for v in field_violations]
+    rest = _rules_for_the_rest(data, errors, policy)
+    return None, _distinct(
+        field_violations + [v for v in rest if not any(related(v.field, f) for f in failed)]
+    )
+
+
+def _parse(data: Any, policy: Policy) -> Referral:
+    return Referral.model_validate(data, context={"allow_synthetic": policy.allow_synthetic})
+
+
+_PRUNE_ROUNDS = 4
+
+
+def _rules_for_the_rest(data: Any, errors: list[Any], policy: Policy) -> list[Violation]:
+    """Set aside what fails (a required part takes its enclosing object with it) and judge the
+    rest; nothing when the referral itself would have to go."""
+    if not isinstance(data, dict):
+        return []
+    current: dict[str, Any] | None = data
+    for _ in range(_PRUNE_ROUNDS):
+        locs = [
+            tuple(err["loc"])[:-1] if err["type"] == "missing" else tuple(err["loc"])
+            for err in errors
+        ]
+        current = prune(current, locs) if current is not None else None
+        if current is None:
+            return []
+        try:
+            return check_rules(_parse(current, policy), policy)
+        except ValidationError as exc:
+            errors = exc.errors(include_input=False, include_url=False)
+    return []
 
 
 _PYDANTIC_KEYS = {

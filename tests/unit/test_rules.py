@@ -469,3 +469,40 @@ def test_age_of_an_unborn_child_is_unknown() -> None:
     model = Referral.model_validate(referral("parent", None))
     assert age_of(model, TODAY) is None
     assert born_years_ago(TODAY, 5) < TODAY
+
+
+# --- field errors and rule violations together ------------------------------------------------
+
+
+def test_rules_still_judge_what_is_left_when_a_field_fails() -> None:
+    data = change(referral("parent", 10), "submitter.phone", "123")
+    data = change(data, "guardians", [])
+    data = change(data, "consent.child_heard", DELETE)
+    referral_, violations = validate_referral(data, POLICY)
+    assert referral_ is None
+    assert {(v.field, v.key) for v in violations} == {
+        ("submitter.phone", "phone_length"),  # not also "required": the phone was given
+        ("guardians", "guardians_required"),
+        ("consent.child_heard", "child_heard_required"),
+    }
+
+
+def test_a_failing_part_of_a_required_object_hides_the_rule_about_the_object() -> None:
+    data = change(referral("self"), "person.address.postcode", "12")
+    data = change(data, "consent.acknowledged", False)
+    assert problems(data) == {
+        ("person.address.postcode", "postcode_format"),
+        ("consent.acknowledged", "consent_acknowledged_required"),
+    }
+
+
+def test_a_refused_synthetic_number_leaves_no_age_rules_behind() -> None:
+    # Without the number the age is unknown, so "guardians required" is not guessed at.
+    data = change(referral("parent", 10), "guardians", [])
+    assert problems(data, Policy(TODAY)) == {("person.national_id", "national_id_synthetic")}
+
+
+def test_rules_are_not_guessed_when_a_whole_required_part_is_broken() -> None:
+    data = change(referral("self"), "consent.given_by", "neighbour")
+    data = change(data, "person.address", DELETE)
+    assert problems(data) == {("consent.given_by", "choice_invalid")}
