@@ -69,7 +69,7 @@ def step(
         turn.run(user_input)
         return turn.state, turn.replies, turn.effects
     except Exception as exc:  # the promise: never raise into an adapter
-        _log.error("dialogue step failed: %s", type(exc).__name__)
+        _log.error("dialogue step failed at %s: %s", current_step(state), type(exc).__name__)
         return (
             state,
             [Reply(text=text(state.language, "error.internal"), step=current_step(state))],
@@ -147,8 +147,10 @@ class _Turn:
     # -- the turn ------------------------------------------------------------------------
 
     def run(self, ui: UserInput) -> None:
-        command, arg = parse.as_command(ui)
         mode = self.state.mode
+        asking = self.current() if mode in ("ask", "edit") else None
+        name_answer = asking is not None and asking.step.validator == "name"
+        command, arg = parse.as_command(ui, name_answer=name_answer)
         if mode == "new":
             self.begin(command, arg)
         elif mode == "done":

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import cache
 from typing import Any, cast
 
 from dialogues.flow import ChoiceDef, Step, load, texts
@@ -53,6 +54,8 @@ _LANG_WORDS = {
     "engelsk": "en",
 }
 _ARG_COMMANDS = frozenset({"edit", "language", "start"})
+# Commands whose words are also names people have ("Endre", "Start"): slash form only there.
+_NAME_LIKE = frozenset({"edit", "start", "done", "restart"})
 
 
 def fold(text: str) -> str:
@@ -61,6 +64,7 @@ def fold(text: str) -> str:
     return folded.rstrip(".!")
 
 
+@cache
 def _command_words() -> dict[str, str]:
     words: dict[str, str] = {}
     for command, synonyms in load().commands.items():
@@ -70,8 +74,11 @@ def _command_words() -> dict[str, str]:
     return words
 
 
-def as_command(ui: UserInput) -> tuple[Command | None, str | None]:
-    """The command a raw input carries, if any, with its argument."""
+def as_command(ui: UserInput, *, name_answer: bool = False) -> tuple[Command | None, str | None]:
+    """The command a raw input carries, if any, with its argument.
+
+    `name_answer`: the question asks for a name, where "Endre" or "Start" may well be the
+    answer; there those commands need their slash form (`/endre`)."""
     if ui.command is not None:
         return ui.command, ui.arg
     if ui.text is None:
@@ -81,6 +88,8 @@ def as_command(ui: UserInput) -> tuple[Command | None, str | None]:
     if slash:
         text = text[1:].strip()
     words = _command_words()
+    if name_answer and not slash:
+        words = {w: c for w, c in words.items() if c not in _NAME_LIKE}
     if text in words:
         return cast(Command, words[text]), None
     # "endre 3", "språk nn", "/start provider": a command word and one argument.

@@ -266,3 +266,16 @@ def test_start_message_tells_what_matters() -> None:
     intro = run.replies[0].text
     assert "72" in intro and "e-post" in intro and "kryptert" in intro
     answer_once(run, load("nn_adult_self", TODAY))
+
+
+def test_a_name_that_is_also_a_command_word_is_taken_as_the_name() -> None:
+    script = load("nn_adult_self", TODAY)
+    run = until(start(script), script, "person.given_name")
+    run.say("Endre")
+    assert run.state.answers["person.given_name"] == "Endre"
+    run.say("Start")
+    assert run.state.answers["person.family_name"] == "Start"
+    run.say("/endre 3")  # the slash form still edits (3: the first name)
+    assert run.last.step == "person.given_name" and run.state.mode == "edit"
+    run.say("Lang")
+    assert run.state.answers["person.given_name"] == "Lang"
