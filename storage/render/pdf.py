@@ -21,6 +21,7 @@ GREY = (235, 235, 235)
 LABEL_GREY = (246, 246, 246)
 DARK = (60, 60, 60)
 RED = (170, 0, 0)
+WHITE = (255, 255, 255)
 LINE = 5.0  # mm per text line at body size
 TALL_MM = 120.0  # answers taller than this flow across pages instead of sitting in a table row
 
@@ -147,7 +148,7 @@ def _table(pdf: FPDF, fields: list[Field]) -> None:
     pdf.set_font(FONT, "", 9)
     label_style = FontFace(family=FONT, size_pt=8, color=DARK, fill_color=LABEL_GREY)
     # Without an explicit white, fpdf2 carries the label fill over into the answer cell.
-    value_style = FontFace(family=FONT, size_pt=9, color=(0, 0, 0), fill_color=(255, 255, 255))
+    value_style = FontFace(family=FONT, size_pt=9, color=(0, 0, 0), fill_color=WHITE)
     pdf.set_draw_color(170, 170, 170)
     with pdf.table(
         col_widths=(34, 66),
@@ -214,8 +215,9 @@ def _item(pdf: FPDF, item: Item) -> None:
             v_align="TOP",
         ) as table:
             table.row(item.headers)
+            body = FontFace(family=FONT, size_pt=8.5, color=(0, 0, 0), fill_color=WHITE)
             for values in item.rows:
-                table.row(values)
+                table.row(values, style=body)
         pdf.set_draw_color(0, 0, 0)
         pdf.ln(1)
     elif isinstance(item, Note):

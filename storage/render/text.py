@@ -9,6 +9,12 @@ from storage.render.document import Checks, Document, Field, Item, Section, Tabl
 
 LABEL_MAX = 32
 INDENT = "  "
+NBSP = "\u00a0"
+GLUE_MAX = 40
+
+
+def _glue(cell: str) -> str:
+    return cell.replace(" ", NBSP) if len(cell) <= GLUE_MAX else cell
 
 
 def render_text(doc: Document, *, width: int = 100) -> str:
@@ -42,13 +48,16 @@ def _item(item: Item, label_width: int, width: int) -> list[str]:
     if isinstance(item, Table):
         out: list[str] = []
         for row in item.rows:
-            cells = [f"{h}: {v}" for h, v in zip(item.headers, row, strict=True) if v != "–"]
-            out += textwrap.wrap(
+            # Short cells (a phone number, a name) are kept on one line: no-break spaces while
+            # wrapping, ordinary ones in the output.
+            cells = [_glue(f"{h}: {v}") for h, v in zip(item.headers, row, strict=True) if v != "–"]
+            wrapped = textwrap.wrap(
                 " · ".join(cells),
                 width,
                 initial_indent=INDENT + "- ",
                 subsequent_indent=INDENT + "  ",
             )
+            out += [line.replace(NBSP, " ") for line in wrapped]
         return out
     prefix = "!! " if item.warning else ""
     return textwrap.wrap(prefix + item.text, width, initial_indent=INDENT, subsequent_indent=INDENT)
