@@ -48,6 +48,14 @@ Email = Annotated[str, AfterValidator(validate_email)]
 Date = Annotated[dt.date, BeforeValidator(coerce_date)]
 
 
+def _blank_as_none(value: object) -> object:
+    """An empty string in JSON means "not given" for an optional number, date or address."""
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+Blank = BeforeValidator(_blank_as_none)
+
+
 def _unique(values: tuple[Any, ...]) -> tuple[Any, ...]:
     return tuple(dict.fromkeys(values))
 
@@ -174,8 +182,8 @@ class Organisation(_Frozen):
 class Submitter(_Frozen):
     role: Role
     name: Name
-    phone: Phone | None = None
-    email: Email | None = None
+    phone: Annotated[Phone | None, Blank] = None
+    email: Annotated[Email | None, Blank] = None
     relationship: ShortText | None = None
     organisation: Organisation | None = None
     job_title: ShortText | None = None
@@ -221,13 +229,13 @@ class GeneralPractitioner(_Frozen):
 class Person(_Frozen):
     given_name: Name
     family_name: Name
-    national_id: str | None = None
-    birth_date: Date | None = None
+    national_id: Annotated[str | None, Blank] = None
+    birth_date: Annotated[Date | None, Blank] = None
     unborn: bool = False
-    due_date: Date | None = None
+    due_date: Annotated[Date | None, Blank] = None
     address: Address | None = None
-    phone: Phone | None = None
-    email: Email | None = None
+    phone: Annotated[Phone | None, Blank] = None
+    email: Annotated[Email | None, Blank] = None
     contact_preference: Annotated[
         ContactPreference | None, BeforeValidator(_contact_preference)
     ] = None
@@ -250,7 +258,7 @@ class Person(_Frozen):
 
 class Guardian(_Frozen):
     name: Name
-    phone: Phone | None = None
+    phone: Annotated[Phone | None, Blank] = None
     parental_responsibility: bool | None = None
     informed: bool | None = None
 
@@ -266,7 +274,7 @@ class CurrentService(_Frozen):
     service: ShortText
     provider: ShortText | None = None
     contact_name: Name | None = None
-    phone: Phone | None = None
+    phone: Annotated[Phone | None, Blank] = None
 
 
 class ExistingPlan(_Frozen):
@@ -284,12 +292,12 @@ class PreferredCoordinator(_Frozen):
 class RelativeToInvolve(_Frozen):
     name: Name
     relationship: ShortText | None = None
-    phone: Phone | None = None
+    phone: Annotated[Phone | None, Blank] = None
 
 
 class SupportPerson(_Frozen):
     name: Name
-    phone: Phone | None = None
+    phone: Annotated[Phone | None, Blank] = None
     relationship: ShortText | None = None
 
 

@@ -297,3 +297,13 @@ def test_attachment_metadata_is_read_case_insensitively() -> None:
     assert stored.kind == "guardianship_decision"
     assert stored.media_type == "application/pdf"
     assert stored.sha256 == base["attachments"][0]["sha256"]
+
+
+def test_empty_strings_mean_not_given_for_optional_numbers_dates_and_contacts() -> None:
+    data = change(referral("self", 40), "person.phone", " ")
+    data = change(data, "person.email", "")
+    data = change(data, "person.birth_date", "")
+    data = change(data, "submitter.phone", "")
+    person = model(data).person
+    assert (person.phone, person.email, person.birth_date) == (None, None, None)
+    assert model(change(data, "person.national_id", "")).person.national_id is None
