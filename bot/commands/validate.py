@@ -32,7 +32,9 @@ def register(subparsers: Any) -> None:
         help="judge age-dependent rules as of this date (default: today)",
     )
     parser.add_argument(
-        "--lang", choices=("nb", "nn", "en"), default="nb", help="message language (default nb)"
+        "--lang",
+        choices=("nb", "nn", "en"),
+        help="message language (default: the KE_LANGUAGE setting, else nb)",
     )
     parser.set_defaults(handler=run)
 
@@ -65,15 +67,15 @@ def _load(path: str) -> tuple[dict[str, Any] | None, str]:
 def run(args: argparse.Namespace) -> int:
     from bot.settings import Settings
     from intake.kommuner import kommune_name
-    from intake.messages import message
+    from intake.messages import LANGUAGES, message
     from intake.rules import Policy, validate_referral
 
-    lang = args.lang
+    settings = Settings()
+    lang = args.lang or (settings.language if settings.language in LANGUAGES else "nb")
     data, problem = _load(args.file)
     if data is None:
         print(f"{args.file}: {message(problem, lang)}", file=sys.stderr)
         return 2
-    settings = Settings()
     policy = Policy(
         today=args.on or dt.date.today(),
         allow_synthetic=args.allow_synthetic or settings.allow_synthetic_ids,

@@ -173,6 +173,13 @@ def test_messages_in_each_language(run: Run, lang: str, text: str) -> None:
     assert out.startswith(f"person.national_id: {text}")
 
 
+def test_the_language_setting_is_the_default(run: Run) -> None:
+    args = ("validate", example("invalid-checksum"), "--on", ON)
+    assert "Kontrollsifra" in run(*args, env={"KE_LANGUAGE": "nn"})[1]
+    assert "Kontrollsifrene" in run(*args, env={"KE_LANGUAGE": "xx"})[1]
+    assert "check digits" in run(*args, "--lang", "en", env={"KE_LANGUAGE": "nn"})[1]
+
+
 def test_on_moves_the_day_the_rules_are_judged(run: Run) -> None:
     args = ("validate", example("valid-unborn"), "--allow-synthetic")
     assert run(*args, "--on", ON)[0] == 0
