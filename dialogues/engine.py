@@ -515,9 +515,14 @@ class _Turn:
         if slot is None:
             self.next()
             return
-        if ui.text is not None and not ui.text.strip() and slot.key in self.state.prior:
-            self.store(slot, self.state.prior[slot.key])
-            return
+        if ui.text is not None and not ui.text.strip():
+            # An empty answer keeps what "back" undid, or skips an optional question.
+            if slot.key in self.state.prior:
+                self.store(slot, self.state.prior[slot.key])
+                return
+            if slot.step.optional and not (slot.step.kind == "multi" and self.state.picks):
+                self.store(slot, None)
+                return
         if slot.step.kind == "multi" and ui.choice is not None and ui.text is None:
             self.toggle(slot, ui.choice)
             return
