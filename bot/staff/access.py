@@ -29,6 +29,10 @@ log = logging.getLogger(__name__)
 # Notes are sealed like referrals but carry their own body label, so a note envelope moved into
 # a referral's row can never be mistaken for a referral (the body fails to unpack).
 NOTE_MAGIC = b"ke-intake/note/v1\n"
+# A stored note is this label, the signer's 32-byte Ed25519 public key, then the envelope: notes
+# signed on one KE workstation open on every other. Who wrote a note and when is vouched for by
+# the hash-chained audit log, not by this key.
+NOTE_BLOB_MAGIC = b"ke-intake/note-blob/v1\n"
 NOTE_KEY_FILE = "staff-notes.key"
 
 
@@ -119,38 +123,38 @@ def note_signing_key(app: App) -> Ed25519PrivateKey:
     return key
 
 
-def note_verify_keys(app: App) -> Mapping[str, Ed25519PublicKey]:
-    from storage.keys import load_signing_key, verify_keys_for
-
-    keys = dict(app.verify_keys)
-    path = app.settings.data_dir / NOTE_KEY_FILE
-    if path.exists():
-        keys.update(verify_keys_for(load_signing_key(path, None)))
-    return keys
-
-
 def seal_note(app: App, record: InboxRecord, payload: Mapping[str, Any], at: datetime) -> bytes:
     from storage.errors import NoRecipientKeysError
+    from storage.keys import public_signing_key_bytes
     from storage.sealer import EnvelopeSealer
 
     body = NOTE_MAGIC + json.dumps(dict(payload), ensure_ascii=False, sort_keys=True).encode()
-    sealer = EnvelopeSealer(app.inbox.recipient_keys, note_signing_key(app))
+    signing_key = note_signing_key(app)
+    sealer = EnvelopeSealer(app.inbox.recipient_keys, signing_key)
     try:
         blob, _ = sealer.seal(body, record.id, record.recipient, at)
     except NoRecipientKeysError:
         raise StaffError("no_recipient_keys", recipient=record.recipient) from None
-    return blob
+    return NOTE_BLOB_MAGIC + public_signing_key_bytes(signing_key) + blob
 
 
 def open_note(
-    blob: bytes, record: InboxRecord, private_key: X25519PrivateKey, verify_keys: Mapping[str, Any]
+    stored: bytes, record: InboxRecord, private_key: X25519PrivateKey
 ) -> dict[str, Any] | None:
+    """The note's fields, or None when it cannot be opened with this key."""
     from storage.envelope import open_envelope
     from storage.errors import SealedEnvelopeError
+    from storage.keys import verify_keys_for
 
+    start = len(NOTE_BLOB_MAGIC)
+    if not stored.startswith(NOTE_BLOB_MAGIC) or len(stored) < start + 32:
+        return None
     try:
-        header, body = open_envelope(blob, private_key=private_key, verify_keys=verify_keys)
-    except SealedEnvelopeError:
+        signer = Ed25519PublicKey.from_public_bytes(stored[start : start + 32])
+        header, body = open_envelope(
+            stored[start + 32 :], private_key=private_key, verify_keys=verify_keys_for(signer)
+        )
+    except (SealedEnvelopeError, ValueError):
         return None
     if header.referral_id != record.id or not body.startswith(NOTE_MAGIC):
         return None

@@ -14,7 +14,6 @@ from bot.staff.access import (
     StaffError,
     case_info,
     load_key,
-    note_verify_keys,
     open_note,
     open_referral,
     record_of,
@@ -119,7 +118,6 @@ def run_list(app: App, args: argparse.Namespace) -> int:
 
 def history(app: App, record: InboxRecord, key: X25519PrivateKey, lang: str) -> list[str]:
     labels = Labels(lang)  # type: ignore[arg-type]
-    verify = note_verify_keys(app)
     lines = ["", t("history", lang)]
     for event in app.inbox.status_events(record.reference):
         status = labels.enum("status", event.status)
@@ -127,7 +125,7 @@ def history(app: App, record: InboxRecord, key: X25519PrivateKey, lang: str) -> 
             status += f" ({labels.enum('outcome', event.outcome)})"
         lines.append(f"  {fmt_datetime(event.at)}  {status}  – {event.actor}")
         if event.note_envelope:
-            note = open_note(event.note_envelope, record, key, verify)
+            note = open_note(event.note_envelope, record, key)
             text = note.get("note") if note else None
             lines.append(f"      {text if isinstance(text, str) else t('note_unreadable', lang)}")
     return lines

@@ -305,6 +305,19 @@ def test_notes_are_sealed_in_the_database(tmp_path: Path) -> None:
     assert secret_note in ws.ok("inbox", "show", ref, "--key", ws.key, passphrase=PASSPHRASE)
 
 
+def test_a_note_from_another_workstation_opens_with_the_ke_key(tmp_path: Path) -> None:
+    ws = Workstation(tmp_path / "data")
+    ref = ws.file(valid_referral())
+    # A KE workstation has no intake signing key: it signs notes with a key of its own.
+    intake_key = ws.data_dir / "signing.key"
+    moved = intake_key.rename(tmp_path / "signing.key")
+    ws.ok("inbox", "status", ref, "in_review", "--note", "Notat fra kontor A", "--by", "Kari")
+    (ws.data_dir / "staff-notes.key").unlink()  # read where that key is unknown
+    moved.rename(intake_key)
+    shown = ws.ok("inbox", "show", ref, "--key", ws.key, passphrase=PASSPHRASE)
+    assert "Notat fra kontor A" in shown
+
+
 def _file_at(ws: Workstation, when: dt.datetime) -> str:
     """File the example referral as if at `when` (the App's clock), returning its reference."""
     from bot.bootstrap import App
