@@ -279,3 +279,13 @@ def test_a_name_that_is_also_a_command_word_is_taken_as_the_name() -> None:
     assert run.last.step == "person.given_name" and run.state.mode == "edit"
     run.say("Lang")
     assert run.state.answers["person.given_name"] == "Lang"
+
+
+def test_an_empty_answer_skips_an_optional_question_only() -> None:
+    script = load("nn_adult_self", TODAY)
+    run = until(start(script), script, "person.phone")
+    run.say("")
+    assert run.state.answers["person.phone"] is None
+    run = start(script)
+    run.say("")
+    assert run.last.step == "kommune" and run.last.error
