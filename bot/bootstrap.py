@@ -24,8 +24,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from sqlalchemy.engine import Engine
 
 from bot.settings import Settings
-from intake.filing import Receipt, file_referral
-from intake.kommuner import validate_kommune
+from intake.filing import Receipt, file_referral, validated
 from intake.model import Attachment, Referral
 from intake.reference import RANDOM_BYTES, make_reference
 from intake.rules import Policy
@@ -110,11 +109,13 @@ class App:
         """Validate, seal and store one referral; raises InvalidReferral, storing nothing."""
         from storage.body import pack_body
 
+        policy = self.policy()
         if self.demo:
-            self._ensure_demo_key(referral)
+            # Judge first: an invalid referral must not leave even a demo key registration.
+            self._ensure_demo_key(validated(referral, policy).kommune)
         receipt = file_referral(
             referral,
-            policy=self.policy(),
+            policy=policy,
             channel=channel,
             language=language,
             idempotency_key=idempotency_key,
@@ -142,10 +143,9 @@ class App:
     def demo_private_key_file(self) -> Path:
         return _demo_dir(self.settings) / "demo-ke.key"
 
-    def _ensure_demo_key(self, referral: Referral | Mapping[str, Any]) -> None:
+    def _ensure_demo_key(self, kommune: str) -> None:
         """Register the demo KE key for the referral's kommune when it has none."""
-        kommune = _kommune_of(referral)
-        if kommune is None or self.inbox.recipient_keys(kommune):
+        if self.inbox.recipient_keys(kommune):
             return
         from storage.envelope import RecipientKey
         from storage.keys import load_public_key
@@ -165,18 +165,6 @@ class App:
         log.warning(
             "demo mode: registered the demo KE key %s for kommune %s", recipient.key_id, kommune
         )
-
-
-def _kommune_of(referral: Referral | Mapping[str, Any]) -> str | None:
-    if isinstance(referral, Referral):
-        return referral.kommune
-    raw = referral.get("kommune")
-    if not isinstance(raw, str):
-        return None
-    try:
-        return validate_kommune(raw)
-    except ValueError:
-        return None  # the filing itself reports the problem
 
 
 def _raw(key: Any) -> bytes:
