@@ -65,12 +65,19 @@ def _load(path: str) -> tuple[dict[str, Any] | None, str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
     from bot.settings import Settings
     from intake.kommuner import kommune_name
     from intake.messages import LANGUAGES, message
     from intake.rules import Policy, validate_referral
 
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValidationError as exc:  # e.g. KE_CONSENT_AGE=sixteen
+        names = ", ".join(sorted({"KE_" + str(e["loc"][0]).upper() for e in exc.errors()}))
+        print(message("settings_invalid", args.lang or "nb", names=names), file=sys.stderr)
+        return 2
     lang = args.lang or (settings.language if settings.language in LANGUAGES else "nb")
     data, problem = _load(args.file)
     if data is None:

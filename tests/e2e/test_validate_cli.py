@@ -180,6 +180,12 @@ def test_the_language_setting_is_the_default(run: Run) -> None:
     assert "check digits" in run(*args, "--lang", "en", env={"KE_LANGUAGE": "nn"})[1]
 
 
+def test_a_broken_setting_is_a_clear_error(run: Run) -> None:
+    code, out, err = run("validate", example("valid-self"), env={"KE_CONSENT_AGE": "sixteen"})
+    assert (code, out) == (2, "")
+    assert err == "Ugyldig innstilling: KE_CONSENT_AGE.\n"
+
+
 def test_on_moves_the_day_the_rules_are_judged(run: Run) -> None:
     args = ("validate", example("valid-unborn"), "--allow-synthetic")
     assert run(*args, "--on", ON)[0] == 0
