@@ -91,6 +91,9 @@ def open_referral(app: App, record: InboxRecord, private_key: X25519PrivateKey) 
     from storage.envelope import open_envelope
     from storage.errors import SealedEnvelopeError
 
+    if not app.verify_keys:
+        # Opening checks the filing signature first; say what is missing, not "forged".
+        raise StaffError("no_verify_keys_open", folder=str(app.settings.data_dir))
     blob = app.inbox.envelope(record.reference)
     try:
         header, body = open_envelope(blob, private_key=private_key, verify_keys=app.verify_keys)

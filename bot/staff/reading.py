@@ -219,6 +219,8 @@ def run_stats(app: App, args: argparse.Namespace) -> int:
     requests: dict[str, list[str]] | None = None
     unopened = 0
     if args.key:
+        if not app.verify_keys:
+            raise StaffError("no_verify_keys_open", folder=str(app.settings.data_dir))
         key = private_key(args)
         actor = default_actor(args.by)
         requests = {}

@@ -33,6 +33,14 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "The referral cannot be opened: the key does not fit, or the envelope is damaged "
         "or forged.",
     },
+    "no_verify_keys_open": {
+        "nb": "Innsendingstjenestens verifiseringsnøkkel (signing.pub) er ikke installert i "
+        "{folder}; uten den kan ingen melding åpnes trygt.",
+        "nn": "Verifiseringsnøkkelen til innsendingstenesta (signing.pub) er ikkje installert i "
+        "{folder}; utan han kan inga melding opnast trygt.",
+        "en": "The intake service's verification key (signing.pub) is not installed in "
+        "{folder}; without it no referral can be opened safely.",
+    },
     "no_terminal": {
         "nb": "Ingen terminal å spørre om passordfrasen i; sett KE_KEY_PASSPHRASE.",
         "nn": "Ingen terminal å spørje om passordfrasen i; set KE_KEY_PASSPHRASE.",

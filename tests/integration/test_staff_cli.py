@@ -424,3 +424,19 @@ def test_export_writes_attachments_beside_the_file_under_neutral_names(tmp_path:
     assert str(written) in printed and "Testesen" not in printed
     shown = ws.ok("inbox", "show", ref, "--key", ws.key, passphrase=PASSPHRASE)
     assert "Ingrid Testesen fullmakt.pdf" in shown  # listed under the form's Vedlegg section
+
+
+def test_without_the_intake_verify_key_signatures_are_unchecked_not_forged(
+    tmp_path: Path,
+) -> None:
+    ws = Workstation(tmp_path / "data")
+    ref = ws.file(valid_referral())
+    for name in ("signing.key", "signing.pub"):
+        (ws.data_dir / name).rename(tmp_path / name)
+    result = ws.run("inbox", "list")
+    assert result.returncode == 0
+    assert "signing.pub" in result.stderr
+    assert "signatur ikke kontrollert" in result.stdout and "UGYLDIG" not in result.stdout
+    # Opening verifies the filing signature, so without the verify key it refuses, saying why.
+    line = ws.fails("inbox", "show", ref, "--key", ws.key, passphrase=PASSPHRASE)
+    assert "signing.pub" in line and str(ws.data_dir) in line
