@@ -20,6 +20,8 @@ def clean_text(
     raw: str, *, max_length: int = 200, min_length: int = 1, multiline: bool = False
 ) -> str:
     """Trim, normalise to NFC, drop control characters and enforce length limits."""
+    if len(raw) > 4 * max_length + 1000:  # far too long whatever cleaning removes: stop early
+        raise FieldError("text_too_long", max=max_length)
     text = unicodedata.normalize("NFC", raw).replace("\r\n", "\n").replace("\r", "\n")
     kept: list[str] = []
     for ch in text:

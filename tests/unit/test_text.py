@@ -76,6 +76,10 @@ def test_rejections(call: object, expected: tuple[str, dict[str, object]]) -> No
     assert key_of(call) == expected
 
 
+def test_a_huge_answer_is_refused_before_it_is_cleaned() -> None:
+    assert key_of(lambda: validate_long_text("x" * 10_000_000)) == ("text_too_long", {"max": 4000})
+
+
 def test_limits_count_characters_after_cleaning() -> None:
     assert validate_short_text("x" * 200 + "\u200b" * 50) == "x" * 200
     assert validate_name("Ærlig Østby Åsen") == "Ærlig Østby Åsen"
