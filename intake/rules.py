@@ -262,7 +262,8 @@ def _child_consent_rules(r: Referral, policy: Policy, age: int | None) -> list[V
         c.given_by is ConsentGiver.parents
         and age is not None
         and r.guardians
-        and not any(g.parental_responsibility for g in r.guardians)
+        # Unanswered is left to the KE to confirm; only a clear "no" for everyone contradicts.
+        and all(g.parental_responsibility is False for g in r.guardians)
     ):
         out.append(Violation("guardians", "guardians_parental_responsibility"))
     return out

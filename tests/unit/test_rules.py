@@ -253,6 +253,8 @@ def test_parents_who_consent_include_one_with_parental_responsibility() -> None:
     for guardian in data["guardians"]:
         guardian["parental_responsibility"] = False
     assert problems(data) == {("guardians", "guardians_parental_responsibility")}
+    data["guardians"][0]["parental_responsibility"] = None  # not answered: the KE asks
+    assert problems(data) == set()
 
 
 @pytest.mark.parametrize("age", [0, 10, 16, 17])
