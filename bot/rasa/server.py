@@ -75,7 +75,8 @@ async def _reject_malformed(request: Request) -> HTTPResponse | None:
 def create(executor: ActionExecutor | None = None) -> Sanic[Any, Any]:
     # rasa-sdk warns on every call when Rasa's minor version differs from its own; the
     # protocol is the same across 3.x, and the e2e test runs against Rasa 3.6 to prove it.
-    warnings.filterwarnings("ignore", message=".*compatible with this version of rasa_sdk.*")
+    warnings.filterwarnings("ignore", message="Your versions of rasa and rasa_sdk")
+    warnings.filterwarnings("ignore", message="You are using an old version of rasa")
     app: Sanic[Any, Any] = create_app(executor or build_executor(), cors_origins=[])
     app.register_middleware(_reject_malformed, "request")
     return app

@@ -1,0 +1,84 @@
+"""The Rasa project in dialogues/rasa/ is generated from the dialogue data and must be current."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from ruamel.yaml import YAML
+
+from bot.cli import main
+from bot.rasa import export
+from bot.rasa import slots as s
+from bot.rasa.actions import all_actions, dynamic_slots
+from dialogues.flow import text
+
+
+def load(path: Path) -> dict:  # type: ignore[type-arg]
+    data: dict = YAML(typ="safe").load(path.read_text("utf-8"))  # type: ignore[type-arg]
+    return data
+
+
+def test_committed_project_is_up_to_date(tmp_path: Path) -> None:
+    export.write(tmp_path)
+    for name in export.render_files():
+        fresh = (tmp_path / name).read_text("utf-8")
+        committed = export.DEFAULT_DIR / name
+        assert committed.is_file(), f"{name} missing: run `ke-intake rasa-export`"
+        assert committed.read_text("utf-8") == fresh, (
+            f"{name} is stale: run `ke-intake rasa-export`"
+        )
+
+
+def test_check_flag_reports_a_stale_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["rasa-export", "--out", str(tmp_path)]) == 0
+    assert main(["rasa-export", "--out", str(tmp_path), "--check"]) == 0
+    domain = tmp_path / "domain.yml"
+    domain.write_text(domain.read_text("utf-8").replace("Hvilken kommune", "Hvilke kommune"))
+    assert main(["rasa-export", "--out", str(tmp_path), "--check"]) == 1
+    assert "out of date: domain.yml" in capsys.readouterr().err
+
+
+def test_domain_agrees_with_the_action_server_and_the_texts() -> None:
+    domain = load(export.DEFAULT_DIR / "domain.yml")
+    assert set(domain["actions"]) == {a.name() for a in all_actions()}
+    assert domain["forms"][s.FORM]["required_slots"] == list(s.form_slots())
+    for slot in s.form_slots():
+        (mapping,) = domain["slots"][slot]["mappings"]
+        assert mapping == {
+            "type": "from_text",
+            "conditions": [{"active_loop": s.FORM, "requested_slot": slot}],
+        }
+        if slot in dynamic_slots():
+            assert f"utter_ask_{slot}" not in domain["responses"]
+            continue
+        variants = domain["responses"][f"utter_ask_{slot}"]
+        langs = [v.get("condition", [{"value": "nb"}])[0]["value"] for v in variants]
+        assert sorted(langs) == ["en", "nb", "nn"]
+    english = domain["responses"]["utter_ask_kommune"][1]
+    assert english["condition"][0]["value"] == "en"
+    assert english["text"].startswith(text("en", "q.kommune"))
+
+
+def test_endpoints_keep_conversations_in_memory_only() -> None:
+    endpoints = load(export.DEFAULT_DIR / "endpoints.yml")
+    assert endpoints["action_endpoint"]["url"] == "http://127.0.0.1:5055/webhook"
+    assert endpoints["tracker_store"]["type"] == "rasa.core.tracker_store.InMemoryTrackerStore"
+    assert endpoints["lock_store"]["type"] == "in_memory"
+    assert "rest" in load(export.DEFAULT_DIR / "credentials.yml")
+    readme = (export.DEFAULT_DIR / "README.md").read_text("utf-8")
+    assert "lost when Rasa restarts" in readme
+
+
+def test_nlu_has_commands_in_norwegian_and_english() -> None:
+    blocks = {b["intent"]: b["examples"] for b in load(export.DEFAULT_DIR / "data/nlu.yml")["nlu"]}
+    assert "- hjelp\n" in blocks["ask_help"] and "- help\n" in blocks["ask_help"]
+    assert "- tilbake\n" in blocks["go_back"] and "- go back\n" in blocks["go_back"]
+    assert "- avbryt\n" in blocks["cancel_referral"] and "- cancel\n" in blocks["cancel_referral"]
+    # An example belongs to one intent only.
+    seen: list[str] = []
+    for examples in blocks.values():
+        seen += [line for line in examples.splitlines() if line]
+    assert len(seen) == len(set(seen))
