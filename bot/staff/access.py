@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
+from intake.errors import IntakeError
 from storage.render import CaseInfo
 
 if TYPE_CHECKING:
@@ -36,7 +37,9 @@ NOTE_BLOB_MAGIC = b"ke-intake/note-blob/v1\n"
 NOTE_KEY_FILE = "staff-notes.key"
 
 
-class StaffError(Exception):
+class StaffError(IntakeError):
+    """A failure to show staff as one line: a message key in `bot.staff.texts` and its values."""
+
     def __init__(self, key: str, **params: Any) -> None:
         self.key = key
         self.params = params
