@@ -1,5 +1,6 @@
 """Synthetic national ids for tests: Skatteetaten's Tenor scheme (month + 80), never a real
-person's number. Check digits follow the classic rule, so every number also passes older checkers."""
+person's number. Check digits follow the classic rule, so every number also passes older
+checkers."""
 
 from __future__ import annotations
 
@@ -41,5 +42,8 @@ def synthetic_id(born: dt.date, *, d_number: bool = False, start: int = 0) -> st
 
 def born_years_ago(today: dt.date, years: int, days_after_birthday: int = 30) -> dt.date:
     """A birth date that makes the person exactly `years` old on `today`."""
-    birthday = today.replace(year=today.year - years) if not (today.month == 2 and today.day == 29) else dt.date(today.year - years, 2, 28)
+    if (today.month, today.day) == (2, 29):  # the same day may not exist that year
+        birthday = dt.date(today.year - years, 2, 28)
+    else:
+        birthday = today.replace(year=today.year - years)
     return birthday - dt.timedelta(days=days_after_birthday)
