@@ -176,9 +176,11 @@ def test_mistakes_get_a_clear_message_and_change_nothing(tmp_path: Path) -> None
 
 
 def run_in_terminal(data_dir: Path, args: list[str], typed: list[str]) -> tuple[int, str]:
-    """Run ke-intake on a pseudo-terminal (getpass reads /dev/tty) and type `typed` lines."""
+    """Run ke-intake on a pseudo-terminal (getpass reads /dev/tty), typing each of `typed` once
+    its prompt (a line ending in ':') is shown. A stuck child is killed, never waited for."""
     import pty
     import select
+    import signal
     import time
 
     environ = {k: v for k, v in os.environ.items() if not k.startswith("KE_")}
@@ -186,22 +188,28 @@ def run_in_terminal(data_dir: Path, args: list[str], typed: list[str]) -> tuple[
     pid, fd = pty.fork()
     if pid == 0:  # the child: becomes ke-intake, never returns
         os.execve(sys.executable, [sys.executable, "-m", "bot", *args], environ)  # noqa: S606
-    output, pending, deadline = b"", list(typed), time.monotonic() + 60
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([fd], [], [], 0.2)
-        if ready:
+    output, pending, deadline, answered = b"", list(typed), time.monotonic() + 60, 0
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([fd], [], [], 0.2)
+            if not ready:
+                continue
             try:
                 chunk = os.read(fd, 1024)
-            except OSError:
+            except OSError:  # EIO: the child has exited and closed the terminal
                 break
             if not chunk:
                 break
             output += chunk
-            if pending and output.rstrip().endswith(b":"):
+            # Only a prompt shown since the last answer counts, so no answer is typed early.
+            if pending and output[answered:].rstrip().endswith(b":"):
                 os.write(fd, pending.pop(0).encode() + b"\n")
-                output += b"\n"
-    _, status = os.waitpid(pid, 0)
-    os.close(fd)
+                answered = len(output)
+        else:
+            os.kill(pid, signal.SIGKILL)
+    finally:
+        _, status = os.waitpid(pid, 0)
+        os.close(fd)
     return os.waitstatus_to_exitcode(status), output.decode(errors="replace")
 
 
