@@ -204,8 +204,8 @@ def _signing_key(settings: Settings, *, create: bool) -> Ed25519PrivateKey | Non
     )
 
     path = signing_key_path(settings)
-    passphrase = os.environ.get("KE_SIGNING_KEY_PASSPHRASE")
-    secret = passphrase.encode() if passphrase else None
+    phrase = settings.signing_key_passphrase
+    secret = phrase.get_secret_value().encode() if phrase else None
     if path.exists():
         return load_signing_key(path, secret)
     if not create:

@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     # Secret for hashing chat and user ids before they become storage keys.
     id_hash_secret: SecretStr | None = None
     signing_key_file: Path | None = None
+    # Only when the signing key file is encrypted (an unattended service usually leaves it plain).
+    signing_key_passphrase: SecretStr | None = None
 
     telegram_token: SecretStr | None = None
     telegram_api_base: str | None = None
