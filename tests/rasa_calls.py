@@ -10,6 +10,7 @@ which is where rasa-sdk's `slots_to_validate()` looks.
 from __future__ import annotations
 
 import itertools
+import json
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -203,3 +204,27 @@ def converse(
         said += [r["text"] for r in body["responses"] if r.get("text")]
         apply(slots, body["events"])
     raise AssertionError("the form did not finish")
+
+
+def open_filed(data_dir: Path, reference: str) -> dict[str, Any]:
+    """The one referral in the inbox under `data_dir`, opened with the demo KE key."""
+    from bot.bootstrap import App
+    from bot.settings import Settings
+    from storage.body import unpack_body
+    from storage.envelope import open_envelope
+    from storage.keys import load_private_key
+
+    app = App.from_settings(Settings(data_dir=data_dir), intake_side=False)
+    try:
+        records = app.inbox.list()
+        assert [r.reference for r in records] == [reference]
+        assert records[0].channel == "rasa"
+        key = load_private_key(data_dir / "demo-keys" / "demo-ke.key", b"demo")
+        _header, body = open_envelope(
+            app.inbox.envelope(reference), private_key=key, verify_keys=app.verify_keys
+        )
+        referral_json, _attachments = unpack_body(body)
+        data: dict[str, Any] = json.loads(referral_json)
+        return data
+    finally:
+        app.close()

@@ -24,7 +24,6 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.settings import Settings
 from dialogues.flow import text
 from tests import rasa_calls as rc
 from tests.synthetic import born_years_ago, synthetic_id
@@ -213,35 +212,13 @@ def test_whole_referral_is_filed_sealed(server: Server) -> None:
     again = server.post(submit)[1]
     assert again["responses"][0]["text"] == receipt
 
-    referral = open_filed(server.data_dir, f"KE-{reference}")
+    referral = rc.open_filed(server.data_dir, f"KE-{reference}")
     assert referral["kommune"] == "5501"
     assert referral["requests"] == ["coordinator", "child_coordinator"]
     assert referral["person"]["national_id"] == CHILD_ID
     assert referral["submitter"]["phone"] == "+4791234567"
     assert referral["guardians"] == [{"name": "Ola Testesen", "parental_responsibility": True}]
     assert referral["meta"]["channel"] == "rasa"
-
-
-def open_filed(data_dir: Path, reference: str) -> dict[str, Any]:
-    from bot.bootstrap import App
-    from storage.body import unpack_body
-    from storage.envelope import open_envelope
-    from storage.keys import load_private_key
-
-    app = App.from_settings(Settings(data_dir=data_dir), intake_side=False)
-    try:
-        records = app.inbox.list()
-        assert [r.reference for r in records] == [reference]
-        assert records[0].channel == "rasa"
-        key = load_private_key(data_dir / "demo-keys" / "demo-ke.key", b"demo")
-        _header, body = open_envelope(
-            app.inbox.envelope(reference), private_key=key, verify_keys=app.verify_keys
-        )
-        referral_json, _attachments = unpack_body(body)
-        data: dict[str, Any] = json.loads(referral_json)
-        return data
-    finally:
-        app.close()
 
 
 def test_zz_server_log_names_slots_but_no_values(server: Server) -> None:

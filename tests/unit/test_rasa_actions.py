@@ -269,3 +269,41 @@ async def test_no_slot_values_in_logs(
     assert "slot person__national_id" in caplog.text  # the logs do name slots
     for secret in secrets:
         assert secret not in caplog.text
+
+
+# -- submit: a rule broken across answers sends the person back to the question ------------
+
+
+async def test_submit_sends_back_to_the_answer_a_rule_concerns(executor: ActionExecutor) -> None:
+    from tests.e2e.test_rasa_action_server import ANSWERS
+
+    slots: dict[str, Any] = {"language": "en", "requested_slot": "kommune"}
+    for _ in range(80):  # rc.converse, awaited in this event loop
+        requested = slots["requested_slot"]
+        if requested is None:
+            break
+        body = rc.validation_call("u", slots, requested, ANSWERS.get(requested, "skip"))
+        rc.apply(slots, (await run(executor, body))["events"])
+    # Slots the form would never produce (a ten-year-old consenting alone), as a tampered or
+    # outdated tracker might hold: the rules at filing still catch it.
+    slots["consent__given_by"] = "person"
+    submitted = await run(executor, rc.action_call("action_submit_referral", "u", slots, "yes"))
+    assert texts_of(submitted) == [
+        text("en", "check.problem"),
+        message("consent_by_parents", "en", age=16),
+    ]
+    events = slot_events(submitted)
+    assert events == {"consent__acknowledged": None, "consent__given_by": None}
+    assert {"event": "followup", "timestamp": None, "name": "referral_form"} in submitted["events"]
+    assert not runtime.app().inbox.list()  # nothing filed
+
+
+async def test_cancel_forgets_every_answer(executor: ActionExecutor) -> None:
+    slots = {**NAMED, "language": "nn", "requested_slot": "person__national_id"}
+    result = await run(executor, rc.action_call("action_referral_cancel", "u", slots, "avbryt"))
+    assert texts_of(result) == [text("nn", "cancel.done")]
+    assert result["events"][:2] == [
+        {"event": "active_loop", "timestamp": None, "name": None},
+        {"event": "reset_slots", "timestamp": None},
+    ]
+    assert slot_events(result) == {"language": "nn"}
