@@ -67,14 +67,18 @@ class App:
                 "demo mode: synthetic national ids allowed, demo KE key in %s", _demo_dir(settings)
             )
         engine = make_engine(settings.sqlalchemy_url)
-        upgrade(engine)
-        log.info("inbox database: %s", describe(engine))
-        signing_key = _signing_key(settings, create=intake_side or demo)
-        inbox = SqlInbox(
-            engine,
-            idempotency_secret=_idempotency_secret(settings),
-            verify_keys=_verify_keys(settings, signing_key),
-        )
+        try:
+            upgrade(engine)
+            log.info("inbox database: %s", describe(engine))
+            signing_key = _signing_key(settings, create=intake_side or demo)
+            inbox = SqlInbox(
+                engine,
+                idempotency_secret=_idempotency_secret(settings),
+                verify_keys=_verify_keys(settings, signing_key),
+            )
+        except BaseException:
+            engine.dispose()
+            raise
         return cls(
             settings=settings, engine=engine, inbox=inbox, signing_key=signing_key, demo=demo
         )
