@@ -111,7 +111,7 @@ def _as_upload(path_text: str) -> FileUpload | None:
         data = path.read_bytes()
     except (OSError, ValueError):
         return None
-    media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    media_type = _sniff(data) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
     return FileUpload(
         filename=path.name,
         media_type=media_type,
@@ -119,6 +119,18 @@ def _as_upload(path_text: str) -> FileUpload | None:
         sha256=hashlib.sha256(data).hexdigest(),
         ref=str(path.resolve()),
     )
+
+
+_MAGIC = (
+    (b"%PDF", "application/pdf"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+)
+
+
+def _sniff(data: bytes) -> str | None:
+    """The type the content says it is: a renamed file is judged by what it holds."""
+    return next((media for magic, media in _MAGIC if data.startswith(magic)), None)
 
 
 def render_plain(replies: Iterable[Reply], language: Language, width: int) -> str:

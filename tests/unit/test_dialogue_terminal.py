@@ -1,0 +1,112 @@
+"""The terminal adapter in-process: input lines, output rendering, filing outcomes.
+
+Only the filing transport is replaced (a function that returns a reference or fails); the
+engine, texts and rules are the real ones."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+from pathlib import Path
+
+from bot.terminal.chat import TerminalChat, parse_line, render_plain, run
+from dialogues.flow import texts
+from dialogues.types import FileReferral, UserInput
+from intake.filing import InvalidReferral
+from intake.rules import Policy, Violation
+from tests.conversations import PDF_BYTES, answer_for, load
+from tests.conversations.drive import TODAY
+
+NOW = dt.datetime(2026, 3, 16, 9, 0, tzinfo=dt.UTC)
+
+
+def _chat(filer, language: str = "nb") -> TerminalChat:  # type: ignore[no-untyped-def]
+    return TerminalChat(
+        language=language,  # type: ignore[arg-type]
+        policy_for=lambda today: Policy(today=today, allow_synthetic=True),
+        filer=filer,
+        json_mode=True,
+        clock=lambda: NOW,
+    )
+
+
+def _to_summary(chat: TerminalChat, name: str) -> None:
+    script = load(name, TODAY)
+    turn = chat.turn(UserInput(command="start"))
+    for _ in range(150):
+        line = turn.as_json()
+        if line["step"] == "summary":
+            return
+        answer = answer_for(script, line["step"], line["optional"])
+        assert answer is not None, line["step"]
+        turn = chat.turn(UserInput(text=answer))
+    raise AssertionError("no summary")
+
+
+def test_a_failed_filing_keeps_everything_and_can_be_retried() -> None:
+    calls: list[FileReferral] = []
+
+    def flaky(effect: FileReferral, language: str) -> str:
+        calls.append(effect)
+        if len(calls) == 1:
+            raise OSError("inbox unavailable")
+        return "KE-7K4M-Q9XA"
+
+    chat = _chat(flaky)
+    _to_summary(chat, "mother_child")
+    first = chat.turn(UserInput(text="send")).as_json()
+    assert first["step"] == "summary" and first["reference"] is None
+    assert texts("nb")["filing.failed"] in first["text"]
+    second = chat.turn(UserInput(text="send")).as_json()
+    assert second["step"] == "done" and second["reference"] == "KE-7K4M-Q9XA"
+    assert calls[0].idempotency_key == calls[1].idempotency_key  # a retry is not a second filing
+    assert chat.finished
+
+
+def test_a_refused_filing_names_the_problem() -> None:
+    def strict(effect: FileReferral, language: str) -> str:
+        raise InvalidReferral([Violation("attachments", "attachment_mismatch")])
+
+    chat = _chat(strict, "en")
+    _to_summary(chat, "english_dnumber")
+    line = chat.turn(UserInput(text="send")).as_json()
+    assert line["step"] == "summary"
+    assert "not accepted" in line["text"]
+
+
+def test_json_lines_in() -> None:
+    assert parse_line('{"choice": "self"}\n', json_mode=True) == UserInput(choice="self")
+    assert parse_line('{"choices": ["a", 2]}', json_mode=True) == UserInput(choices=("a", "2"))
+    assert parse_line('{"command": "edit", "arg": 3}', json_mode=True) == UserInput(
+        command="edit", arg="3"
+    )
+    assert parse_line('{"command": "rm -rf"}', json_mode=True).text == '{"command": "rm -rf"}'
+    assert parse_line("{not json", json_mode=True) == UserInput(text="{not json")
+    assert parse_line("Bergen\r\n", json_mode=False) == UserInput(text="Bergen")
+
+
+def test_a_local_file_becomes_an_upload_typed_by_its_content(tmp_path: Path) -> None:
+    renamed = tmp_path / "fullmakt.png"
+    renamed.write_bytes(PDF_BYTES)
+    ui = parse_line(json.dumps({"file": str(renamed)}), json_mode=True)
+    assert ui.file is not None
+    assert ui.file.media_type == "application/pdf" and ui.file.size == len(PDF_BYTES)
+    assert parse_line(json.dumps({"file": str(tmp_path / "missing.pdf")}), json_mode=True) == (
+        UserInput(text="")
+    )
+
+
+def test_plain_rendering_numbers_choices_but_not_summary_actions() -> None:
+    chat = _chat(lambda effect, language: "KE-7K4M-Q9XA")
+    chat.json_mode = False
+    out = io.StringIO()
+    code = run(chat, io.StringIO("Herøy\n"), out)
+    text = out.getvalue()
+    assert code == 0
+    assert "  1. Herøy (Møre og Romsdal)" in text
+    assert "[Spørsmål 1 av ca." in text
+    assert texts("nb")["eof.nothing_sent"].split(".")[0] in text
+    _to_summary(chat, "nn_adult_self")
+    summary = render_plain(chat.turn(UserInput(command="summary")).replies, "nb", 80)
+    assert "  - Send" in summary and "  1. Send" not in summary
