@@ -1,0 +1,53 @@
+"""Purging on SQLite really removes the envelope bytes from the database files: secure_delete
+zeroes the freed pages and the WAL is checkpointed, so no copy lingers on disk."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+from storage.db import make_engine, upgrade
+from storage.inbox import SqlInbox
+
+NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+
+
+def on_disk(path: Path) -> bytes:
+    files = [path, path.with_name(path.name + "-wal")]
+    return b"".join(p.read_bytes() for p in files if p.exists())
+
+
+def test_purged_envelopes_leave_no_bytes_in_the_sqlite_files(tmp_path: Path) -> None:
+    path = tmp_path / "inbox.sqlite3"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    inbox = SqlInbox(engine, idempotency_secret=b"test")
+    envelopes = {}
+    try:
+        for n, outcome in enumerate(("withdrawn", None)):
+            reference = f"KE-AAAA-000{n}"
+            envelopes[reference] = os.urandom(6000)  # stands in for a sealed envelope
+            inbox.file(
+                envelopes[reference],
+                referral_id=uuid.uuid4(),
+                reference=reference,
+                recipient="0301",
+                channel="file",
+                received_at=NOW,
+                key_ids=["0123456789abcdef"],
+                idempotency_key=None,
+                actor="intake:file",
+            )
+            if outcome:
+                inbox.set_status(reference, "closed", outcome, None, "Kari", NOW)
+        gone, kept = envelopes["KE-AAAA-0000"], envelopes["KE-AAAA-0001"]
+        assert gone[1000:1064] in on_disk(path)
+        assert inbox.purge(NOW, 90, "Kari") == 1
+        disk = on_disk(path)
+        assert gone[1000:1064] not in disk
+        assert kept[1000:1064] in disk
+        assert inbox.verify_audit().ok
+    finally:
+        engine.dispose()
