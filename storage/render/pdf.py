@@ -6,6 +6,8 @@ only know Latin-1 and would drop á, č, đ, ŋ, š, ŧ and ž.
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Container
 from importlib import resources
 from typing import Any
 
@@ -22,6 +24,7 @@ LABEL_GREY = (246, 246, 246)
 DARK = (60, 60, 60)
 RED = (170, 0, 0)
 WHITE = (255, 255, 255)
+MISSING = "\u25a1"  # a white square where the font has no glyph
 LINE = 5.0  # mm per text line at body size
 TALL_MM = 120.0  # answers taller than this flow across pages instead of sitting in a table row
 
@@ -32,10 +35,14 @@ class _FormPDF(FPDF):
         self.doc = doc
         self.page_label = page_label  # e.g. "Side {page} av {pages}"
         fonts = resources.files("storage.render").joinpath("fonts")
-        with resources.as_file(fonts / "DejaVuSans.ttf") as regular:
-            self.add_font(FONT, "", str(regular))
-        with resources.as_file(fonts / "DejaVuSans-Bold.ttf") as bold:
-            self.add_font(FONT, "B", str(bold))
+        with resources.as_file(fonts / "DejaVuSans.ttf") as regular_file:
+            self.add_font(FONT, "", str(regular_file))
+        with resources.as_file(fonts / "DejaVuSans-Bold.ttf") as bold_file:
+            self.add_font(FONT, "B", str(bold_file))
+        # The bold face covers less than the regular one; only what both draw is printable.
+        regular: Any = self.fonts["dejavu"]
+        bold: Any = self.fonts["dejavuB"]
+        self.glyphs: frozenset[int] = frozenset(regular.cmap) & frozenset(bold.cmap)
         self.set_margins(18, 16, 18)
         self.set_auto_page_break(auto=True, margin=18)
 
@@ -56,9 +63,26 @@ class _FormPDF(FPDF):
         self.set_text_color(0, 0, 0)
 
 
+def printable(value: Any, glyphs: Container[int]) -> Any:
+    """`value` (a document, section, item, tuple or str) with every character the font cannot
+    draw replaced by a visible box: fpdf2 would drop it silently, and log the character."""
+    if isinstance(value, str):
+        return "".join(c if ord(c) in glyphs or c in "\n\t" else MISSING for c in value)
+    if isinstance(value, tuple):
+        return tuple(printable(v, glyphs) for v in value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        changes = {
+            f.name: printable(getattr(value, f.name), glyphs) for f in dataclasses.fields(value)
+        }
+        return dataclasses.replace(value, **changes)
+    return value
+
+
 def render_pdf(doc: Document, *, page_label: str, compress: bool = True) -> bytes:
     """PDF bytes; `compress=False` leaves content streams readable for tests and debugging."""
     pdf = _FormPDF(doc, page_label)
+    doc = printable(doc, pdf.glyphs)
+    pdf.doc = doc
     pdf.set_compression(compress)
     # Document metadata must not carry personal data: the reference is enough to find the case.
     pdf.set_title(doc.title)

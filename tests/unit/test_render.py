@@ -277,3 +277,12 @@ def test_pdf_in_english() -> None:
     text = pdf_text(referral_pdf(child_referral(), case(), language="en"))
     assert "Referral: need for an individual plan" in text
     assert "Page 1 of" in text
+
+
+def test_letters_the_font_lacks_become_boxes_and_are_not_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    need = "Hjelp fra mange tjenester samtidig, navnet skrives 山田 på japansk."
+    blob = referral_pdf(child_referral(need={"description": need}), case())
+    assert "navnet skrives □□ på japansk" in " ".join(pdf_text(blob).split())
+    assert "山" not in caplog.text
