@@ -84,7 +84,7 @@ def register(subparsers: Any) -> None:
     p = sub.add_parser(
         "stats",
         parents=[common, key_optional, by_optional],
-        help="the KE overview (request types only with --key)",
+        help="the KE overview (request types only with --key, which opens and logs each one)",
     )
     p.add_argument("--kommune", metavar="K", help="kommune number or name, or a KE id")
     p.set_defaults(handler=_run("stats"))
