@@ -81,10 +81,10 @@ def test_a_sixteen_year_old_consents_herself() -> None:
 
 
 def test_a_rule_at_send_routes_to_the_question_inside_a_group() -> None:
-    """Parents consent, but no parent was said to have parental responsibility."""
+    """Parents consent, but the only parent given has no parental responsibility."""
     script = load("mother_child", TODAY)
     script.answers.update(
-        {"guardians[0].parental_responsibility": "hopp over", "guardians[1].more": "nei"}
+        {"guardians[0].parental_responsibility": "nei", "guardians[1].more": "nei"}
     )
     script.answers.pop("guardians[1].parental_responsibility")
     script.answers["guardians[0].more"] = "nei"

@@ -109,14 +109,14 @@ def test_engine_never_raises(data: st.DataObject) -> None:
 
 
 def test_a_crash_inside_is_an_apology_not_an_exception(monkeypatch: pytest.MonkeyPatch) -> None:
-    from dialogues import engine as module
+    from dialogues.turn import Turn
 
     state = State.from_json(checkpoints()[3])
 
     def broken(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(module._Turn, "run", broken)
+    monkeypatch.setattr(Turn, "run", broken)
     new, replies, effects = engine.step(state, UserInput(text="x"), context())
     assert new == state and effects == []
     assert replies[0].text == texts(state.language)["error.internal"]
