@@ -141,6 +141,10 @@ def run_show(app: App, args: argparse.Namespace) -> int:
     sys.stdout.write(text)
     print("\n".join(history(app, record, key, args.lang)))
     print()
+    for n, meta in enumerate(opened.referral.attachments, start=1):
+        sealed = meta.sha256 in opened.attachments
+        key_ = "attachment_sealed" if sealed else "attachment_missing"
+        print(t(key_, args.lang, n=n, reference=record.reference))
     print(t("access_logged", args.lang, actor=actor))
     return 0
 

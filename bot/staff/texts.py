@@ -226,6 +226,14 @@ TEXTS: dict[str, dict[str, str]] = {
         "nn": "(notatet kan ikkje opnast)",
         "en": "(the note cannot be opened)",
     },
+    "attachment_sealed": {
+        "nb": "Vedlegg {n} ligger forseglet i meldingen; hent det med `inbox export {reference} "
+        "--attachments`.",
+        "nn": "Vedlegg {n} ligg forsegla i meldinga; hent det med `inbox export {reference} "
+        "--attachments`.",
+        "en": "Attachment {n} is sealed in the referral; get it with `inbox export {reference} "
+        "--attachments`.",
+    },
     "access_logged": {
         "nb": "Tilgangen er logget i revisjonsloggen ({actor}).",
         "nn": "Tilgangen er logga i revisjonsloggen ({actor}).",

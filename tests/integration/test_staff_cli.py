@@ -424,6 +424,7 @@ def test_export_writes_attachments_beside_the_file_under_neutral_names(tmp_path:
     assert str(written) in printed and "Testesen" not in printed
     shown = ws.ok("inbox", "show", ref, "--key", ws.key, passphrase=PASSPHRASE)
     assert "Ingrid Testesen fullmakt.pdf" in shown  # listed under the form's Vedlegg section
+    assert "Vedlegg 1 ligger forseglet i meldingen" in shown
 
 
 def test_without_the_intake_verify_key_signatures_are_unchecked_not_forged(
