@@ -248,6 +248,7 @@ def run(
         try:
             return input("> ") + "\n"  # readline editing and history at a real terminal
         except EOFError:
+            stdout.write("\n")  # Ctrl-D leaves the cursor after the prompt
             return ""
 
     if interactive:
