@@ -289,3 +289,18 @@ def test_an_empty_answer_skips_an_optional_question_only() -> None:
     run = start(script)
     run.say("")
     assert run.last.step == "kommune" and run.last.error
+
+
+def test_edit_by_field_id_from_a_script_and_back_to_the_summary() -> None:
+    script = load("english_dnumber", TODAY)
+    run = until(start(script), script, "summary")
+    run.command("edit", "person.phone")
+    assert run.last.step == "person.phone"
+    assert "+48512345678" in run.last.text  # the current answer is shown
+    run.say("+47 912 34 567")
+    assert run.last.step == "summary"
+    assert run.state.answers["person.phone"] == "+4791234567"
+    run.command("edit", "no.such.field")
+    assert run.state.mode == "choose_edit"
+    run.say("summary")
+    assert run.last.step == "summary"
