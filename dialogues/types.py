@@ -65,7 +65,11 @@ class UserInput:
 
 @dataclass(frozen=True, slots=True)
 class Reply:
-    """One message to show. `step` is the field id being asked, "summary", "done" or "" (info)."""
+    """One message to show. `step` is the field id being asked (`guardians[0].name` inside a
+    repeated group), "summary", "done", "confirm" (yes/no to cancel or restart), "language"
+    (pick a language) or "" (information only). For a multi-select, `selected` holds the picks
+    so far; an adapter with buttons sends each as `UserInput(choice=id)` and ends with
+    `UserInput(command="done")`."""
 
     text: str
     step: str = ""
