@@ -130,6 +130,44 @@ class ActionReferralBack(Action):  # type: ignore[misc]  # rasa_sdk is untyped
         return [*events, SlotSet(s.slot_name(previous), None)]
 
 
+class ActionReferralEdit(Action):  # type: ignore[misc]  # rasa_sdk is untyped
+    """ "endre 3": ask that question again; "endre" alone: show the answers and ask which."""
+
+    def name(self) -> str:
+        return "action_referral_edit"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        log.info("action %s", self.name())
+        state, requested = _focused(tracker)
+        said = (tracker.latest_message or {}).get("text") or ""
+        _, arg = parse.as_command(UserInput(text=said))
+        target, replies = dialogue.edit_target(state, arg, runtime.ctx())
+        events = _clear_requested(requested)
+        if target is None:
+            _say(dispatcher, replies)
+            return [*events, SlotSet(s.EDIT, True)]
+        log.info("changing %s", s.slot_name(target))
+        # The final acknowledgement is asked again, with the summary, after any change.
+        return [*events, SlotSet(s.slot_name(target), None), SlotSet(s.ACKNOWLEDGED, None)]
+
+
+class ActionReferralRestart(Action):  # type: ignore[misc]  # rasa_sdk is untyped
+    """Start again: every answer is forgotten, the form begins with the first question."""
+
+    def name(self) -> str:
+        return "action_referral_restart"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        log.info("action %s", self.name())
+        lang = cast(Language, s.language_of(tracker.slots))
+        dispatcher.utter_message(text=text(lang, "restart.done"))
+        return [AllSlotsReset(), SlotSet(s.LANGUAGE, lang)]
+
+
 class ActionReferralLanguage(Action):  # type: ignore[misc]  # rasa_sdk is untyped
     def name(self) -> str:
         return "action_referral_language"
@@ -278,7 +316,7 @@ def _send_back(
     dispatcher.utter_message(text=text(lang, "check.problem"))
     if violation is not None:
         dispatcher.utter_message(text=message(violation.key, lang, **violation.params))
-    events: list[EventType] = [SlotSet(s.slot_name(ACKNOWLEDGED), None)]
+    events: list[EventType] = [SlotSet(s.ACKNOWLEDGED, None)]
     if key is not None:
         events.append(SlotSet(s.slot_name(key), None))
     return [*events, FollowupAction(s.FORM)]
@@ -308,6 +346,8 @@ def all_actions() -> list[Action]:
         ActionReferralBack(),
         ActionReferralLanguage(),
         ActionReferralCancel(),
+        ActionReferralEdit(),
+        ActionReferralRestart(),
     ]
     actions += [AskAction(slot) for slot in dynamic_slots()]
     return actions

@@ -16,7 +16,7 @@ from typing import Any, cast
 
 from bot.rasa import slots as s
 from dialogues import engine, parse
-from dialogues.plan import Slot, facts, is_stale, plan
+from dialogues.plan import Slot, facts, is_stale, plan, step_of_key
 from dialogues.state import State
 from dialogues.types import Choice, Command, Context, Reply, UserInput
 from intake.messages import Language
@@ -58,8 +58,12 @@ def state_from(slots: Mapping[str, Any], *, leave_out: frozenset[str] = frozense
     return state
 
 
-def command_in(text: str) -> Command | None:
-    command, _ = parse.as_command(UserInput(text=text))
+def command_in(text: str, key: str | None = None) -> Command | None:
+    """The command typed instead of an answer to `key`, read as the engine reads it (at a name
+    question "Endre" is a name, and only "/endre" the command)."""
+    step = step_of_key(key)[0] if key else None
+    name_answer = step is not None and step.validator == "name"
+    command, _ = parse.as_command(UserInput(text=text), name_answer=name_answer)
     return command
 
 
@@ -98,6 +102,15 @@ def judge_answer(state: State, key: str, raw: Any, ctx: Context) -> Outcome:
 
 
 _MISSING = object()
+
+
+def edit_target(state: State, arg: str | None, ctx: Context) -> tuple[str | None, list[Reply]]:
+    """The engine's reading of "endre 3" / "edit Fornavn": the key to ask again, or (no match,
+    no number) the replies that show the answers and ask which one."""
+    after, replies, _ = engine.step(state, UserInput(command="edit", arg=arg), ctx)
+    if after.mode == "edit" and after.focus:
+        return after.focus, []
+    return None, [r for r in replies if r.step in ("", "summary")]
 
 
 def required_keys(state: State, ctx: Context) -> list[str]:

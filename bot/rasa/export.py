@@ -39,7 +39,11 @@ COMMAND_INTENTS: dict[str, tuple[str, str]] = {
     "summary": ("show_summary", "action_referral_summary"),
     "language": ("choose_language", "action_referral_language"),
     "cancel": ("cancel_referral", "action_referral_cancel"),
+    "edit": ("edit_answer", "action_referral_edit"),
+    "restart": ("restart_referral", "action_referral_restart"),
 }
+# Commands that mean nothing once the form has ended (after filing or cancelling).
+ONLY_IN_FORM = frozenset({"back", "edit"})
 START = "start_referral"
 SEND = "send_referral"
 INFORM = "inform"
@@ -121,6 +125,7 @@ def domain() -> dict[str, Any]:
             ],
         },
         s.OFFER: {"type": "any", "influence_conversation": False, "mappings": [{"type": "custom"}]},
+        s.EDIT: {"type": "any", "influence_conversation": False, "mappings": [{"type": "custom"}]},
         "referral_reference": {
             "type": "any",
             "influence_conversation": False,
@@ -176,7 +181,10 @@ def nlu() -> dict[str, Any]:
     for command, (intent, _) in COMMAND_INTENTS.items():
         if command == "language":
             continue
-        examples[intent] = _unique(_words(command), taken)
+        words = _words(command)
+        if command == "edit":
+            words += [f"{word} {n}" for word in words[:3] for n in (1, 3, 12)]
+        examples[intent] = _unique(words, taken)
     examples["choose_language"] = _unique(_language_examples(), taken)
     sends = ["send", "send inn", "sende", "submit"] + [
         texts(lang).get("c.summary.send", "") for lang in LANGUAGES
@@ -293,7 +301,20 @@ def rules() -> dict[str, Any]:
                     ],
                 }
             )
-        if command != "back":
+        if command == "restart":
+            out.append(
+                {
+                    "rule": "restart outside the form: a new referral",
+                    "condition": [{"active_loop": None}],
+                    "steps": [
+                        {"intent": intent},
+                        {"action": action},
+                        {"action": s.FORM},
+                        {"active_loop": s.FORM},
+                    ],
+                }
+            )
+        elif command not in ONLY_IN_FORM:
             out.append(
                 {
                     "rule": f"{command} outside the form",

@@ -24,6 +24,8 @@ FORM = "referral_form"
 LANGUAGE = "language"
 REQUESTED = "requested_slot"
 OFFER = "kommune_offer"  # kommune numbers offered after an ambiguous name, as in State.offer
+EDIT = "edit_pending"  # "endre" without a number: the next answer says which answer to change
+ACKNOWLEDGED = "consent__acknowledged"  # the last question; asked again after any change
 SKIPPED: dict[str, bool] = {"skipped": True}
 
 _INDEXED = re.compile(r"\[(\d+)\]")

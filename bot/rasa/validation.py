@@ -23,6 +23,7 @@ from rasa_sdk.types import DomainDict
 
 from bot.rasa import dialogue, runtime
 from bot.rasa import slots as s
+from dialogues.flow import text
 
 log = logging.getLogger(__name__)
 
@@ -77,13 +78,15 @@ class ValidateReferralForm(FormValidationAction):  # type: ignore[misc]  # rasa_
         if slot != tracker.slots.get(s.REQUESTED) or not isinstance(value, str):
             # A value judged on an earlier turn (Rasa revalidates them when a form starts).
             return {slot: value}
-        command = dialogue.command_in(value)
+        command = dialogue.command_in(value, s.key_of(slot))
         # "/intent{...}" is Rasa's syntax for a button or a typed intent, never an answer.
         if command in dialogue.HANDED_TO_RULES or (command is None and value.startswith("/")):
             log.info("slot %s: command %s handed to the rules", slot, command or "(intent)")
             raise ActionExecutionRejection(self.name(), "a command is not an answer")
         ctx = runtime.ctx()
         state = dialogue.state_from(tracker.slots, leave_out=frozenset({slot}))
+        if tracker.slots.get(s.EDIT):
+            return self.pick_edit(slot, value, state, dispatcher)
         outcome = dialogue.judge_answer(state, s.key_of(slot), value, ctx)
         if not outcome.accepted:
             log.info("slot %s: answer refused", slot)
@@ -98,6 +101,19 @@ class ValidateReferralForm(FormValidationAction):  # type: ignore[misc]  # rasa_
             result[s.slot_name(key)] = None
         log.info("slot %s: answer accepted (%d slot(s) set)", slot, len(result))
         return result
+
+    def pick_edit(
+        self, slot: str, value: str, state: Any, dispatcher: CollectingDispatcher
+    ) -> dict[str, Any]:
+        """After "endre" alone: this answer names the answer to change (its number or label)."""
+        state.mode, state.focus = "edit", s.key_of(slot)
+        target, _ = dialogue.edit_target(state, value, runtime.ctx())
+        if target is None:
+            log.info("slot %s: no answer to change by that", slot)
+            dispatcher.utter_message(text=text(state.language, "edit.unknown"))
+            return {slot: None, s.EDIT: None}
+        log.info("slot %s: changing %s", slot, s.slot_name(target))
+        return {slot: None, s.slot_name(target): None, s.ACKNOWLEDGED: None, s.EDIT: None}
 
 
 Validator = Callable[..., Awaitable[dict[str, Any]]]

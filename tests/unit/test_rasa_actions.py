@@ -307,3 +307,40 @@ async def test_cancel_forgets_every_answer(executor: ActionExecutor) -> None:
         {"event": "reset_slots", "timestamp": None},
     ]
     assert slot_events(result) == {"language": "nn"}
+
+
+async def test_a_name_that_is_also_a_command_word_is_a_name(executor: ActionExecutor) -> None:
+    result = await validate(executor, START, "person__given_name", "Endre")
+    assert slot_events(result)["person__given_name"] == "Endre"
+    with pytest.raises(ActionExecutionRejection):
+        await validate(executor, START, "person__given_name", "/endre")
+
+
+async def test_edit_with_a_number_asks_that_question_again(executor: ActionExecutor) -> None:
+    slots = {**NAMED, "requested_slot": "person__national_id", "person__national_id": "endre 4"}
+    result = await run(executor, rc.action_call("action_referral_edit", "u", slots, "endre 4"))
+    # 1 kommune, 2 role, 3 unborn, 4 given name (the summary's numbering)
+    assert slot_events(result) == {
+        "person__national_id": None,
+        "person__given_name": None,
+        "consent__acknowledged": None,
+    }
+
+
+async def test_edit_alone_shows_the_answers_then_takes_a_number(executor: ActionExecutor) -> None:
+    slots = {**NAMED, "requested_slot": "person__national_id", "person__national_id": "endre"}
+    shown = await run(executor, rc.action_call("action_referral_edit", "u", slots, "endre"))
+    assert text("nb", "edit.which") in texts_of(shown)
+    assert slot_events(shown) == {"person__national_id": None, "edit_pending": True}
+    picked = await validate(executor, {**NAMED, "edit_pending": True}, "person__national_id", "5")
+    events = slot_events(picked)
+    assert events["person__family_name"] is None and events["edit_pending"] is None
+    assert events["requested_slot"] == "person__family_name"
+
+
+async def test_restart_forgets_the_answers(executor: ActionExecutor) -> None:
+    slots = {**NAMED, "language": "en", "requested_slot": "person__national_id"}
+    result = await run(executor, rc.action_call("action_referral_restart", "u", slots, "restart"))
+    assert texts_of(result) == [text("en", "restart.done")]
+    assert result["events"][0] == {"event": "reset_slots", "timestamp": None}
+    assert slot_events(result) == {"language": "en"}
