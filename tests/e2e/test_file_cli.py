@@ -78,7 +78,7 @@ def test_an_invalid_referral_gets_one_line_per_problem_and_stores_nothing(tmp_pa
         "consent.given_by",
     }
     assert "Traceback" not in result.stderr
-    assert "123" not in result.stderr.replace("1234", "")
+    assert not any("123" in line for line in lines)  # the bad phone number is not echoed
     assert stored(tmp_path / "data") == 0
     assert stored(tmp_path / "data", "audit_log") == 0
 
