@@ -183,11 +183,18 @@ def _demo_dir(settings: Settings) -> Path:
 
 
 def _create_demo_keys(settings: Settings) -> None:
-    from storage.keys import generate_recipient_key, save_private_key, save_public_key
+    from storage.keys import (
+        Argon2Params,
+        generate_recipient_key,
+        save_private_key,
+        save_public_key,
+    )
 
     folder = _demo_dir(settings)
     key = generate_recipient_key()
-    save_private_key(folder / "demo-ke.key", key, DEMO_PASSPHRASE, DEMO_RECIPIENT)
+    # The passphrase is public ("demo"), so a memory-hard KDF would only slow every demo start.
+    cheap = Argon2Params.cheap_for_tests()
+    save_private_key(folder / "demo-ke.key", key, DEMO_PASSPHRASE, DEMO_RECIPIENT, argon2=cheap)
     save_public_key(folder / "demo-ke.pub", key.public_key(), DEMO_RECIPIENT)
     log.warning("demo mode: created a demo KE key pair in %s (passphrase: demo)", folder)
 
