@@ -20,7 +20,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from intake.filing import ReferenceTaken
-from storage.audit import AuditEntry, AuditReport, details_json, next_entry, verify_chain
+from storage.audit import AuditEntry, AuditReport, details_json, next_entry, utc, verify_chain
 from storage.db import writing
 from storage.envelope import RecipientKey
 from storage.inbox.common import (
@@ -116,7 +116,7 @@ class SqlInbox:
             if self.get(reference) is not None:
                 raise ReferenceTaken() from None
             raise
-        return FilingResult(reference, received_at, duplicate=False)
+        return FilingResult(reference, utc(received_at), duplicate=False)
 
     def _filed_with(self, idem: str) -> FilingResult | None:
         with self.engine.connect() as conn:
