@@ -162,20 +162,13 @@ class App:
         self.inbox.add_recipient_key(
             kommune,
             recipient.key_id,
-            _raw(key),
+            key.public_bytes_raw(),
             self.clock(),
             actor="demo",
         )
         log.warning(
             "demo mode: registered the demo KE key %s for kommune %s", recipient.key_id, kommune
         )
-
-
-def _raw(key: Any) -> bytes:
-    from cryptography.hazmat.primitives import serialization
-
-    raw: bytes = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    return raw
 
 
 def _demo_dir(settings: Settings) -> Path:

@@ -220,7 +220,7 @@ def run_generate(args: argparse.Namespace) -> int:
 
 
 def run_add(args: argparse.Namespace) -> int:
-    from bot.bootstrap import App, _raw
+    from bot.bootstrap import App
     from storage.envelope import key_id
     from storage.errors import KeyFileError
     from storage.keys import load_public_key
@@ -241,7 +241,12 @@ def run_add(args: argparse.Namespace) -> int:
     try:
         before = {k.key_id for k in app.inbox.recipient_keys(kommune)}
         added = app.inbox.add_recipient_key(
-            kommune, kid, _raw(public), app.clock(), actor=_actor(args.by), replace=args.replace
+            kommune,
+            kid,
+            public.public_bytes_raw(),
+            app.clock(),
+            actor=_actor(args.by),
+            replace=args.replace,
         )
     finally:
         app.close()
