@@ -1,1 +1,18 @@
-"""The Telegram channel (aiogram 3): runs the dialogue engine, holds no wording of its own."""
+"""The Telegram channel (aiogram 3): runs the dialogue engine, holds no wording of its own.
+
+Running it:
+    KE_TELEGRAM_TOKEN=... ke-intake telegram [--demo]                  # long polling
+    KE_TELEGRAM_WEBHOOK_SECRET=... ke-intake telegram --webhook https://bot.example.no \\
+        --listen 127.0.0.1:8080                                        # behind a reverse proxy
+    KE_TELEGRAM_API_BASE=http://127.0.0.1:8081                         # a self-hosted Bot API
+
+Drafts: aiogram FSM storage (memory, or Redis with KE_REDIS_URL for several workers), encrypted
+with KE_DRAFT_KEYS (Fernet keys, newest first; `python -c "from storage.drafts import
+generate_key; print(generate_key())"`), keys pseudonymised with KE_ID_HASH_SECRET, expiring after
+KE_DRAFT_TTL_HOURS.
+
+Modules: `adapter` (the turn: input -> engine -> messages, filing, clean-up), `render` (keyboards,
+splitting), `callbacks` (button data tied to the live keyboard), `conversation` (what is kept per
+chat), `fsm` (encrypted storage), `middlewares` (once per update, flood), `retry` (Bot API
+retries), `redact` (log filter), `router` and `runner` (wiring and running), `wording` (text keys).
+"""

@@ -49,7 +49,7 @@ from dialogues.types import (
 )
 from intake.filing import Receipt
 from intake.messages import Language
-from intake.model import Attachment, Referral
+from intake.model import MAX_ATTACHMENT_BYTES, Attachment, Referral
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +99,7 @@ class Adapter:
     filer: Filer | None
     clock: Callable[[], dt.datetime] = _utcnow
     resume_after: dt.timedelta = dt.timedelta(minutes=30)
-    max_upload_bytes: int = 10 * 1024 * 1024
+    max_upload_bytes: int = MAX_ATTACHMENT_BYTES  # the model's limit; larger is not fetched
     new_draft_id: Callable[[], str] = field(default=lambda: uuid.uuid4().hex)
 
     # -- context -------------------------------------------------------------------------
@@ -123,7 +123,8 @@ class Adapter:
         now = self.clock().timestamp()
         fallback = self._language(message.from_user.language_code if message.from_user else None)
         conv = Conversation.from_data(await state.get_data())
-        ui = await self._input_of(message, bot, conv, fallback)
+        # A first message only starts the conversation: an upload there is not even fetched.
+        ui = await self._input_of(message, bot) if conv is not None or message.text else None
         if conv is None:
             preset = ui.arg if ui is not None and ui.command == "start" else None
             conv = self._new_conversation(fallback, preset, now)
@@ -196,9 +197,7 @@ class Adapter:
         )
 
     # -- input -----------------------------------------------------------------------------
-    async def _input_of(
-        self, message: Message, bot: Bot, conv: Conversation | None, fallback: Language
-    ) -> UserInput | None:
+    async def _input_of(self, message: Message, bot: Bot) -> UserInput | None:
         if message.text is not None:
             text = message.text
             if text.startswith("/"):

@@ -33,7 +33,7 @@ class Person:
 
     async def settle(self, calls_before: int, *, question: bool = True) -> None:
         """Wait for the bot's answer: a new question (or the receipt) when `question`, else any
-        call; then until it has been quiet for 150 ms."""
+        call; then until it has been quiet for 100 ms."""
         last_seen = max((m.message_id for m in self.fake.bot_messages()), default=0)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + 20.0
@@ -53,7 +53,7 @@ class Person:
         seen = -1
         while seen != len(self.fake.calls):
             seen = len(self.fake.calls)
-            await asyncio.sleep(0.15)
+            await asyncio.sleep(0.1)
 
     async def send(self, text: str) -> None:
         before = len(self.fake.calls)
