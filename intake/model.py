@@ -56,6 +56,11 @@ def _blank_as_none(value: object) -> object:
 Blank = BeforeValidator(_blank_as_none)
 
 
+def _null_as_false(value: object) -> object:
+    """`"unborn": null` says the same as leaving it out."""
+    return False if value is None else value
+
+
 def _unique(values: tuple[Any, ...]) -> tuple[Any, ...]:
     return tuple(dict.fromkeys(values))
 
@@ -231,7 +236,7 @@ class Person(_Frozen):
     family_name: Name
     national_id: Annotated[str | None, Blank] = None
     birth_date: Annotated[Date | None, Blank] = None
-    unborn: bool = False
+    unborn: Annotated[bool, BeforeValidator(_null_as_false)] = False
     due_date: Annotated[Date | None, Blank] = None
     address: Address | None = None
     phone: Annotated[Phone | None, Blank] = None

@@ -307,3 +307,4 @@ def test_empty_strings_mean_not_given_for_optional_numbers_dates_and_contacts() 
     person = model(data).person
     assert (person.phone, person.email, person.birth_date) == (None, None, None)
     assert model(change(data, "person.national_id", "")).person.national_id is None
+    assert model(change(data, "person.unborn", None)).person.unborn is False
