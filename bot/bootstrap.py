@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from sqlalchemy.engine import Engine
 
 from bot.settings import Settings
-from intake.filing import Receipt, file_referral, validated
+from intake.filing import Receipt, Sealer, file_referral, validated
 from intake.model import Attachment, Referral
 from intake.reference import RANDOM_BYTES, make_reference
 from intake.rules import Policy
@@ -50,7 +50,7 @@ class App:
     signing_key: Ed25519PrivateKey | None
     demo: bool = False
     clock: Callable[[], dt.datetime] = _utcnow
-    _sealer: Any = field(default=None, repr=False)
+    _sealer: Sealer | None = field(default=None, repr=False)
 
     @classmethod
     def from_settings(
@@ -84,7 +84,7 @@ class App:
         )
 
     @property
-    def sealer(self) -> Any:
+    def sealer(self) -> Sealer:
         if self._sealer is None:
             from storage.sealer import EnvelopeSealer
 
