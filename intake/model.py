@@ -15,6 +15,7 @@ from typing import Annotated, Any, Final, Literal
 
 from pydantic import (
     AfterValidator,
+    AliasChoices,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -54,6 +55,18 @@ def _blank_as_none(value: object) -> object:
 
 
 Blank = BeforeValidator(_blank_as_none)
+
+
+def _choice_words(value: object) -> object:
+    """'Digital mailbox' is the choice `digital_mailbox`."""
+    return "_".join(value.lower().split()) if isinstance(value, str) else value
+
+
+def _lines(value: object) -> object:
+    """Goals written as a list are one answer, a line each."""
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return "\n".join(value)
+    return value
 
 
 def _null_as_false(value: object) -> object:
@@ -217,7 +230,10 @@ class Address(_Frozen):
 
 
 class ContactPreference(_Frozen):
-    channel: ContactChannel | None = None
+    # REFERRAL.md names no key for "phone, letter, digital mailbox"; take the likely ones.
+    channel: Annotated[ContactChannel | None, BeforeValidator(_choice_words)] = Field(
+        default=None, validation_alias=AliasChoices("channel", "method", "preference")
+    )
     best_time: ShortText | None = None
 
 
@@ -351,8 +367,8 @@ class Referral(_Frozen):
     need: Need
     current_services: tuple[CurrentService, ...] = ()
     existing_plan: ExistingPlan | None = None
-    goals: LongText | None = None
-    resources: LongText | None = None
+    goals: Annotated[LongText | None, BeforeValidator(_lines)] = None
+    resources: Annotated[LongText | None, BeforeValidator(_lines)] = None
     preferred_coordinator: PreferredCoordinator | None = None
     relatives_to_involve: tuple[RelativeToInvolve, ...] = ()
     support_person: SupportPerson | None = None

@@ -276,7 +276,14 @@ def test_what_a_reader_of_referral_md_might_write_is_understood() -> None:
     data["kommune"] = 301  # a JSON number
     data["person"]["contact_preference"] = "letter"
     data["consent"]["obtain_information_from"] = ["GP", "Hospital", "NAV", "school", "gp"]
+    data["goals"] = ["Bo hjemme", "Komme i jobb"]
     referral_ = model(data)
+    assert referral_.goals == "Bo hjemme\nKomme i jobb"
+    other_words = {"method": "Digital mailbox", "best_time": "etter kl. 12"}
+    preference = model(change(data, "person.contact_preference", other_words))
+    assert preference.person.contact_preference is not None
+    assert preference.person.contact_preference.channel == "digital_mailbox"
+    assert Referral.model_validate_json(preference.canonical_json()) == preference
     assert referral_.submitter.job_title == "sykepleier"
     assert referral_.kommune == "0301"
     assert referral_.person.contact_preference is not None
