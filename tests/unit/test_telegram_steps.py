@@ -283,3 +283,21 @@ async def test_a_failed_send_never_loses_the_answer() -> None:
     harness.fake.failures.clear()
     await harness.send("/start")  # the person asks again: we continue after the answer
     assert harness.current_step() == "submitter.role"
+
+
+async def test_a_summary_over_telegrams_limit_is_split_with_the_keyboard_last() -> None:
+    harness = Harness()
+    await harness.walk(until="need.description")
+    long_story = ("Hverdagen er krevende og tjenestene henger ikke sammen. " * 70).strip()
+    await harness.send(long_story[:3990])
+    await harness.walk(until="summary")
+    sent = harness.fake.calls_of("sendMessage")
+    head = flow.text("nb", "summary.head")
+    start = max(i for i, c in enumerate(sent) if str(c.params["text"]).startswith(head))
+    first, second = sent[start], sent[start + 1]
+    assert len(str(first.params["text"])) + len(str(second.params["text"])) > 4096
+    assert all(len(str(c.params["text"])) <= 4096 for c in sent)
+    assert "reply_markup" not in first.params
+    assert second.params["reply_markup"]["inline_keyboard"]
+    await harness.press(label_for("summary", "send"))
+    assert len(harness.filer.filed) == 1
