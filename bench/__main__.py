@@ -26,9 +26,9 @@ BENCHMARKS: dict[str, tuple[str, dict[str, Any], dict[str, Any]]] = {
     "engine": ("bench.engine", {}, {"rounds": 1, "passes": 1}),
     "envelope": ("bench.envelope", {}, {"opens": 50}),
     "filing": ("bench.filing", {}, {"filings": 16, "rounds": 1}),
-    "telegram": ("bench.telegram", {}, {"updates": 200, "rounds": 1}),
-    "rasa": ("bench.rasa", {}, {"requests": 100, "rounds": 1}),
-    "load": ("bench.load", {}, {"people": 10, "think": (0.0, 0.05)}),
+    "telegram": ("bench.telegram", {}, {"walks": 1, "rounds": 1}),
+    "rasa": ("bench.rasa", {}, {"requests": 40, "rounds": 1, "people": ("nn_adult_self",)}),
+    "load": ("bench.load", {}, {"people": 5, "think": (0.05, 0.2), "ramp": 1.0, "budget": 90.0}),
 }
 RESULTS = Path(__file__).resolve().parent / "results.json"
 

@@ -86,7 +86,9 @@ def ratio_figure(
 def _num(value: float | None) -> str:
     if value is None:
         return "-"
-    if abs(value) >= 100:
+    if value != value:  # NaN: a benchmark that failed
+        return "n/a"
+    if value.is_integer() or abs(value) >= 100:
         return f"{value:,.0f}"
     if abs(value) >= 10:
         return f"{value:.1f}"

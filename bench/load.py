@@ -172,7 +172,7 @@ async def _run_crowd(
 
 def run(
     *,
-    people: int = 150,
+    people: int = 100,
     think: tuple[float, float] = (0.5, 2.5),
     ramp: float = 20.0,
     budget: float = 200.0,

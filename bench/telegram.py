@@ -78,10 +78,7 @@ async def _echo(updates: int) -> float:
     return busy
 
 
-def run(*, walks: int = 3, rounds: int = 5, updates: int | None = None) -> list[Figure]:
-    """`updates` (the quick configuration) only caps the walks at one."""
-    if updates is not None:
-        walks = 1
+def run(*, walks: int = 2, rounds: int = 5) -> list[Figure]:
     fed: list[int] = []
 
     def ours() -> float:
