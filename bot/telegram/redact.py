@@ -8,7 +8,10 @@ import re
 
 _PATTERNS = (
     re.compile(r"\b\d{11}\b"),  # national ids
-    re.compile(r"\+?\d[\d ]{7,}\d"),  # phone numbers
+    # Phone numbers with a country code or in spaced groups. A bare run of 8-10 digits is left
+    # alone: update and message ids look exactly like that, and they are what we do log.
+    re.compile(r"\+\d[\d ]{6,}\d"),
+    re.compile(r"\b\d{2,3}(?: \d{2,3}){2,3}\b"),
     re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+"),  # e-mail addresses
     re.compile(r"bot\d+:[\w-]+"),  # bot tokens in URLs
     re.compile(r"\b\d+:[\w-]{20,}\b"),  # bare bot tokens

@@ -81,7 +81,9 @@ def test_redaction_filter_blanks_personal_data(caplog: pytest.LogCaptureFixture)
     with caplog.at_level(logging.INFO, logger="test.redact"):
         logger.info("id %s phone %s mail %s", "02013299997", "+47 912 34 567", "kari@example.no")
         logger.info("url https://api.telegram.org/bot123:ABCdefGHIjklMNOpqrSTUvwx/getMe")
+        logger.info("update %s done in %s ms, phone %s", 123456789, 17, "91 23 45 67")
     text = caplog.text
-    for secret in ("02013299997", "912 34 567", "kari@example.no", "ABCdefGHI"):
+    assert "update 123456789 done in 17 ms" in text
+    for secret in ("02013299997", "912 34 567", "91 23 45 67", "kari@example.no", "ABCdefGHI"):
         assert secret not in text
     assert "[redacted]" in text
