@@ -236,8 +236,9 @@ class AskAction(Action):  # type: ignore[misc]  # rasa_sdk is untyped
         if key == ACKNOWLEDGED:
             # The last question: show everything first, as the other channels do before sending.
             answered = [x for x in slots if x.key in state.answers]
-            summary = render.summary(state, answered)
-            dispatcher.utter_message(text=summary.text.rsplit("\n", 1)[0])
+            summary = render.summary(state, answered).text
+            foot = "\n" + text(state.language, "summary.foot")  # says "send": not asked here
+            dispatcher.utter_message(text=summary.removesuffix(foot))
         reply = render.ask(state, slot, ctx, slots)
         dispatcher.utter_message(text=reply.text, buttons=buttons(reply.choices))
         return []

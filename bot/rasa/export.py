@@ -421,10 +421,14 @@ Questions whose choices depend on earlier answers are asked by the action server
 
 ## Commands
 A command word typed instead of an answer ("hjelp", "tilbake", "oppsummering", "språk",
-"avbryt", or `/ask_help` and the like) makes the validation action reject the turn
-(`ActionExecutionRejection`, HTTP 400); a rule then runs the command's action and returns to the
-form. "hopp over" / "skip" and "ferdig" / "done" are answers the engine handles in the form.
-Rasa's own `/restart` and `/back` keep their built-in meaning.
+"endre 3", "start på nytt", "avbryt", or `/ask_help` and the like) makes the validation action
+reject the turn (`ActionExecutionRejection`, HTTP 400); a rule then runs the command's action and
+returns to the form. The engine decides what is a command: at a name question "Endre" is a name
+and only "/endre" the command. "hopp over" / "skip" and "ferdig" / "done" are answers the engine
+handles in the form. "endre" alone shows the answers; the next message names the one to change.
+Any change asks the final acknowledgement (with the summary) again. "avbryt" stops at once,
+without the confirmation the other channels ask for. Rasa's own `/restart` and `/back` keep their
+built-in meaning.
 """
 
 

@@ -344,3 +344,15 @@ async def test_restart_forgets_the_answers(executor: ActionExecutor) -> None:
     assert texts_of(result) == [text("en", "restart.done")]
     assert result["events"][0] == {"event": "reset_slots", "timestamp": None}
     assert slot_events(result) == {"language": "en"}
+
+
+async def test_last_question_comes_with_the_summary(executor: ActionExecutor) -> None:
+    slots = {**NAMED, "person__national_id": ADULT_ID, "requests": ["coordinator"]}
+    result = await run(
+        executor, rc.action_call("action_ask_consent__acknowledged", "u", slots, "x")
+    )
+    summary, question = texts_of(result)
+    assert summary.startswith(text("nb", "summary.head")) and "Testesen" in summary
+    assert text("nb", "summary.foot") not in summary
+    assert question.startswith(text("nb", "q.consent.acknowledged"))
+    assert [b["payload"] for b in result["responses"][1]["buttons"]] == ["yes", "no"]
