@@ -264,3 +264,46 @@ def test_process_schema() -> None:
     code, out, err = process("schema")
     assert (code, err) == (0, "")
     assert json.loads(out)["title"].startswith("ke-intake referral")
+
+
+# --- referrals written from REFERRAL.md's table alone, with its published example numbers -----
+
+FROM_THE_TABLE = {
+    "kommune": "0301",
+    "requests": ["coordinator"],
+    "submitter": {"role": "self", "name": "Ola Testesen"},
+    "person": {
+        "given_name": "Ola",
+        "family_name": "Testesen",
+        "national_id": "30108299920",
+        "address": {"street": "Testgata 1", "postcode": "0154", "city": "Oslo"},
+        "phone": "912 34 567",
+        "interpreter": {"needed": False},
+    },
+    "need": {
+        "description": "Jeg har mange tjenester som ikke snakker sammen og trenger en koordinator.",
+        "life_areas": ["health_treatment", "housing"],
+    },
+    "consent": {"coordinator": True, "given_by": "person", "acknowledged": True},
+}
+
+
+@pytest.mark.parametrize("number", ["30108299920", "30108299939"])
+def test_a_referral_written_from_the_table_is_valid_without_flags(
+    run: Run, tmp_path: Path, number: str
+) -> None:
+    data = {**FROM_THE_TABLE, "person": {**FROM_THE_TABLE["person"], "national_id": number}}
+    path = tmp_path / "referral.json"
+    path.write_text(json.dumps(data), "utf-8")
+    code, out, _ = run("validate", str(path), "--on", ON)
+    assert code == 0, out
+
+
+def test_the_2032_example_born_in_the_future_is_invalid_today(run: Run, tmp_path: Path) -> None:
+    data = {**FROM_THE_TABLE, "person": {**FROM_THE_TABLE["person"], "national_id": "02013299997"}}
+    path = tmp_path / "referral.json"
+    path.write_text(json.dumps(data), "utf-8")
+    code, out, _ = run("validate", str(path), "--on", ON, "--lang", "en")
+    assert code == 1
+    assert out == "person.national_id: The date of birth cannot be in the future.\n"
+    assert run("validate", str(path), "--on", "2051-01-02")[0] == 0  # an adult by then
