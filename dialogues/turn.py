@@ -186,7 +186,21 @@ class Turn:
             self.say("back.first")
             self.show()
             return
-        key, previous, others = history.pop()
+        while True:
+            key = self.undo(history.pop())
+            # An answer from a branch that no longer applies is undone too, silently.
+            if not history or any(slot.key == key for slot in self.slots()):
+                break
+        self.state.picks, self.state.offer = [], []
+        if key in self.state.answers:
+            self.state.mode, self.state.focus = "edit", key
+        else:
+            self.state.mode, self.state.focus = "ask", None
+        self.show()
+
+    def undo(self, entry: list[Any]) -> str:
+        """Put back what one answer replaced; the undone answer becomes a hint."""
+        key, previous, others = entry
         value = self.state.answers.pop(key, None)
         if previous != UNSET:
             self.state.answers[key] = previous
@@ -197,13 +211,8 @@ class Turn:
                 self.state.answers[other] = old
         if value is not None:
             self.state.prior[key] = value
-        self.state.picks, self.state.offer = [], []
         self.changed()
-        if key in self.state.answers:
-            self.state.mode, self.state.focus = "edit", key
-        else:
-            self.state.mode, self.state.focus = "ask", None
-        self.show()
+        return str(key)
 
     def cmd_help(self, _arg: str | None) -> None:
         if self.state.mode in ("summary", "choose_edit"):

@@ -304,3 +304,19 @@ def test_edit_by_field_id_from_a_script_and_back_to_the_summary() -> None:
     assert run.state.mode == "choose_edit"
     run.say("summary")
     assert run.last.step == "summary"
+
+
+def test_back_never_shows_the_same_question_twice_in_a_row() -> None:
+    """After a branch change, answers from the old branch are undone silently on the way back."""
+    script = load("mother_child", TODAY)
+    run = until(start(script), script, "summary")
+    run.say("endre 2")  # role: parent -> self, so the parent-only answers no longer apply
+    run.say("1")
+    seen = [run.last.step]
+    for _ in range(60):
+        run.say("tilbake")
+        if run.last.step == seen[-1]:
+            assert run.last.step == "kommune"  # only the first question repeats ("first")
+            break
+        seen.append(run.last.step)
+    assert seen[-1] == "kommune"
