@@ -44,17 +44,23 @@ def handle(args: argparse.Namespace) -> int:
     from bot.telegram import redact
     from bot.telegram.runner import ConfigError, run
 
+    try:
+        listen = _listen(args.listen)
+        settings = Settings()
+        if settings.telegram_token is None or not settings.telegram_token.get_secret_value():
+            raise ConfigError("KE_TELEGRAM_TOKEN is not set")  # before touching the inbox
+    except (ConfigError, ValueError) as error:
+        print(f"ke-intake telegram: {error}", file=sys.stderr)
+        return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     redact.install()
     # aiogram logs each update with its content at DEBUG and handler timings at INFO.
     logging.getLogger("aiogram.event").setLevel(logging.WARNING)
     try:
-        listen = _listen(args.listen)
-        settings = Settings()
         from bot.bootstrap import App
 
         app = App.from_settings(settings, demo=args.demo)
         return asyncio.run(run(app.settings, app, webhook_url=args.webhook, listen=listen))
-    except (ConfigError, ValueError) as error:
+    except ConfigError as error:
         print(f"ke-intake telegram: {error}", file=sys.stderr)
         return 2

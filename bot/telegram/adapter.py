@@ -299,6 +299,7 @@ class Adapter:
             edit_message_id is not None
             and len(replies) == 1
             and replies[0].multi
+            and not replies[0].error
             and conv.keyboard is not None
             and replies[0].step == conv.keyboard.step
         ):
