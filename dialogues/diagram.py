@@ -67,6 +67,27 @@ def mermaid() -> str:
     return "\n".join(lines) + "\n"
 
 
+def table() -> str:
+    """Every step as a row: the field, its kind, when it is asked, and whether it may be skipped."""
+    rows = ["| # | field id | kind | asked when | may skip |", "|---|---|---|---|---|"]
+    flow = load()
+    for number, step in enumerate(flow.steps, start=1):
+        kind: str = step.kind
+        if step.choices:
+            kind += ": " + ", ".join(
+                c.id + (f" (if {c.when})" if c.when else "") for c in step.choices
+            )
+        group = flow.groups[step.group] if step.group else None
+        conditions = [c for c in (group.when if group else None, step.when) if c]
+        when = " and ".join(f"`{c}`" for c in conditions) or "always"
+        if group is not None:
+            when += f" (one per entry, {group.min} to {group.max})"
+        rows.append(
+            f"| {number} | `{step.id}` | {kind} | {when} | {'yes' if step.optional else 'no'} |"
+        )
+    return "\n".join(rows) + "\n"
+
+
 def markdown() -> str:
     return (
         "# The referral dialogue\n\n"
@@ -75,5 +96,10 @@ def markdown() -> str:
         "plan after every answer, so going back or editing from the summary follows the same\n"
         "map. Commands (back, help, skip, summary, edit, language, cancel, restart) work at\n"
         "every step.\n\n"
-        "```mermaid\n" + mermaid() + "```\n"
+        "```mermaid\n" + mermaid() + "```\n\n"
+        "## The steps\n\n"
+        "Conditions read the answers by field id and a few derived facts: `role`, `age` (from\n"
+        "the national id or birth date, on the day of the conversation), `unborn`, `minor`\n"
+        "(under 18 or unborn), `child` (under the consent age, default 16, or unborn), `adult`\n"
+        "and `requests`.\n\n" + table()
     )
