@@ -60,7 +60,10 @@ def handle(args: argparse.Namespace) -> int:
         from bot.bootstrap import App
 
         app = App.from_settings(settings, demo=args.demo)
-        return asyncio.run(run(app.settings, app, webhook_url=args.webhook, listen=listen))
+        try:
+            return asyncio.run(run(app.settings, app, webhook_url=args.webhook, listen=listen))
+        finally:
+            app.close()
     except ConfigError as error:
         print(f"ke-intake telegram: {error}", file=sys.stderr)
         return 2
