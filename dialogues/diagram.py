@@ -40,7 +40,7 @@ def _node(number: int, step: Step) -> str:
 def mermaid() -> str:
     flow = load()
     steps = flow.steps
-    lines = ["flowchart TD", '  begin(["start message"])']
+    lines = ["flowchart TD", '  intro(["start message"])']
     section: str | None = None
     for number, step in enumerate(steps):
         if step.section != section:
@@ -53,7 +53,7 @@ def mermaid() -> str:
     lines.append("  end")
     lines.append('  summary(["summary: every answer, edit any"])')
     lines.append('  filed(["FileReferral: sealed into the KE inbox"])')
-    lines.append("  begin --> s0")
+    lines.append("  intro --> s0")
     for number in range(len(steps) - 1):
         lines.append(f"  s{number} --> s{number + 1}")
     for number, step in enumerate(steps):
