@@ -39,6 +39,7 @@ from dialogues.types import (
     UserInput,
 )
 from intake.messages import Language, message
+from intake.model import MAX_ATTACHMENT_BYTES
 from intake.rules import Policy
 
 log = logging.getLogger(__name__)
@@ -108,6 +109,9 @@ def _as_upload(path_text: str) -> FileUpload | None:
         path = Path(path_text).expanduser()
         if not path.is_file():
             return None
+        size = path.stat().st_size
+        if size > MAX_ATTACHMENT_BYTES:  # refused by the engine on size; never read it all
+            return FileUpload(path.name, "application/octet-stream", size, "0" * 64, str(path))
         data = path.read_bytes()
     except (OSError, ValueError):
         return None
