@@ -175,10 +175,12 @@ def many_choices(ui: UserInput, step: Step, options: tuple[ChoiceDef, ...]) -> l
 
 def upload(file: FileUpload) -> dict[str, Any]:
     """The metadata of an acceptable upload, or the reason it is refused."""
+    if file.size > MAX_ATTACHMENT_BYTES:
+        raise FieldError("attachment_too_large")
     if file.media_type not in MEDIA_TYPES:
         raise FieldError("attachment_type")
-    if not 0 < file.size <= MAX_ATTACHMENT_BYTES:
-        raise FieldError("attachment_too_large")
+    if file.size <= 0:
+        raise FieldError("format_invalid")
     if not _SHA256.match(file.sha256):
         raise FieldError("format_invalid")
     name = "".join(c for c in file.filename if c.isprintable()).strip()[:200] or "document"

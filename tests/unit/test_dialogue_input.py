@@ -102,3 +102,20 @@ def test_dates_as_people_write_them() -> None:
     run = until(start(script), script, "person.birth_date")
     run.say("1.2.1980")
     assert run.state.answers["person.birth_date"] == "1980-02-01"
+
+
+def test_uploads_are_checked_for_size_then_type() -> None:
+    from dialogues.types import FileUpload
+
+    def upload(media: str, size: int) -> FileUpload:
+        return FileUpload("f", media, size, "a" * 64, "ref")
+
+    with pytest.raises(FieldError) as big:
+        parse.upload(upload("text/html", 11 * 1024 * 1024))
+    assert big.value.key == "attachment_too_large"
+    with pytest.raises(FieldError) as kind:
+        parse.upload(upload("text/html", 100))
+    assert kind.value.key == "attachment_type"
+    with pytest.raises(FieldError):
+        parse.upload(upload("application/pdf", 0))
+    assert parse.upload(upload("image/png", 10 * 1024 * 1024))["media_type"] == "image/png"
