@@ -194,3 +194,40 @@ def test_hashed_key_builder_has_no_raw_ids() -> None:
     built = builder.build(KEY, "lock")
     assert built.startswith("p:") and built.endswith(":lock")
     assert str(CHAT_ID) not in built
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def backend_settings(request: pytest.FixtureRequest, redis_prefix: str):  # type: ignore[no-untyped-def]
+    """The same contract over each draft backend."""
+    keys = generate_key()
+    if request.param == "memory":
+        yield Settings(_env_file=None, draft_keys=keys, id_hash_secret="s" * 32), redis_prefix  # type: ignore[call-arg]
+        return
+    url = request.getfixturevalue("redis_url")
+    client = Redis.from_url(url)
+    yield _redis_settings(url, keys), redis_prefix
+    async for name in client.scan_iter(f"{redis_prefix}*"):
+        await client.delete(name)
+    await client.aclose()
+
+
+async def test_storage_contract(backend_settings) -> None:  # type: ignore[no-untyped-def]
+    settings, prefix = backend_settings
+    backend = build_backend(settings, prefix=prefix)
+    other = StorageKey(bot_id=123, chat_id=CHAT_ID + 1, user_id=CHAT_ID + 1)
+    try:
+        assert await backend.storage.get_data(KEY) == {}
+        await backend.storage.set_data(KEY, {"engine": SECRET_TEXT, "n": [1, 2]})
+        assert await backend.storage.get_data(KEY) == {"engine": SECRET_TEXT, "n": [1, 2]}
+        assert await backend.storage.get_data(other) == {}
+        await backend.storage.update_data(KEY, {"n": [3]})
+        assert (await backend.storage.get_data(KEY))["n"] == [3]
+        await backend.storage.set_state(KEY, "intake")
+        assert await backend.storage.get_state(KEY) == "intake"
+        await backend.storage.set_data(KEY, {})
+        assert await backend.storage.get_data(KEY) == {}
+        assert await backend.recent_updates.add("7", 60)
+        assert not await backend.recent_updates.add("7", 60)
+        assert await backend.flood.hit("chat", 10) == 1
+    finally:
+        await backend.close()
