@@ -100,8 +100,11 @@ def test_engine_never_raises(data: st.DataObject) -> None:
     internal = {texts(lang)["error.internal"] for lang in ("nb", "nn", "en")}
     for ui in data.draw(st.lists(inputs, min_size=1, max_size=4)):
         before = state.to_json()
+        answers_before = dict(state.answers)
         state, replies, effects = engine.step(state, ui, ctx)
         assert replies, "every input gets an answer"
+        if any(r.error for r in replies):  # a refused answer loses nothing already given
+            assert state.answers == answers_before, ui
         assert not {r.text for r in replies} & internal, ui
         assert State.from_json(state.to_json()) == state
         assert State.from_json(before) is not state  # the input state is never mutated
