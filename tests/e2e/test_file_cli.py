@@ -112,15 +112,23 @@ def test_a_kommune_without_a_key_is_exit_3_with_a_clear_message(tmp_path: Path) 
     ],
 )
 def test_unreadable_input_is_exit_2(
-    tmp_path: Path, content: bytes | None, lang: str, expected: str
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    content: bytes | None,
+    lang: str,
+    expected: str,
 ) -> None:
+    """In-process (the same `main` the script runs): these exit before any storage is touched."""
+    from bot.cli import main
+
+    monkeypatch.setenv("KE_DATA_DIR", str(tmp_path / "data"))
     path = tmp_path / "input.json"
     if content is not None:
         path.write_bytes(content)
-    result = ke_intake(tmp_path / "data", "file", path, "--lang", lang)
-    assert result.returncode == 2
-    assert expected in result.stderr
-    assert "Traceback" not in result.stderr
+    assert main(["file", str(path), "--lang", lang]) == 2
+    assert expected in capsys.readouterr().err
+    assert not (tmp_path / "data").exists()
 
 
 def test_an_attachment_is_filed_with_the_referral(tmp_path: Path) -> None:
