@@ -177,7 +177,10 @@ class Turn:
         if arg in ROLES and "submitter.role" not in self.state.answers:
             self.state.answers["submitter.role"] = arg
             self.changed()
-        self.say("resume")
+            if arg == "provider":
+                self.say("intro.provider")
+        else:
+            self.say("resume")
         self.show()
 
     def cmd_back(self, _arg: str | None) -> None:
