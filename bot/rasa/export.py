@@ -390,11 +390,15 @@ make rasa-venv                                   # Rasa 3.6 on Python 3.10 in .v
 .venv-rasa/bin/rasa train --data dialogues/rasa/data --config dialogues/rasa/config.yml \\
     --domain dialogues/rasa/domain.yml --out var/rasa-models
 .venv/bin/ke-intake rasa-actions --port 5055 &    # add --demo for synthetic ids and a demo key
-.venv-rasa/bin/rasa run --enable-api --model var/rasa-models \\
+.venv-rasa/bin/rasa run --model var/rasa-models --interface 127.0.0.1 \\
     --endpoints dialogues/rasa/endpoints.yml --credentials dialogues/rasa/credentials.yml
 curl -s localhost:5005/webhooks/rest/webhook -d '{{"sender": "a", "message": "hei"}}'
 ```
-Run Rasa at its default log level: at debug level Rasa itself logs slot values.
+Run Rasa at its default log level: at debug level Rasa itself logs slot values. Leave out
+`--enable-api` outside tests (it serves every conversation's tracker, answers included, over
+HTTP), or protect it with `--auth-token`. The end-to-end test
+(`KE_RUN_RASA_E2E=1`, `make rasa-e2e`) trains a model and runs it like this, with the API on
+a private port to read which question is pending.
 
 ## What Rasa keeps, and for how long
 Rasa stores every message of a conversation in its *tracker store*. `endpoints.yml` uses the
