@@ -305,6 +305,9 @@ class Adapter:
         ):
             await self._edit_keyboard(bot, chat_id, edit_message_id, conv, replies[0], language)
         else:
+            # Only a keyboard shown with these replies stays live: an older one, answered by
+            # typing or already pressed, must not act on the next question.
+            conv.keyboard = None
             kept = await self._send(bot, chat_id, conv, replies, language)
             if finished:
                 await self._finish(bot, chat_id, conv, kept, language, fsm)

@@ -301,3 +301,26 @@ async def test_a_summary_over_telegrams_limit_is_split_with_the_keyboard_last() 
     assert second.params["reply_markup"]["inline_keyboard"]
     await harness.press(label_for("summary", "send"))
     assert len(harness.filer.filed) == 1
+
+
+async def test_a_keyboard_answered_by_typing_or_pressed_twice_goes_stale() -> None:
+    harness = Harness()
+    await harness.send("/start")
+    await harness.send("Oslo")
+    roles = harness.keyboard_message()
+    self_button = next(
+        b for b in harness.buttons(roles) if b["text"] == label_for("submitter.role", "self")
+    )
+    await harness.press_data(roles.message_id, self_button["callback_data"])
+    assert harness.current_step() == "person.given_name"
+    # a double tap on the same button must not become the answer to the next (text) question
+    await harness.press_data(roles.message_id, self_button["callback_data"])
+    assert harness.fake.callback_answers[-1]["text"] == flow.text("nb", "tg.button_outdated")
+    assert harness.current_step() == "person.given_name"
+
+    await harness.walk(until="person.interpreter.needed")
+    shown = harness.keyboard_message()
+    await harness.send("nei")  # answered by typing
+    assert harness.current_step() != "person.interpreter.needed"
+    await harness.press(label_for("person.interpreter.needed", "yes"), shown)
+    assert harness.fake.callback_answers[-1]["text"] == flow.text("nb", "tg.button_outdated")
