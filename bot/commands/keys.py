@@ -92,11 +92,11 @@ TEXTS = {
         "en": "No keys are registered.",
     },
     "rewrapped": {
-        "nb": "Forseglet på nytt: {done}. Allerede på gjeldende nøkler: {current}. "
-        "Kan ikke åpnes med denne nøkkelen: {other}.",
-        "nn": "Forsegla på nytt: {done}. Allereie på gjeldande nøklar: {current}. "
-        "Kan ikkje opnast med denne nøkkelen: {other}.",
-        "en": "Re-sealed: {done}. Already on the current keys: {current}. "
+        "nb": "Forseglet på nytt: {done} (og {notes} notater). Allerede på gjeldende nøkler: "
+        "{current}. Kan ikke åpnes med denne nøkkelen: {other}.",
+        "nn": "Forsegla på nytt: {done} (og {notes} notat). Allereie på gjeldande nøklar: "
+        "{current}. Kan ikkje opnast med denne nøkkelen: {other}.",
+        "en": "Re-sealed: {done} (and {notes} notes). Already on the current keys: {current}. "
         "Cannot be opened with this key: {other}.",
     },
     "active": {"nb": "i bruk", "nn": "i bruk", "en": "active"},
@@ -325,8 +325,21 @@ def run_rewrap(args: argparse.Namespace) -> int:
             verify_keys=app.verify_keys,
             signing_key=app.signing_key,
             actor=_actor(args.by),
+            rewrap_note=_note_rewrapper(app, private),
         )
     finally:
         app.close()
     print(_t("rewrapped", lang, **counts))
     return 0
+
+
+def _note_rewrapper(app: Any, private: Any) -> Any:
+    """Staff notes are sealed in the staff tools' own wrapping; re-seal them through its
+    functions: open with the old key, seal again to the kommune's current keys."""
+    from bot.staff.access import open_note, seal_note
+
+    def rewrap(record: Any, event: Any) -> bytes | None:
+        payload = open_note(event.note_envelope, record, private)
+        return None if payload is None else seal_note(app, record, payload, event.at)
+
+    return rewrap

@@ -59,6 +59,7 @@ class MemoryInbox:
         self._rows: dict[str, _Row] = {}
         self._keys: dict[tuple[str, str], RegisteredKey] = {}
         self._audit: builtins.list[AuditEntry] = []
+        self._event_ids = 0
 
     def file(
         self,
@@ -83,7 +84,7 @@ class MemoryInbox:
                 raise ReferenceTaken()
             if any(row.id == referral_id for row in self._rows.values()):
                 raise ValueError("referral id already filed")
-            event = StatusEvent("received", None, received_at, actor, None)
+            event = StatusEvent("received", None, received_at, actor, None, self._next_event())
             self._rows[reference] = _Row(
                 id=referral_id,
                 reference=reference,
@@ -147,7 +148,8 @@ class MemoryInbox:
         with self._lock:
             row = self._row(reference)
             row.status, row.outcome = status, outcome
-            row.events.append(StatusEvent(status, outcome, utc(at), actor, note_envelope))
+            event = StatusEvent(status, outcome, utc(at), actor, note_envelope, self._next_event())
+            row.events.append(event)
             details = {"status": status, "outcome": outcome, "note": note_envelope is not None}
             self._append(at, actor, "status_changed", reference, details)
 
@@ -169,6 +171,27 @@ class MemoryInbox:
             details = {"from_key_ids": list(row.key_ids), "to_key_ids": list(key_ids)}
             row.envelope, row.key_ids = bytes(blob), tuple(key_ids)
             self._append(at or _now(), actor, "rewrapped", reference, details)
+
+    def replace_note(
+        self,
+        reference: str,
+        event_id: int,
+        blob: bytes,
+        actor: str,
+        at: datetime | None = None,
+    ) -> None:
+        with self._lock:
+            row = self._row(reference)
+            for index, event in enumerate(row.events):
+                if event.id == event_id and event.note_envelope is not None:
+                    row.events[index] = replace(event, note_envelope=bytes(blob))
+                    self._append(at or _now(), actor, "rewrapped", reference, {"note": event_id})
+                    return
+        raise UnknownReference(f"{reference} note {event_id}")
+
+    def _next_event(self) -> int:
+        self._event_ids += 1
+        return self._event_ids
 
     def purge(self, now: datetime, retention_days: int, actor: str) -> int:
         cutoff = utc(now) - timedelta(days=retention_days)

@@ -165,7 +165,9 @@ class SqlInbox:
                 .order_by(status_events.c.at, status_events.c.id)
             )
             return [
-                StatusEvent(r.status, r.outcome, r.at, r.actor, bytes(r.note) if r.note else None)
+                StatusEvent(
+                    r.status, r.outcome, r.at, r.actor, bytes(r.note) if r.note else None, r.id
+                )
                 for r in rows
             ]
 
@@ -258,6 +260,28 @@ class SqlInbox:
             )
             details = {"from_key_ids": list(split_ids(old)), "to_key_ids": list(key_ids)}
             self._append(conn, at or _now(), actor, "rewrapped", reference, details)
+
+    def replace_note(
+        self,
+        reference: str,
+        event_id: int,
+        blob: bytes,
+        actor: str,
+        at: datetime | None = None,
+    ) -> None:
+        """Swap a status event's sealed note for a re-sealed one (key rotation)."""
+        e = status_events.c
+        with writing(self.engine) as conn:
+            self._lock(conn)
+            referral_id = self._id_of(conn, reference)
+            changed = conn.execute(
+                status_events.update()
+                .where(e.id == event_id, e.referral_id == referral_id, e.note.is_not(None))
+                .values(note=blob)
+            ).rowcount
+            if not changed:
+                raise UnknownReference(f"{reference} note {event_id}")
+            self._append(conn, at or _now(), actor, "rewrapped", reference, {"note": event_id})
 
     def purge(self, now: datetime, retention_days: int, actor: str) -> int:
         """Delete withdrawn referrals and those closed more than `retention_days` ago."""

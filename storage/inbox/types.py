@@ -52,6 +52,7 @@ class StatusEvent:
     at: datetime
     actor: str
     note_envelope: bytes | None
+    id: int | None = None  # set by the inbox; names the event for replace_note
 
 
 @dataclass(frozen=True)
@@ -109,6 +110,15 @@ class Inbox(Protocol):
         reference: str,
         blob: bytes,
         key_ids: Sequence[str],
+        actor: str,
+        at: datetime | None = None,
+    ) -> None: ...
+
+    def replace_note(
+        self,
+        reference: str,
+        event_id: int,
+        blob: bytes,
         actor: str,
         at: datetime | None = None,
     ) -> None: ...

@@ -221,6 +221,22 @@ class TestInboxContract:
             "to_key_ids": [new_id],
         }
 
+    def test_a_sealed_note_can_be_replaced_after_rotation(self, inbox: Inbox) -> None:
+        file(inbox, "KE-AAAA-0001")
+        inbox.set_status("KE-AAAA-0001", "in_review", None, b"old note", "Kari", T0)
+        inbox.set_status("KE-AAAA-0001", "closed", "declined", None, "Kari", T0)
+        noted = [e for e in inbox.status_events("KE-AAAA-0001") if e.note_envelope]
+        assert len(noted) == 1 and noted[0].id is not None
+        inbox.replace_note("KE-AAAA-0001", noted[0].id, b"new note", "Kari")
+        notes = [e.note_envelope for e in inbox.status_events("KE-AAAA-0001")]
+        assert notes == [None, b"new note", None]
+        last = inbox.audit_entries()[-1]
+        assert (last.action, last.details) == ("rewrapped", {"note": noted[0].id})
+        without_note = inbox.status_events("KE-AAAA-0001")[2].id
+        with pytest.raises(UnknownReference):
+            inbox.replace_note("KE-AAAA-0001", without_note or 0, b"x", "Kari")
+        assert inbox.verify_audit().ok
+
     def test_forged_or_moved_envelopes_fail_the_signature_check(self, inbox: Inbox) -> None:
         file(inbox, "KE-AAAA-0001", blob=sealed(uuid.uuid4(), signer=Ed25519PrivateKey.generate()))
         file(inbox, "KE-AAAA-0002", blob=sealed(uuid.uuid4()))  # signed for another referral

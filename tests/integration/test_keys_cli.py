@@ -14,6 +14,7 @@ import pytest
 
 from bot.bootstrap import App
 from bot.settings import Settings
+from bot.staff.access import open_note, seal_note
 from storage.envelope import key_id, open_envelope
 from storage.errors import SealedEnvelopeError
 from storage.keys import (
@@ -82,6 +83,15 @@ def test_generate_add_file_rotate_and_rewrap(tmp_path: Path) -> None:
     )
     settings = Settings(data_dir=data, allow_synthetic_ids=True)
     first = file_one(settings)
+    note = {"text": "Ringt, avtalt møte."}
+    staff = App.from_settings(settings, intake_side=False)
+    try:
+        record = staff.inbox.get(first)
+        assert record is not None
+        blob = seal_note(staff, record, note, record.received_at)
+        staff.inbox.set_status(first, "in_review", None, blob, "Kari", record.received_at)
+    finally:
+        staff.close()
 
     # Rotation: a new key (made here with a cheap KDF to keep the test fast) replaces the old.
     new = generate_recipient_key()
@@ -118,13 +128,16 @@ def test_generate_add_file_rotate_and_rewrap(tmp_path: Path) -> None:
     rewrapped = ok(
         ke_intake(data, "keys", "rewrap", "--key", private_a, "--by", "Kari", "--lang", "en")
     )
-    assert "Re-sealed: 1. Already on the current keys: 1." in rewrapped
+    assert "Re-sealed: 1 (and 1 notes). Already on the current keys: 1." in rewrapped
 
     app = App.from_settings(settings, intake_side=False)
     try:
         record = app.inbox.get(first)
         assert record is not None and record.key_ids == (new_id,) and record.signature_ok
         assert opens(app, first, new) and not opens(app, first, old)
+        (noted,) = [e for e in app.inbox.status_events(first) if e.note_envelope]
+        assert open_note(noted.note_envelope, record, new) == note  # type: ignore[arg-type]
+        assert open_note(noted.note_envelope, record, old) is None  # type: ignore[arg-type]
         actions = [(e.action, e.actor) for e in app.inbox.audit_entries()]
         assert ("rewrapped", "Kari") in actions
         assert [a for a, _ in actions].count("key_added") == 2
