@@ -86,6 +86,14 @@ class DraftCipher:
         except (InvalidToken, UnicodeEncodeError, ValueError):
             raise DraftUnreadable() from None
 
+    def expired(self, token: str, ttl_seconds: int) -> bool:
+        """True for a token older than `ttl_seconds` (or unreadable): safe to forget."""
+        try:
+            created = self._fernet.extract_timestamp(token.encode("ascii"))
+        except (InvalidToken, UnicodeEncodeError, ValueError):
+            return True
+        return self._clock() - created > ttl_seconds
+
     def rotate(self, token: str) -> str:
         """Re-encrypt under the newest key, keeping the original timestamp (so expiry holds)."""
         try:

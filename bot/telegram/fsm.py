@@ -39,6 +39,7 @@ from storage.drafts import (
 log = logging.getLogger(__name__)
 
 _FIELD = "enc"
+SWEEP_EVERY = 500  # writes between sweeps of the in-memory storage
 
 
 class HashedKeyBuilder(KeyBuilder):
@@ -68,6 +69,7 @@ class EncryptedStorage(BaseStorage):
         self.cipher = cipher
         self.hasher = hasher
         self.ttl_seconds = ttl_seconds
+        self._writes = 0
 
     def _key(self, key: StorageKey) -> StorageKey:
         # Pseudonymise before the inner storage sees it (the memory storage keys its dict by this).
@@ -94,6 +96,28 @@ class EncryptedStorage(BaseStorage):
             return
         token = self.cipher.encrypt(json.dumps(dict(data), separators=(",", ":")).encode())
         await self.inner.set_data(self._key(key), {_FIELD: token})
+        self._writes += 1
+        if self._writes % SWEEP_EVERY == 0:
+            self.sweep()
+
+    def sweep(self) -> int:
+        """Forget expired drafts in the memory storage (Redis expires them by itself)."""
+        if not isinstance(self.inner, MemoryStorage):
+            return 0
+        records = self.inner.storage
+        # Expired drafts, and the empty records MemoryStorage leaves behind each lookup.
+        stale = [
+            key
+            for key, record in records.items()
+            if (
+                isinstance(token := record.data.get(_FIELD), str)
+                and self.cipher.expired(token, self.ttl_seconds)
+            )
+            or (token is None and record.state is None)
+        ]
+        for key in stale:
+            del records[key]
+        return len(stale)
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
         raw = await self.inner.get_data(self._key(key))

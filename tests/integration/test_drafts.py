@@ -102,6 +102,26 @@ async def test_memory_storage_is_encrypted_and_pseudonymous() -> None:
         assert SECRET_TEXT not in json.dumps(record.data)
 
 
+async def test_memory_sweep_forgets_expired_drafts() -> None:
+    clock = Clock()
+    inner = MemoryStorage()
+    storage = EncryptedStorage(
+        inner,
+        DraftCipher(parse_keys(generate_key()), clock=clock),
+        IdHasher(b"s" * 32),
+        ttl_seconds=3600,
+    )
+    await storage.set_data(KEY, {"a": 1})
+    clock.now += 1800
+    fresh = StorageKey(bot_id=123, chat_id=1, user_id=1)
+    await storage.set_data(fresh, {"b": 2})
+    clock.now += 1801
+    await storage.get_data(StorageKey(bot_id=123, chat_id=2, user_id=2))  # leaves an empty record
+    assert storage.sweep() == 2
+    assert len(inner.storage) == 1
+    assert await storage.get_data(fresh) == {"b": 2}
+
+
 @pytest.fixture
 async def redis(redis_url: str, redis_prefix: str):  # type: ignore[no-untyped-def]
     client = Redis.from_url(redis_url)
