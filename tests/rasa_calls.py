@@ -50,7 +50,6 @@ def user_event(
         "metadata": {},
         "text_tokens": [[0, len(text)]],
         "intent_ranking": [{"name": intent, "confidence": 0.98}],
-        "response_selector": {},
     }
     return {
         "event": "user",
@@ -102,7 +101,8 @@ def tracker(
     latest = next((e for e in reversed(events) if e["event"] == "user"), None)
     latest_action = next((e for e in reversed(events) if e["event"] == "action"), None)
     all_slots: dict[str, Any] = {name: None for name in domain()["slots"]}
-    all_slots |= {"language": "nb", "requested_slot": None}
+    # Rasa's own slots come with the domain's: requested_slot, session_started_metadata.
+    all_slots |= {"language": "nb", "requested_slot": None, "session_started_metadata": None}
     all_slots.update(slots)
     loop: dict[str, Any] = {}
     if active_loop:

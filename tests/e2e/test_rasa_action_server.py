@@ -10,6 +10,7 @@ log for anything personal.
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import json
 import os
 import socket
@@ -28,6 +29,7 @@ from dialogues.flow import text
 from tests import rasa_calls as rc
 from tests.synthetic import born_years_ago, synthetic_id
 
+RECORDED = Path(__file__).resolve().parents[1] / "fixtures" / "rasa" / "recorded_calls.json.gz"
 TODAY = dt.datetime.now(dt.UTC).date()
 CHILD_ID = synthetic_id(born_years_ago(TODAY, 10))
 # What the person types, by slot; any question not listed is skipped with "hopp over".
@@ -127,6 +129,20 @@ def test_health_and_actions(server: Server) -> None:
         "action_referral_summary",
         "action_ask_requests",
     } <= names
+
+
+def test_calls_recorded_from_rasa_3_6_get_the_same_answers(server: Server) -> None:
+    """Bodies Rasa 3.6.21 really sent (an ambiguous municipality picked by number, "hjelp"
+    rejected, the help rule's action): the builder in tests/rasa_calls.py imitates these."""
+    recorded = json.loads(gzip.decompress(RECORDED.read_bytes()))
+    for call in recorded["calls"]:
+        status, body = server.post(call["body"])
+        assert status == call["status"]
+        if status == 200:
+            assert body["events"] == call["response"]["events"]
+            assert len(body["responses"]) == len(call["response"]["responses"])
+        else:
+            assert body == call["response"]
 
 
 def test_unknown_action_is_404(server: Server) -> None:

@@ -356,3 +356,33 @@ async def test_last_question_comes_with_the_summary(executor: ActionExecutor) ->
     assert text("nb", "summary.foot") not in summary
     assert question.startswith(text("nb", "q.consent.acknowledged"))
     assert [b["payload"] for b in result["responses"][1]["buttons"]] == ["yes", "no"]
+
+
+def test_built_bodies_have_the_shape_rasa_3_6_sends() -> None:
+    import gzip
+    import json
+
+    fixture = Path(__file__).resolve().parents[1] / "fixtures" / "rasa" / "recorded_calls.json.gz"
+    real = json.loads(gzip.decompress(fixture.read_bytes()))["calls"][0]["body"]
+    built = rc.validation_call("u", {"kommune_offer": ["1515", "1818"]}, "kommune", "2")
+    assert built.keys() == real.keys()
+    assert built["tracker"].keys() == real["tracker"].keys()
+    assert built["tracker"]["latest_message"].keys() == real["tracker"]["latest_message"].keys()
+    assert built["tracker"]["active_loop"].keys() == real["tracker"]["active_loop"].keys()
+    assert built["domain"].keys() == real["domain"].keys()
+    rasas_own = {"requested_slot", "session_started_metadata"}
+    for body in (built, real):
+        assert body["tracker"]["slots"].keys() == {*body["domain"]["slots"], *rasas_own}
+
+    def shapes(events: list[dict[str, Any]]) -> dict[str, set[str]]:
+        out: dict[str, set[str]] = {}
+        for event in events:
+            out.setdefault(event["event"], set()).update(event)
+        return out
+
+    real_shapes = shapes(real["tracker"]["events"])
+    for kind, keys in shapes(built["tracker"]["events"]).items():
+        assert keys <= real_shapes[kind], kind
+    # The candidates to validate come last, after the form's own action event.
+    assert [e["event"] for e in built["tracker"]["events"][-2:]] == ["action", "slot"]
+    assert [e["event"] for e in real["tracker"]["events"][-2:]] == ["action", "slot"]
