@@ -128,7 +128,7 @@ def measure(url: str, *, filings: int, rounds: int) -> dict[str, list[float]]:
 
 
 def run(
-    *, filings: int = 200, rounds: int = 5, backends: tuple[str, ...] = ("sqlite", "postgres")
+    *, filings: int = 120, rounds: int = 5, backends: tuple[str, ...] = ("sqlite", "postgres")
 ) -> list[Figure]:
     figures = []
     for backend in backends:

@@ -83,7 +83,7 @@ def ratio_figure(
     )
 
 
-def _num(value: float | None) -> str:
+def fmt(value: float | None) -> str:
     if value is None:
         return "-"
     if value != value:  # NaN: a benchmark that failed
@@ -101,8 +101,8 @@ def table(figures: Sequence[Figure]) -> str:
         (
             f.name,
             f.unit,
-            _num(f.ours),
-            _num(f.baseline),
+            fmt(f.ours),
+            fmt(f.baseline),
             "-" if f.ratio is None else f"{f.ratio:.2f}",
             f.target or "-",
             {True: "yes", False: "NO", None: "-"}[f.met],

@@ -87,7 +87,7 @@ async def _blast(url: str, bodies: Sequence[bytes], count: int) -> float:
 
 
 def run(
-    *, requests: int = 1500, rounds: int = 5, people: Sequence[str] | None = None
+    *, requests: int = 150, rounds: int = 5, people: Sequence[str] | None = None
 ) -> list[Figure]:
     from tests.conversations import PEOPLE
 
