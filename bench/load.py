@@ -178,7 +178,11 @@ def run(
     budget: float = 200.0,
     seed: int = 7,
 ) -> list[Figure]:
+    # The full crowd of the issue (500) takes longer than `make bench` may; run it with e.g.
+    # KE_BENCH_LOAD_PEOPLE=500 KE_BENCH_LOAD_BUDGET=1500 python -m bench --only load
     people = int(os.environ.get("KE_BENCH_LOAD_PEOPLE", people))
+    budget = float(os.environ.get("KE_BENCH_LOAD_BUDGET", budget))
+    ramp = float(os.environ.get("KE_BENCH_LOAD_RAMP", ramp))
     with (
         postgres_schema() as url,
         redis_prefix() as prefix,
