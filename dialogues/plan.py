@@ -59,8 +59,18 @@ def birth_date(answers: dict[str, Any]) -> dt.date | None:
 
 
 def facts(answers: dict[str, Any], ctx: Context) -> dict[str, Any]:
-    """What conditions may read: the plain answers plus facts derived from them."""
-    env: dict[str, Any] = {k: v for k, v in answers.items() if "[" not in k}
+    """What conditions may read: facts derived from the answers, plus the answers to the
+    questions that apply. An answer left over from another branch (a provider's "not informed"
+    after the role became "parent") is not a fact any more, so it cannot steer this branch."""
+    env = derived(answers, ctx)
+    for step in load().steps:
+        if step.group is None and step.id in answers and conditions.holds(step.when, env):
+            env[step.id] = answers[step.id]
+    return env
+
+
+def derived(answers: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    env: dict[str, Any] = {}
     unborn = answers.get("person.unborn") is True and answers.get("submitter.role") == "parent"
     born = None if unborn else birth_date(answers)
     age = None if born is None else age_on(born, ctx.today)

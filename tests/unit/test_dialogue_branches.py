@@ -102,3 +102,21 @@ def test_a_rule_at_send_routes_to_the_question_inside_a_group() -> None:
     assert run.last.step == "summary"
     run.say("send")
     assert run.filing is not None
+
+
+def test_an_answer_from_a_left_branch_no_longer_steers() -> None:
+    """A provider said the person was not informed; the role then became 'relative'. The
+    leftover 'not informed' must not take 'the person themselves' off the consent choices."""
+    from dialogues.flow import load as load_flow
+    from dialogues.plan import allowed_choices, facts
+
+    script = load("provider_elderly", TODAY)
+    run = start(script)
+    run.state.answers["submitter.person_informed"] = False
+    step = load_flow().step("consent.given_by")
+    assert step is not None
+    as_provider = [c.id for c in allowed_choices(step, facts(run.state.answers, run.ctx))]
+    run.state.answers["submitter.role"] = "relative"
+    as_relative = [c.id for c in allowed_choices(step, facts(run.state.answers, run.ctx))]
+    assert "person" not in as_provider
+    assert "person" in as_relative

@@ -189,3 +189,14 @@ def test_every_step_is_reachable() -> None:
         state = State(language="nb", draft_id="x", answers=_answers_for(role, age, toggles))
         seen |= {slot.step.id for slot in plan(state, ctx)}
     assert seen == {s.id for s in steps()}
+
+
+def test_conditions_read_only_earlier_questions() -> None:
+    """The plan is built in one pass, so a condition may only look back."""
+    seen: set[str] = set()
+    for step in steps():
+        sources = [step.when, *(c.when for c in step.choices)]
+        for source in filter(None, sources):
+            for name in conditions.names(source) - FACTS:
+                assert name in seen, (step.id, name)
+        seen.add(step.id)
