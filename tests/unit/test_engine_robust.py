@@ -46,6 +46,7 @@ def checkpoints() -> tuple[str, ...]:
 
 
 inputs = st.one_of(
+    st.just(UserInput()),  # an adapter that sent nothing usable
     st.builds(lambda t: UserInput(text=t), st.text(max_size=60)),
     st.builds(
         lambda t: UserInput(text=t),
