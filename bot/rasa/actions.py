@@ -3,9 +3,8 @@
 - `action_referral_intro`: the engine's welcome (before the form starts);
 - `action_submit_referral`: builds the Referral from the slots, files it through
   `bot.bootstrap.App.file` and says the engine's receipt (`engine.filed`);
-- `action_referral_help`, `action_referral_back`, `action_referral_summary`,
-  `action_referral_language`, `action_referral_cancel`: the commands, run by rules after the
-  form rejected a command word;
+- `action_referral_help`, `_back`, `_summary`, `_language`, `_edit`, `_restart`, `_cancel`: the
+  commands, run by rules after the form rejected a command word;
 - `action_ask_<slot>` for questions whose choices depend on earlier answers.
 
 Logs name actions and slots, never values.
@@ -15,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from typing import Any, cast
 
 from rasa_sdk import Action, Tracker
@@ -30,13 +30,13 @@ from dialogues.build import judge, key_for
 from dialogues.flow import load, text
 from dialogues.plan import plan
 from dialogues.state import State
-from dialogues.types import Context, Reply, UserInput
+from dialogues.types import Command, Context, Reply, UserInput
 from intake.messages import LANGUAGES, Language, message
 
 log = logging.getLogger(__name__)
 
 SUBMIT = "action_submit_referral"
-ACKNOWLEDGED = "consent.acknowledged"
+ACKNOWLEDGED = s.key_of(s.ACKNOWLEDGED)
 REFERENCE = "referral_reference"
 
 
@@ -55,9 +55,11 @@ def _focused(tracker: Tracker) -> tuple[State, str | None]:
     return state, requested if isinstance(requested, str) else None
 
 
-def _clear_requested(requested: str | None) -> list[EventType]:
-    # The rejected command word sits in the requested slot; the form must ask again.
-    return [SlotSet(requested, None)] if requested else []
+def _clear_requested(requested: str | None, tracker: Tracker) -> list[EventType]:
+    # The rejected command word sits in the requested slot; the form must ask again. Another
+    # command ends a pending "endre" (which answer to change) as well.
+    events = [SlotSet(requested, None)] if requested else []
+    return events + ([SlotSet(s.EDIT, None)] if tracker.slots.get(s.EDIT) else [])
 
 
 def _info(replies: list[Reply]) -> list[Reply]:
@@ -69,7 +71,7 @@ class _Command(Action):  # type: ignore[misc]  # rasa_sdk is untyped
     """Runs one engine command on the focused state and says what the engine says."""
 
     action: str = ""
-    command: str = ""
+    command: Command = "help"
 
     def name(self) -> str:
         return self.action
@@ -79,9 +81,9 @@ class _Command(Action):  # type: ignore[misc]  # rasa_sdk is untyped
     ) -> list[EventType]:
         log.info("action %s", self.action)
         state, requested = _focused(tracker)
-        _, replies, _ = engine.step(state, UserInput(command=self.command), runtime.ctx())  # type: ignore[arg-type]
+        _, replies, _ = engine.step(state, UserInput(command=self.command), runtime.ctx())
         _say(dispatcher, _info(replies))
-        return _clear_requested(requested)
+        return _clear_requested(requested, tracker)
 
 
 class ActionReferralHelp(_Command):
@@ -122,7 +124,7 @@ class ActionReferralBack(Action):  # type: ignore[misc]  # rasa_sdk is untyped
         current = s.key_of(requested) if requested else None
         before = keys[: keys.index(current)] if current in keys else keys
         previous = next((k for k in reversed(before) if k in state.answers), None)
-        events = _clear_requested(requested)
+        events = _clear_requested(requested, tracker)
         if previous is None:
             dispatcher.utter_message(text=text(state.language, "back.first"))
             return events
@@ -144,7 +146,7 @@ class ActionReferralEdit(Action):  # type: ignore[misc]  # rasa_sdk is untyped
         said = (tracker.latest_message or {}).get("text") or ""
         _, arg = parse.as_command(UserInput(text=said))
         target, replies = dialogue.edit_target(state, arg, runtime.ctx())
-        events = _clear_requested(requested)
+        events = _clear_requested(requested, tracker)
         if target is None:
             _say(dispatcher, replies)
             return [*events, SlotSet(s.EDIT, True)]
@@ -181,7 +183,7 @@ class ActionReferralLanguage(Action):  # type: ignore[misc]  # rasa_sdk is untyp
         said = (tracker.latest_message or {}).get("text") or ""
         _, arg = parse.as_command(UserInput(text=said))
         lang = parse.language_of(wanted) or parse.language_of(arg) or parse.language_of(said)
-        events = _clear_requested(requested)
+        events = _clear_requested(requested, tracker)
         if lang not in LANGUAGES:
             payloads = [
                 {"title": text(code, "language.name"), "payload": _language_payload(code)}
@@ -258,8 +260,6 @@ def dynamic_slots() -> list[str]:
 
 
 def _generic(key: str) -> str:
-    import re
-
     return re.sub(r"\[\d+\]", "[]", key)
 
 

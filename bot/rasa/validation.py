@@ -24,6 +24,7 @@ from rasa_sdk.types import DomainDict
 from bot.rasa import dialogue, runtime
 from bot.rasa import slots as s
 from dialogues.flow import text
+from dialogues.state import State
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +104,7 @@ class ValidateReferralForm(FormValidationAction):  # type: ignore[misc]  # rasa_
         return result
 
     def pick_edit(
-        self, slot: str, value: str, state: Any, dispatcher: CollectingDispatcher
+        self, slot: str, value: str, state: State, dispatcher: CollectingDispatcher
     ) -> dict[str, Any]:
         """After "endre" alone: this answer names the answer to change (its number or label)."""
         state.mode, state.focus = "edit", s.key_of(slot)

@@ -386,3 +386,9 @@ def test_built_bodies_have_the_shape_rasa_3_6_sends() -> None:
     # The candidates to validate come last, after the form's own action event.
     assert [e["event"] for e in built["tracker"]["events"][-2:]] == ["action", "slot"]
     assert [e["event"] for e in real["tracker"]["events"][-2:]] == ["action", "slot"]
+
+
+async def test_another_command_ends_a_pending_edit(executor: ActionExecutor) -> None:
+    slots = {**NAMED, "edit_pending": True, "requested_slot": "person__national_id"}
+    result = await run(executor, rc.action_call("action_referral_help", "u", slots, "hjelp"))
+    assert slot_events(result)["edit_pending"] is None
