@@ -32,6 +32,8 @@ START_TIMEOUT = 300
 
 pytestmark = [
     pytest.mark.slow,
+    # Training plus Rasa's start-up take minutes on a busy machine (the suite's default is 180 s).
+    pytest.mark.timeout(TRAIN_TIMEOUT + START_TIMEOUT + 600),
     pytest.mark.skipif(
         not RASA.exists(), reason="Rasa 3.6 is not installed: run `make rasa-venv` first"
     ),
