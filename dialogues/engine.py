@@ -9,9 +9,9 @@ from __future__ import annotations
 import logging
 
 from dialogues import render
-from dialogues.flow import text
+from dialogues.flow import ROLES, text
 from dialogues.state import State
-from dialogues.turn import ROLES, Turn, fresh_state
+from dialogues.turn import Turn, fresh_state
 from dialogues.types import Context, Effect, Reply, UserInput
 from intake.kommuner import in_sami_area
 from intake.messages import Language

@@ -51,6 +51,8 @@ class Step:
     must_be: bool | None = None
     must_be_error: str | None = None
     on_false: str | None = None
+    # A multi-select where "alle"/"all" picks every choice shown.
+    allow_all: bool = False
 
     def choice_key(self, choice_id: str) -> str:
         if self.kind == "yes_no":
@@ -101,7 +103,12 @@ def _step(raw: dict[str, Any]) -> Step:
         must_be=raw.get("must_be"),
         must_be_error=raw.get("must_be_error"),
         on_false=raw.get("on_false"),
+        allow_all=bool(raw.get("allow_all", False)),
     )
+
+
+# The submitter roles a text may have its own wording for (`flow.variant`).
+ROLES = frozenset({"self", "parent", "guardian", "attorney", "relative", "provider"})
 
 
 @cache
@@ -128,6 +135,24 @@ def steps() -> tuple[Step, ...]:
 def texts(language: Language) -> dict[str, str]:
     data: dict[str, str] = _read(f"texts/{language}.json")
     return data
+
+
+def variant(language: Language, key: str, role: object) -> str:
+    """`key.<role>` when the texts have a wording for that submitter role, else `key`.
+
+    So a question can say "du" to someone writing about themselves ("q.person.given_name.self")
+    and "personen" to everyone else, without the flow knowing about grammar."""
+    if isinstance(role, str) and role:
+        candidate = f"{key}.{role}"
+        if candidate in texts(language):
+            return candidate
+    return key
+
+
+def wordings(language: Language, key: str) -> tuple[str, ...]:
+    """`key` and every role wording of it the texts have (for code that recognises texts)."""
+    table = texts(language)
+    return (key, *(k for k in table if k.startswith(f"{key}.") and k[len(key) + 1 :] in ROLES))
 
 
 def text(language: Language, key: str, **params: Any) -> str:

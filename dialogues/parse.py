@@ -11,7 +11,7 @@ import unicodedata
 from functools import cache
 from typing import Any, cast
 
-from dialogues.flow import ChoiceDef, Step, load, texts
+from dialogues.flow import ChoiceDef, Step, load, texts, wordings
 from dialogues.types import Command, FileUpload, UserInput
 from intake.errors import FieldError
 from intake.messages import LANGUAGES
@@ -39,6 +39,8 @@ FOLLOWS = frozenset(
         "per post",
     }
 )
+# "Everything listed", for the multi-selects that allow it (never the requests question).
+ALL = frozenset({"alle", "all", "alle sammen", "alle saman", "all of them", "everything"})
 MEDIA_TYPES = frozenset({"application/pdf", "image/jpeg", "image/png"})
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _LANG_WORDS = {
@@ -124,6 +126,17 @@ def yes_no(ui: UserInput) -> bool:
     raise FieldError("yes_no")
 
 
+def means_all(ui: UserInput) -> bool:
+    raw = ui.choice if ui.choice is not None else ui.text
+    return raw is not None and fold(raw) in ALL
+
+
+def numbers(ui: UserInput) -> bool:
+    """Only numbers ("4", "1, 9"): the person knows the format, a number is just not listed."""
+    raw = ui.text if ui.text is not None else ui.choice
+    return raw is not None and re.fullmatch(r"[\d\s,;]*\d[\d\s,;]*", raw) is not None
+
+
 def _match_choice(token: str, options: tuple[ChoiceDef, ...], step: Step) -> str | None:
     word = fold(token)
     if word.isdigit() and 1 <= int(word) <= len(options):
@@ -131,9 +144,12 @@ def _match_choice(token: str, options: tuple[ChoiceDef, ...], step: Step) -> str
     for option in options:
         if word == fold(option.id):
             return option.id
+        key = step.choice_key(option.id)
         for lang in LANGUAGES:
-            if word == fold(texts(lang).get(step.choice_key(option.id), "")):
-                return option.id
+            # The label as shown, in any language and any role's wording ("Meg selv").
+            for shown in wordings(lang, key):
+                if word == fold(texts(lang).get(shown, "")):
+                    return option.id
     return None
 
 

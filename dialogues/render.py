@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from dialogues.flow import Step, text, texts
+from dialogues.flow import Step, text, texts, variant
 from dialogues.plan import Slot, allowed_choices, facts
 from dialogues.state import State
 from dialogues.types import Choice, Context, Reply
@@ -17,18 +17,23 @@ def _n(slot: Slot) -> int:
     return (slot.index or 0) + 1
 
 
+def worded(state: State, key: str, **params: Any) -> str:
+    """The text for `key` in the wording for the submitter's role (see `flow.variant`)."""
+    role = state.answers.get("submitter.role")
+    return text(state.language, variant(state.language, key, role), **params)
+
+
 def label(state: State, slot: Slot) -> str:
     return text(state.language, slot.step.label, n=_n(slot))
 
 
 def choices_for(state: State, slot: Slot, ctx: Context) -> tuple[Choice, ...]:
-    lang = state.language
     if slot.key == "kommune" and state.offer:
         table = kommuner()
         return tuple(Choice(n, table.get(n, n)) for n in state.offer)
     env = facts(state.answers, ctx)
     return tuple(
-        Choice(c.id, text(lang, slot.step.choice_key(c.id)))
+        Choice(c.id, worded(state, slot.step.choice_key(c.id)))
         for c in allowed_choices(slot.step, env)
     )
 
@@ -40,9 +45,9 @@ def value_text(state: State, step: Step, value: Any) -> str:
     if isinstance(value, bool):
         return text(lang, "c.yes" if value else "c.no")
     if step.kind == "choice" and isinstance(value, str):
-        return text(lang, step.choice_key(value))
+        return worded(state, step.choice_key(value))
     if step.kind == "multi" and isinstance(value, list):
-        return ", ".join(text(lang, step.choice_key(str(v))) for v in value)
+        return ", ".join(worded(state, step.choice_key(str(v))) for v in value)
     if step.id == "kommune" and isinstance(value, str):
         return f"{value} {kommuner().get(value, '')}".strip()
     if step.kind == "date" and isinstance(value, str):
@@ -67,13 +72,13 @@ def ask(
 ) -> Reply:
     lang = state.language
     step = slot.step
-    parts = [text(lang, step.text, n=_n(slot))]
+    parts = [worded(state, step.text, n=_n(slot))]
     if step.example:
         parts.append(text(lang, "example", example=text(lang, step.example)))
     if step.kind == "multi":
-        parts.append(text(lang, "hint.multi"))
+        parts.append(text(lang, "hint.multi.all" if step.allow_all else "hint.multi"))
         if state.picks:
-            picked = ", ".join(text(lang, step.choice_key(p)) for p in state.picks)
+            picked = ", ".join(worded(state, step.choice_key(p)) for p in state.picks)
             parts.append(text(lang, "selected", items=picked))
     if step.kind == "file":
         parts.append(text(lang, "hint.file"))

@@ -10,7 +10,7 @@ from typing import Any
 
 from dialogues import parse, render
 from dialogues.build import attachment_refs, judge, key_for
-from dialogues.flow import text
+from dialogues.flow import ROLES, text, variant
 from dialogues.plan import Slot, allowed_choices, facts, plan, unanswered
 from dialogues.state import UNSET, State
 from dialogues.types import (
@@ -27,7 +27,7 @@ from dialogues.types import (
 from intake.errors import AmbiguousKommune, FieldError
 from intake.messages import LANGUAGES, Language, message
 
-ROLES = frozenset({"self", "parent", "guardian", "attorney", "relative", "provider"})
+ROLE_FIELD = "submitter.role"
 
 
 def fresh_state(*, language: Language, draft_id: str, preset_role: str | None = None) -> State:
@@ -35,6 +35,13 @@ def fresh_state(*, language: Language, draft_id: str, preset_role: str | None = 
     if preset_role in ROLES:
         state.answers["submitter.role"] = preset_role
     return state
+
+
+def _empty(ui: UserInput) -> bool:
+    """Nothing given: a blank line, or no text, choice, choices, file or command at all."""
+    if ui.text is not None:
+        return not ui.text.strip()
+    return ui.choice is None and ui.choices is None and ui.file is None and ui.command is None
 
 
 class Turn:
@@ -53,6 +60,10 @@ class Turn:
 
     def t(self, key: str, **params: Any) -> str:
         return text(self.lang, key, **params)
+
+    def worded(self, key: str) -> str:
+        """`key`, or its wording for the submitter's role when the texts have one."""
+        return variant(self.lang, key, self.state.answers.get(ROLE_FIELD))
 
     def say(self, key: str, **params: Any) -> None:
         self.replies.append(Reply(text=self.t(key, **params)))
@@ -223,7 +234,7 @@ class Turn:
         else:
             slot = self.current()
             key = slot.step.help if slot is not None and slot.step.help else "help.generic"
-            self.say(key)
+            self.say(self.worded(key))
         self.say("help.commands")
         self.show()
 
@@ -245,7 +256,7 @@ class Turn:
             elif slot.step.optional:
                 self.store(slot, None)
             else:
-                self.fail(slot, message("choice_invalid", self.lang))
+                self.fail(slot, self.t("skip.required"))
             return
         if slot is not None and slot.step.more:
             self.store(slot, False)
@@ -455,7 +466,7 @@ class Turn:
         if slot is None:
             self.next()
             return
-        if ui.text is not None and not ui.text.strip():
+        if _empty(ui):
             # An empty answer keeps what "back" undid, or skips an optional question.
             if slot.key in self.state.prior:
                 self.store(slot, self.state.prior[slot.key])
@@ -466,8 +477,14 @@ class Turn:
             if slot.step.optional:
                 self.store(slot, None)
                 return
+            self.fail(slot, self.t("skip.required"))
+            return
         if slot.step.kind == "multi" and ui.choice is not None and ui.text is None:
             self.toggle(slot, ui.choice)
+            return
+        if slot.step.kind == "multi" and slot.step.allow_all and parse.means_all(ui):
+            env = facts(self.state.answers, self.ctx)
+            self.store(slot, [c.id for c in allowed_choices(slot.step, env)])
             return
         try:
             value = self.parse_value(slot, ui)
@@ -476,6 +493,10 @@ class Turn:
             self.fail(slot, message(exc.key, self.lang, **exc.params))
             return
         except FieldError as exc:
+            if slot.step.kind == "multi" and exc.key == "choice_invalid" and not parse.numbers(ui):
+                # "ja" or a word that is no choice: say how a multi-select is answered.
+                self.fail(slot, self.t("multi.how.all" if slot.step.allow_all else "multi.how"))
+                return
             self.fail(slot, message(exc.key, self.lang, **exc.params))
             return
         step_ = slot.step
@@ -544,7 +565,7 @@ class Turn:
             if "coordinator" not in requests and "child_coordinator" not in requests:
                 requests.append("coordinator")
             answers["requests"] = requests
-            self.say("decline_ip")
+            self.say(self.worded("decline_ip"))
         if slot.step.kind == "file" and isinstance(value, dict):
             self.say("file.received", filename=value.get("filename", ""))
         self.state.history.append([slot.key, previous, others])

@@ -62,9 +62,11 @@ def answers(today: dt.date) -> dict[str, Answer]:
 def _questions(language: str) -> list[tuple[str, str]]:
     found: list[tuple[str, str]] = []
     for step in flow.steps():
-        for n in (1, 2, 3):
-            question = flow.text(language, step.text, n=n)  # type: ignore[arg-type]
-            found.append((question, step.id))
+        # a question may have a wording per submitter role ("Hva er fornavnet ditt?")
+        for key in flow.wordings(language, step.text):  # type: ignore[arg-type]
+            for n in (1, 2, 3):
+                question = flow.text(language, key, n=n)  # type: ignore[arg-type]
+                found.append((question, step.id))
     found.append((flow.text(language, "summary.head"), "summary"))  # type: ignore[arg-type]
     return sorted(set(found), key=lambda pair: -len(pair[0]))
 
