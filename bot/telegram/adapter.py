@@ -3,13 +3,15 @@
 It decides nothing about the dialogue. Its own jobs are the channel's: keeping the draft (saved
 before anything is sent, so a failed send never loses an answer), inline keyboards whose buttons
 go stale when the conversation moves on, uploads (metadata only until filing), filing with the
-bytes fetched from Telegram, and cleaning the chat afterwards.
+bytes fetched from Telegram, and cleaning the chat afterwards unless the person chose to keep it
+(a toggle under the summary, kept in the adapter's own conversation data).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import datetime as dt
 import hashlib
 import io
@@ -164,6 +166,9 @@ class Adapter:
             await query.answer(text=wording.text(language, "stale"))
             log.info("telegram: stale button answered")
             return
+        if callback.op == "k":
+            await self._toggle_keep(query, bot, message, conv, language, state)
+            return
         await query.answer()
         chat_id = message.chat.id
         ui: UserInput | None = None
@@ -195,6 +200,33 @@ class Adapter:
             self._step_of(conv),
             (time.monotonic() - started) * 1000,
         )
+
+    async def _toggle_keep(
+        self,
+        query: CallbackQuery,
+        bot: Bot,
+        message: Message,
+        conv: Conversation,
+        language: Language,
+        fsm: FSMContext,
+    ) -> None:
+        """Flip "keep the chat after sending"; the summary stays live (same nonce), only the
+        toggle's mark changes, and the person gets the new state as a short notice."""
+        assert conv.keyboard is not None
+        conv.keep = not conv.keep
+        await self._save(fsm, conv)
+        await query.answer(text=wording.text(language, "keep_on" if conv.keep else "keep_off"))
+        if message.reply_markup is not None:
+            markup = render.with_keep(
+                message.reply_markup, conv.keyboard.nonce, conv.keep, language
+            )
+            try:
+                await bot.edit_message_reply_markup(
+                    chat_id=message.chat.id, message_id=message.message_id, reply_markup=markup
+                )
+            except TelegramAPIError as error:
+                log.warning("telegram: keep toggle not redrawn (%s)", type(error).__name__)
+        log.info("telegram: keep-chat choice changed")
 
     # -- input -----------------------------------------------------------------------------
     async def _input_of(self, message: Message, bot: Bot) -> UserInput | None:
@@ -331,12 +363,11 @@ class Adapter:
         sent: list[int] = []
         for reply in replies:
             sent = []
-            body = f"{reply.error}\n\n{reply.text}" if reply.error else reply.text
-            parts = render.split_text(body)
+            parts = render.split_text(render.body(reply, language))
             markup: InlineKeyboardMarkup | None = None
             keyboard: Keyboard | None = None
             if render.needs_keyboard(reply):
-                markup, keyboard = render.keyboard(reply, language)
+                markup, keyboard = render.keyboard(reply, language, keep=_keep_toggle(conv, reply))
             for index, part in enumerate(parts):
                 last = index == len(parts) - 1
                 try:
@@ -362,7 +393,7 @@ class Adapter:
         reply: Reply,
         language: Language,
     ) -> None:
-        markup, keyboard = render.keyboard(reply, language)
+        markup, keyboard = render.keyboard(reply, language, keep=_keep_toggle(conv, reply))
         keyboard.message_id = message_id
         conv.keyboard = keyboard
         try:
@@ -446,6 +477,8 @@ class Adapter:
             conv.engine = state.to_json()
             return replies, False
         log.info("telegram: referral filed in %.0f ms", (time.monotonic() - started) * 1000)
+        # The receipt says the chat copy is deleted only when it will be.
+        ctx = dataclasses.replace(ctx, can_delete_chat=not conv.keep)
         state, replies = engine.filed(state, receipt.reference, ctx)
         conv.engine = state.to_json()
         return replies, True
@@ -460,8 +493,13 @@ class Adapter:
         fsm: FSMContext,
     ) -> None:
         """Delete the conversation's messages (all but the last replies, e.g. the receipt),
-        tell the person what was removed, and drop the draft."""
+        tell the person what was removed, and drop the draft. A person who chose to keep the
+        chat is reminded instead that it is still there."""
         await fsm.set_data({})
+        if conv.keep:
+            log.info("telegram: chat kept at the person's choice")
+            await self._plain(bot, chat_id, wording.text(language, "kept"))
+            return
         now = self.clock().timestamp()
         keep = set(keep_ids)
         mine = [(mid, sent) for mid, sent in conv.messages if mid not in keep]
@@ -499,6 +537,13 @@ class Adapter:
         except TelegramAPIError as error:
             log.warning("telegram: send failed (%s)", type(error).__name__)
 
+    async def chat_language(self, fsm: FSMContext | None, fallback: Language) -> Language:
+        """The language the conversation was left in, else `fallback` (the client's)."""
+        if fsm is None:
+            return fallback
+        conv = Conversation.from_data(await fsm.get_data())
+        return self._engine_state(conv).language if conv is not None else fallback
+
     async def throttled(self, bot: Bot, chat_id: int, language: Language) -> None:
         await self._plain(bot, chat_id, wording.text(language, "slow_down"))
 
@@ -508,6 +553,11 @@ def command_list(language: Language) -> list[BotCommand]:
         BotCommand(command=name, description=wording.command_description(language, name)[:256])
         for name in wording.COMMANDS
     ]
+
+
+def _keep_toggle(conv: Conversation, reply: Reply) -> bool | None:
+    """The keep-the-chat toggle goes under the summary, where the person decides to send."""
+    return conv.keep if reply.step == "summary" and reply.choices else None
 
 
 def _sniff(content: bytes) -> str | None:

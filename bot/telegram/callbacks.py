@@ -18,8 +18,9 @@ Op = Literal[
     "l",  # language: arg is nb, nn or en
     "r",  # resume the stored conversation
     "n",  # start over
+    "k",  # toggle keeping the chat copy after filing (adapter-side, not the dialogue's)
 ]
-OPS: frozenset[str] = frozenset({"c", "m", "l", "r", "n"})
+OPS: frozenset[str] = frozenset({"c", "m", "l", "r", "n", "k"})
 MAX_BYTES = 64
 PREFIX = "k"
 

@@ -1,6 +1,7 @@
 """What the Telegram adapter keeps per chat, next to the engine's state, in the (encrypted) FSM
 data: the engine state JSON, the live keyboard (nonce, choice ids, message id), the messages of
-the conversation (to delete after filing) and when the person was last seen."""
+the conversation (to delete after filing), whether the person chose to keep them, and when the
+person was last seen."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ class Conversation:
     # [message_id, unix time sent]; both sides of the chat, so both can be deleted.
     messages: list[list[int]] = field(default_factory=list)
     paused: bool = False  # waiting for "resume or start over" after a gap
+    keep: bool = False  # the person chose to keep the chat copy; by default it is deleted
 
     def track(self, message_id: int, sent_at: float) -> None:
         self.messages.append([message_id, int(sent_at)])
@@ -45,6 +47,7 @@ class Conversation:
                 keyboard=Keyboard(**keyboard) if isinstance(keyboard, dict) else None,
                 messages=[[int(m), int(t)] for m, t in raw.get("messages", [])],
                 paused=bool(raw.get("paused", False)),
+                keep=bool(raw.get("keep", False)),
             )
         except (KeyError, TypeError, ValueError):
             return None

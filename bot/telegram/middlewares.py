@@ -1,5 +1,5 @@
-"""Update-level safety: each update handled once, floods throttled politely, timings logged
-(update ids and durations only)."""
+"""Update-level safety: each update handled once, floods throttled politely (in the
+conversation's language when there is one), timings logged (update ids and durations only)."""
 
 from __future__ import annotations
 
@@ -73,9 +73,11 @@ class FloodThrottle(BaseMiddleware):
             return await handler(event, data)
         if count == self.limit + 1:
             user = data.get("event_from_user")
-            language = wording.language_of(
+            client = wording.language_of(
                 user.language_code if user else None, self.adapter.settings.language
             )
+            # The dispatcher's FSM middleware runs before this one and gives the chat's state.
+            language = await self.adapter.chat_language(data.get("state"), client)
             await self.adapter.throttled(data["bot"], chat.id, language)
         assert isinstance(event, Update)
         log.info("telegram: update %s throttled", event.update_id)

@@ -1,5 +1,6 @@
-"""Reply -> Telegram message parts: text split under the 4096-character limit, and the inline
-keyboard (choices, check marks for multi-select, done/skip buttons labelled by the dialogue)."""
+"""Reply -> Telegram message parts: the text (with the question's progress line) split under the
+4096-character limit, and the inline keyboard (choices, check marks for multi-select, done/skip
+buttons labelled by the dialogue, and the keep-the-chat toggle under the summary)."""
 
 from __future__ import annotations
 
@@ -31,11 +32,24 @@ def split_text(text: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
     return [p for p in parts if p]
 
 
+def body(reply: Reply, language: Language) -> str:
+    """The message text: the error first, then where the person is ("Question 4 of about 12")
+    above the question itself."""
+    text = reply.text
+    if reply.progress is not None and reply.step:
+        index, total = reply.progress
+        text = f"{wording.text(language, 'progress', i=index, n=total)}\n{text}"
+    return f"{reply.error}\n\n{text}" if reply.error else text
+
+
 def needs_keyboard(reply: Reply) -> bool:
     return bool(reply.choices) or reply.multi or reply.optional
 
 
-def keyboard(reply: Reply, language: Language) -> tuple[InlineKeyboardMarkup, Keyboard]:
+def keyboard(
+    reply: Reply, language: Language, *, keep: bool | None = None
+) -> tuple[InlineKeyboardMarkup, Keyboard]:
+    """`keep` (not None) adds the keep-the-chat toggle, showing the current choice."""
     nonce = new_nonce()
     rows: list[list[InlineKeyboardButton]] = []
     for index, choice in enumerate(reply.choices):
@@ -53,6 +67,8 @@ def keyboard(reply: Reply, language: Language) -> tuple[InlineKeyboardMarkup, Ke
         extra.append(InlineKeyboardButton(text=wording.text(language, "skip"), callback_data=data))
     if extra:
         rows.append(extra)
+    if keep is not None:
+        rows.append([keep_button(nonce, keep, language)])
     state = Keyboard(
         nonce=nonce,
         step=reply.step,
@@ -74,3 +90,27 @@ def buttons(
         for purpose, op, arg in pairs
     ]
     return InlineKeyboardMarkup(inline_keyboard=[row]), Keyboard(nonce, step, [])
+
+
+def keep_button(nonce: str, keep: bool, language: Language) -> InlineKeyboardButton:
+    mark = CHECK if keep else UNCHECKED
+    return InlineKeyboardButton(
+        text=f"{mark}{wording.text(language, 'keep_chat')}",
+        callback_data=Callback(nonce, "k").pack(),
+    )
+
+
+def with_keep(
+    markup: InlineKeyboardMarkup, nonce: str, keep: bool, language: Language
+) -> InlineKeyboardMarkup:
+    """The same keyboard with the keep toggle showing `keep` (other buttons untouched)."""
+    rows = [
+        [
+            keep_button(nonce, keep, language)
+            if (data := Callback.unpack(button.callback_data)) is not None and data.op == "k"
+            else button
+            for button in row
+        ]
+        for row in markup.inline_keyboard
+    ]
+    return InlineKeyboardMarkup(inline_keyboard=rows)

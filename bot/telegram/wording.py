@@ -21,6 +21,11 @@ KEYS = {
     "removed_none": "tg.removed_none",
     "removed_left": "tg.removed_left",
     "unsupported": "tg.unsupported",
+    "progress": "progress",
+    "keep_chat": "tg.keep_chat",
+    "keep_on": "tg.keep_chat.on",
+    "keep_off": "tg.keep_chat.off",
+    "kept": "tg.kept",
 }
 
 COMMANDS = ("start", "help", "back", "summary", "cancel", "language")
