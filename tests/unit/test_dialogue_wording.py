@@ -1,0 +1,235 @@
+"""Wording that fits the person: "du" when someone writes about themselves, plain messages for
+an empty answer or a multi-select answered with a word, and the summary's edit/send words."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from dialogues import flow
+from dialogues.flow import ROLES, texts
+from dialogues.plan import plan
+from dialogues.types import UserInput
+from intake.messages import LANGUAGES, message
+from tests.conversations import load
+from tests.conversations.drive import TODAY, Run, start, until
+
+ROLE_SUFFIX = re.compile(r"\.(" + "|".join(sorted(ROLES)) + r")$")
+
+
+# Texts that only look like a role wording: the role choice, and the provider's own notice
+# (shown besides "intro", never instead of it).
+NOT_WORDINGS = frozenset({"c.submitter.role.self", "intro.provider"})
+
+
+def _variants(lang: str) -> set[str]:
+    """Role wordings: `<text>.<role>` of a text that exists. `.self` always counts (no field or
+    choice is called "self" but the role choice itself); other roles only where the base text
+    exists, since field ids such as `current_services[].provider` end in a role name too."""
+    table = texts(lang)  # type: ignore[arg-type]
+    return {
+        k
+        for k in table
+        if (m := ROLE_SUFFIX.search(k))
+        and k not in NOT_WORDINGS
+        and (m.group(1) == "self" or k[: m.start()] in table)
+    }
+
+
+def test_a_role_wording_exists_in_every_language_and_words_an_existing_text() -> None:
+    variants = set().union(*(_variants(lang) for lang in LANGUAGES))
+    assert {"q.person.given_name.self", "q.requests.parent"} <= variants
+    for key in sorted(variants):
+        base = ROLE_SUFFIX.sub("", key)
+        for lang in LANGUAGES:
+            table = texts(lang)  # type: ignore[arg-type]
+            assert key in table, (lang, key, "missing in this language")
+            assert base in table, (lang, key, "has no base text")
+            placeholders = sorted(re.findall(r"\{(\w+)\}", table[key]))
+            assert placeholders == sorted(re.findall(r"\{(\w+)\}", table[base])), (lang, key)
+
+
+def test_variant_falls_back_to_the_base_key() -> None:
+    assert flow.variant("nn", "q.person.given_name", "self") == "q.person.given_name.self"
+    assert flow.variant("nn", "q.person.given_name", "provider") == "q.person.given_name"
+    assert flow.variant("nn", "q.person.given_name", None) == "q.person.given_name"
+    assert flow.variant("nn", "q.person.family_name", "self") == "q.person.family_name"
+
+
+def _question(run: Run, step: str) -> str:
+    replies = [r for r in run.history if r.step == step]
+    assert replies, f"{step} was never asked"
+    return replies[-1].text.splitlines()[0]
+
+
+def _walk(name: str) -> Run:
+    script = load(name, TODAY)
+    return until(start(script), script, "summary")
+
+
+def test_someone_writing_about_themselves_is_called_du() -> None:
+    run = _walk("nn_adult_self")
+    assert _question(run, "person.given_name") == "Kva er førenamnet ditt?"
+    assert _question(run, "requests") == "Kva ønskjer du?"
+    assert _question(run, "consent.coordinator").startswith("Samtykkjer du ")
+    assert _question(run, "consent.individual_plan").startswith("Samtykkjer du ")
+    consent_by = next(r for r in run.history if r.step == "consent.given_by")
+    assert "Meg sjølv" in [c.label for c in consent_by.choices]
+    # after the role question nothing calls the writer "personen" or a plural "de"
+    role_at = next(i for i, r in enumerate(run.history) if r.step == "submitter.role")
+    for reply in run.history[role_at + 1 :]:
+        if reply.step and reply.step != "summary":
+            first = reply.text.splitlines()[0]
+            assert not re.search(r"\bpersonen\b", first), (reply.step, first)
+            assert not re.search(r"\bde\b", first), (reply.step, first)
+
+
+@pytest.mark.parametrize(
+    ("lang", "given", "requests"),
+    [
+        ("nb", "Hva er fornavnet ditt?", "Hva ønsker du?"),
+        ("en", "What is your first name?", "What are you asking for?"),
+    ],
+)
+def test_self_wording_in_bokmal_and_english(lang: str, given: str, requests: str) -> None:
+    script = load("nn_adult_self", TODAY)
+    run = start(script)
+    run.command("language", lang)
+    run = until(run, script, "requests")
+    assert _question(run, "person.given_name") == given
+    assert _question(run, "requests") == requests
+
+
+def test_a_parent_is_asked_about_the_child_and_consents_as_parents() -> None:
+    script = load("mother_child", TODAY)
+    run = until(start(script), script, "summary")
+    lang = script.language
+    assert _question(run, "person.given_name") == flow.text(lang, "q.person.given_name.parent")  # type: ignore[arg-type]
+    assert _question(run, "requests") == flow.text(lang, "q.requests.parent")  # type: ignore[arg-type]
+    asked = {r.step for r in run.history}
+    for step in ("consent.coordinator", "consent.individual_plan"):
+        if step in asked:
+            assert _question(run, step) == flow.text(lang, f"q.{step}.parent")  # type: ignore[arg-type]
+
+
+def test_a_provider_gets_the_neutral_wording() -> None:
+    script = load("provider_elderly", TODAY)
+    run = until(start(script), script, "summary")
+    lang = script.language
+    assert _question(run, "person.given_name") == flow.text(lang, "q.person.given_name")  # type: ignore[arg-type]
+    assert _question(run, "requests") == flow.text(lang, "q.requests")  # type: ignore[arg-type]
+
+
+def test_the_self_label_of_a_choice_is_understood_when_typed() -> None:
+    script = load("nn_adult_self", TODAY)
+    run = until(start(script), script, "consent.given_by")
+    run.say("meg sjølv")
+    assert run.state.answers["consent.given_by"] == "person"
+
+
+# -- an empty answer to a required question ----------------------------------------------
+
+
+@pytest.mark.parametrize("step", ["submitter.role", "person.given_name", "requests"])
+def test_an_empty_answer_to_a_required_question_says_an_answer_is_needed(step: str) -> None:
+    script = load("nn_adult_self", TODAY)
+    run = until(start(script), script, step)
+    before = dict(run.state.answers)
+    shown = run.last
+    run.say("   ")
+    assert run.last.step == step
+    assert run.last.error == flow.text("nn", "skip.required")
+    assert run.last.error != message("choice_invalid", "nn")
+    assert run.last.choices == shown.choices  # the question and its choices stay
+    assert run.state.answers == before
+    run.send(UserInput())  # nothing at all, as an adapter might send
+    assert run.last.step == step and run.last.error == flow.text("nn", "skip.required")
+
+
+def test_done_with_nothing_picked_at_a_required_multi_says_an_answer_is_needed() -> None:
+    script = load("nn_adult_self", TODAY)
+    run = until(start(script), script, "requests")
+    run.say("ferdig")
+    assert run.last.step == "requests"
+    assert run.last.error == flow.text("nn", "skip.required")
+
+
+# -- a multi-select answered with a word ---------------------------------------------------
+
+
+def test_yes_at_a_multi_select_says_how_to_answer() -> None:
+    script = load("nn_adult_self", TODAY)
+    run = until(start(script), script, "requests")
+    run.say("ja")
+    assert run.last.step == "requests"
+    assert run.last.error == flow.text("nn", "multi.how")
+    assert "«ferdig»" in run.last.error and "1,3" in run.last.error
+    assert "requests" not in run.state.answers
+    run.say("9")  # a number that is not listed: the format was right, the number not
+    assert run.last.error == message("choice_invalid", "nn")
+
+
+def test_all_selects_every_information_source_but_not_every_request() -> None:
+    script = load("nn_adult_self", TODAY)
+    run = until(start(script), script, "requests")
+    run.say("alle")
+    assert "requests" not in run.state.answers
+    assert run.last.error == flow.text("nn", "multi.how")
+    run = until(run, script, "consent.obtain_information_from")
+    assert flow.text("nn", "hint.multi.all") in run.last.text
+    offered = [c.id for c in run.last.choices]
+    run.say("ja")
+    assert run.last.error == flow.text("nn", "multi.how.all")
+    run.say("Alle")
+    assert run.state.answers["consent.obtain_information_from"] == offered
+    assert run.last.step == "consent.acknowledged"
+
+
+def test_all_in_english() -> None:
+    script = load("english_dnumber", TODAY)
+    run = until(start(script), script, "consent.obtain_information_from")
+    offered = [c.id for c in run.last.choices]
+    run.say("all")
+    assert run.state.answers["consent.obtain_information_from"] == offered
+
+
+# -- the summary: edit by number, send in every language -----------------------------------
+
+
+def _fifth(run: Run) -> str:
+    answered = [
+        s for s in plan(run.state, run.ctx) if not s.step.more and s.key in run.state.answers
+    ]
+    return answered[4].key
+
+
+@pytest.mark.parametrize("words", ["endre 5", "edit 5", "5", "Endre 5", "/endre 5", "korriger 5"])
+def test_the_summary_edits_answer_five(words: str) -> None:
+    run = _walk("nn_adult_self")
+    assert run.last.step == "summary"
+    fifth = _fifth(run)
+    assert f"\n5. {flow.text('nn', f'l.{fifth}')}" in run.last.text
+    run.say(words)
+    assert run.state.mode == "edit" and run.last.step == fifth
+
+
+def test_the_summary_asks_which_answer_then_takes_a_number() -> None:
+    run = _walk("nn_adult_self")
+    fifth = _fifth(run)
+    run.say("endre")
+    assert run.state.mode == "choose_edit"
+    run.say("5")
+    assert run.state.mode == "edit" and run.last.step == fifth
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("word", ["send", "Send", "send inn", "sende", "submit"])
+def test_send_at_the_summary_in_every_language(lang: str, word: str) -> None:
+    script = load("nn_adult_self", TODAY)
+    run = start(script)
+    run.command("language", lang)
+    run = until(run, script, "summary")
+    run.say(word)
+    assert run.filing is not None
+    assert run.state.mode == "filing"
