@@ -14,7 +14,12 @@ def register(subparsers: Any) -> None:
         description="Run the Telegram bot. Long polling by default; --webhook for production "
         "behind a reverse proxy (needs KE_TELEGRAM_WEBHOOK_SECRET).",
     )
-    parser.add_argument("--webhook", metavar="URL", help="public base URL Telegram should call")
+    parser.add_argument(
+        "--webhook",
+        metavar="URL",
+        help="public URL Telegram should call; its path is served locally "
+        "(a bare https://host gets /telegram/webhook)",
+    )
     parser.add_argument(
         "--listen",
         metavar="HOST:PORT",
@@ -47,8 +52,12 @@ def handle(args: argparse.Namespace) -> int:
     try:
         listen = _listen(args.listen)
         settings = Settings()
+        # Checked before touching the inbox.
         if settings.telegram_token is None or not settings.telegram_token.get_secret_value():
-            raise ConfigError("KE_TELEGRAM_TOKEN is not set")  # before touching the inbox
+            raise ConfigError("KE_TELEGRAM_TOKEN is not set")
+        secret = settings.telegram_webhook_secret
+        if args.webhook and (secret is None or not secret.get_secret_value()):
+            raise ConfigError("KE_TELEGRAM_WEBHOOK_SECRET is required with --webhook")
     except (ConfigError, ValueError) as error:
         print(f"ke-intake telegram: {error}", file=sys.stderr)
         return 2

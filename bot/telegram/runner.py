@@ -14,6 +14,7 @@ import datetime as dt
 import logging
 import signal
 from typing import Any
+from urllib.parse import urlsplit
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
@@ -105,14 +106,24 @@ async def run(
 WEBHOOK_PATH = "/telegram/webhook"
 
 
-def webhook_app(bot: Bot, dispatcher: Dispatcher, secret: str) -> Any:
+def webhook_target(url: str) -> tuple[str, str]:
+    """--webhook URL -> (the URL Telegram is told to call, the path served locally). A URL with
+    a path is used as given (the proxy passes the path through); a bare origin gets
+    WEBHOOK_PATH."""
+    path = urlsplit(url).path
+    if path in ("", "/"):
+        return url.rstrip("/") + WEBHOOK_PATH, WEBHOOK_PATH
+    return url, path
+
+
+def webhook_app(bot: Bot, dispatcher: Dispatcher, secret: str, path: str = WEBHOOK_PATH) -> Any:
     """The aiohttp application Telegram posts updates to; requests without the secret token
     header are refused (401) by aiogram's handler."""
     from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
     from aiohttp import web
 
     app = web.Application()
-    SimpleRequestHandler(dispatcher, bot, secret_token=secret).register(app, path=WEBHOOK_PATH)
+    SimpleRequestHandler(dispatcher, bot, secret_token=secret).register(app, path=path)
     setup_application(app, dispatcher, bot=bot)
     return app
 
@@ -129,11 +140,12 @@ async def _serve_webhook(
     if settings.telegram_webhook_secret is None:
         raise ConfigError("KE_TELEGRAM_WEBHOOK_SECRET is required with --webhook")
     secret = settings.telegram_webhook_secret.get_secret_value()
-    runner = web.AppRunner(webhook_app(bot, dispatcher, secret), handle_signals=False)
+    hook_url, path = webhook_target(url)
+    runner = web.AppRunner(webhook_app(bot, dispatcher, secret, path), handle_signals=False)
     await runner.setup()
     await web.TCPSite(runner, listen[0], listen[1]).start()
     await bot.set_webhook(
-        url.rstrip("/") + WEBHOOK_PATH,
+        hook_url,
         secret_token=secret,
         allowed_updates=dispatcher.resolve_used_update_types(),
     )

@@ -213,6 +213,11 @@ class FakeTelegram:
     def _m_deleteWebhook(self, params: dict[str, Any]) -> bool:
         return True
 
+    def _m_setWebhook(self, params: dict[str, Any]) -> bool:
+        if not str(params.get("url", "")).startswith(("http://", "https://")):
+            raise LookupError("bad webhook: an HTTPS URL must be provided for webhook")
+        return True
+
     def _m_setMyCommands(self, params: dict[str, Any]) -> bool:
         self.commands[params.get("language_code", "")] = params["commands"]
         return True

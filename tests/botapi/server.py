@@ -14,7 +14,7 @@ from tests.botapi.fake import FakeTelegram
 class BotAPIServer:
     def __init__(self, fake: FakeTelegram) -> None:
         self.fake = fake
-        self.port = _free_port()
+        self.port = free_port()
         self._runner: web.AppRunner | None = None
 
     @property
@@ -59,7 +59,7 @@ def _json(status: int, payload: dict[str, Any]) -> web.Response:
     return web.Response(status=status, text=json.dumps(payload), content_type="application/json")
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import os
+import re
 import signal
 import sys
 from pathlib import Path
@@ -158,6 +159,21 @@ async def test_ke_intake_telegram_files_a_referral_and_cleans_the_chat(tmp_path:
     # the document was fetched from Telegram (getFile + download) and sealed, never echoed
     assert fake.calls_of("getFile")
     assert not any("PDF-1.4" in str(c.params) for c in fake.calls_of("sendMessage"))
+
+    # questions said where the person was; the summary offered to keep the chat (off: delete)
+    sent = [c.params for c in fake.calls_of("sendMessage")]
+    progress = re.escape(flow.text("nb", "progress", i=998, n=999))
+    progress = progress.replace("998", r"\d+").replace("999", r"\d+") + "\n"
+    assert sum(bool(re.match(progress, str(p["text"]))) for p in sent) > 20
+    toggles = [
+        b["text"]
+        for p in sent
+        for row in (p.get("reply_markup") or {}).get("inline_keyboard", [])
+        for b in row
+        if b["text"].endswith(flow.text("nb", "tg.keep_chat"))
+    ]
+    assert toggles and not toggles[-1].startswith("\u2705")
+    assert flow.text("nb", "filed.chat_deleted") in receipt
 
     # the chat: only the receipt and the notice of what was removed are left
     left = [m.text or "" for m in fake.chat.values()]
