@@ -74,7 +74,7 @@ def ask(
     step = slot.step
     parts = [worded(state, step.text, n=_n(slot))]
     if step.example:
-        parts.append(text(lang, "example", example=text(lang, step.example)))
+        parts.append(text(lang, "example", example=worded(state, step.example)))
     if step.kind == "multi":
         parts.append(text(lang, "hint.multi.all" if step.allow_all else "hint.multi"))
         if state.picks:

@@ -44,6 +44,12 @@ def _empty(ui: UserInput) -> bool:
     return ui.choice is None and ui.choices is None and ui.file is None and ui.command is None
 
 
+def _how(slot: Slot) -> str:
+    if slot.step.kind == "multi":
+        return "multi.how.all" if slot.step.allow_all else "multi.how"
+    return "choice.how"
+
+
 class Turn:
     def __init__(self, state: State, ctx: Context) -> None:
         self.state = state
@@ -493,9 +499,9 @@ class Turn:
             self.fail(slot, message(exc.key, self.lang, **exc.params))
             return
         except FieldError as exc:
-            if slot.step.kind == "multi" and exc.key == "choice_invalid" and not parse.numbers(ui):
-                # "ja" or a word that is no choice: say how a multi-select is answered.
-                self.fail(slot, self.t("multi.how.all" if slot.step.allow_all else "multi.how"))
+            if exc.key == "choice_invalid" and not parse.numbers(ui):
+                # "ja" or a word that is no choice: say how the question is answered.
+                self.fail(slot, self.t(_how(slot)))
                 return
             self.fail(slot, message(exc.key, self.lang, **exc.params))
             return

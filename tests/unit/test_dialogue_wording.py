@@ -233,3 +233,27 @@ def test_send_at_the_summary_in_every_language(lang: str, word: str) -> None:
     run.say(word)
     assert run.filing is not None
     assert run.state.mode == "filing"
+
+
+def test_a_word_at_a_single_choice_says_how_to_answer() -> None:
+    script = load("nn_adult_self", TODAY)
+    run = until(start(script), script, "consent.given_by")
+    run.say("ja")
+    assert run.last.step == "consent.given_by"
+    assert run.last.error == flow.text("nn", "choice.how")
+    run.say("7")
+    assert run.last.error == message("choice_invalid", "nn")
+
+
+def test_the_example_follows_the_role_too() -> None:
+    script = load("nn_adult_self", TODAY)
+    run = until(start(script), script, "resources")
+    assert flow.text("nn", "ex.resources.self") in run.last.text
+
+
+def test_a_parent_is_asked_about_the_child_throughout() -> None:
+    script = load("mother_child", TODAY)
+    run = until(start(script), script, "summary")
+    for step in ("person.address.street", "need.diagnosis", "goals", "resources"):
+        assert "barnet" in _question(run, step), step
+    assert "Sønnen vår" in next(r.text for r in run.history if r.step == "need.description")
