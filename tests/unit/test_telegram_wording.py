@@ -4,6 +4,7 @@ under Telegram's limit; long replies split; the log filter blanks personal data.
 from __future__ import annotations
 
 import logging
+import string
 
 import pytest
 
@@ -20,6 +21,19 @@ def test_every_key_the_adapter_uses_exists(language: str) -> None:
     keys |= {f"cmd.{name}" for name in wording.COMMANDS}
     missing = keys - set(flow.texts(language))  # type: ignore[arg-type]
     assert not missing, sorted(missing)
+
+
+def test_the_adapters_texts_have_the_same_placeholders_in_every_language() -> None:
+    def fields(language: str, key: str) -> set[str]:
+        template = flow.texts(language)[key]  # type: ignore[arg-type]
+        return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+    for key in wording.KEYS.values():
+        assert fields("nb", key) == fields("nn", key) == fields("en", key), key
+    # a button press is answered with a short notice: Telegram allows 200 characters
+    for language in LANGUAGES:
+        for purpose in ("stale", "keep_on", "keep_off"):
+            assert len(wording.text(language, purpose)) <= 200
 
 
 def test_language_codes_map_to_ours() -> None:
