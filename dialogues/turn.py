@@ -480,6 +480,10 @@ class Turn:
             if slot.step.kind == "multi" and self.state.picks:
                 self.store(slot, list(self.state.picks))
                 return
+            if self.state.mode == "edit" and slot.key in self.state.answers:
+                # editing from the summary: an empty answer keeps the current one
+                self.store(slot, self.state.answers[slot.key])
+                return
             if slot.step.optional:
                 self.store(slot, None)
                 return

@@ -257,3 +257,18 @@ def test_a_parent_is_asked_about_the_child_throughout() -> None:
     for step in ("person.address.street", "need.diagnosis", "goals", "resources"):
         assert "barnet" in _question(run, step), step
     assert "Sønnen vår" in next(r.text for r in run.history if r.step == "need.description")
+
+
+def test_an_empty_answer_while_editing_keeps_the_current_answer() -> None:
+    run = _walk("nn_adult_self")
+    fifth = _fifth(run)
+    before = dict(run.state.answers)
+    run.say("endre 3")
+    assert run.last.step == "person.given_name"
+    assert flow.text("nn", "hint.current", value="Ingrid") in run.last.text
+    run.say("")
+    assert run.last.step == "summary" and not run.last.error
+    assert run.state.answers == before
+    run.say("5")
+    run.say("")  # the same for a question that has choices
+    assert run.last.step == "summary" and run.state.answers[fifth] == before[fifth]
