@@ -16,6 +16,7 @@ import datetime as dt
 import os
 import random
 import re
+import shutil
 import signal
 import sys
 import tempfile
@@ -202,9 +203,29 @@ def run(
             )
         )
         filed = _filed(url, Path(folder) / "data", keys)
-        if result["exit_code"] != 0:
-            print((Path(folder) / "bot.log").read_text()[-3000:], file=sys.stderr)
+        if result["exit_code"] != 0 or result["errors"] or result["unfinished"]:
+            _show_problems(Path(folder) / "bot.log")
+            shutil.copy(
+                Path(folder) / "bot.log", Path(tempfile.gettempdir()) / "ke-bench-load-bot.log"
+            )
     return _figures(result, filed, people, think)
+
+
+def _show_problems(log: Path) -> None:
+    """The bot's warnings and errors (the bot logs no personal data), counted by kind."""
+    lines = log.read_text("utf-8", errors="replace").splitlines()
+    kinds: dict[str, int] = {}
+    for line in lines:
+        if " WARNING " in line or " ERROR " in line or "Traceback" in line or "stale" in line:
+            kind = re.sub(r"\d+", "N", re.sub(r"^\S+ \S+ ", "", line))[:160]
+            kinds[kind] = kinds.get(kind, 0) + 1
+    exceptions = [line for line in lines if re.match(r"^\w+(\.\w+)*(Error|Exception)\b", line)]
+    for line in exceptions:
+        kind = "raised: " + line[:160]
+        kinds[kind] = kinds.get(kind, 0) + 1
+    print(f"   load: bot log has {len(lines)} lines; warnings and errors:", file=sys.stderr)
+    for kind, n in sorted(kinds.items(), key=lambda kv: -kv[1])[:15]:
+        print(f"   {n:6d} x {kind}", file=sys.stderr)
 
 
 def _figures(
