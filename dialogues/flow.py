@@ -4,6 +4,11 @@
 A step's `id` is the canonical field id of REFERRAL.md. Steps of a repeated group use `[]` in
 their id (`guardians[].name`); the engine turns that into `guardians[0].name` for each entry.
 A group ends with a `<group>[].more` step ("add another?"), whose `field` is the group itself.
+
+A question, help, example or choice text may have a wording per submitter role, keyed
+`<key>.<role>` (`q.person.given_name.self`: "du" instead of "personen"); the engine uses it
+when the texts have it (`variant`), else `<key>`. A multi step with `"allow_all": true` takes
+"alle"/"all" for every choice shown.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from dialogues import flow
+from dialogues import engine, flow
 from dialogues.flow import ROLES, texts
 from dialogues.plan import plan
 from dialogues.types import UserInput
@@ -272,3 +272,16 @@ def test_an_empty_answer_while_editing_keeps_the_current_answer() -> None:
     run.say("5")
     run.say("")  # the same for a question that has choices
     assert run.last.step == "summary" and run.state.answers[fifth] == before[fifth]
+
+
+def test_help_follows_the_role_when_the_role_is_known_first() -> None:
+    script = load("nn_adult_self", TODAY)
+    run = start(script)  # this script presets no role: the kommune help speaks of "personen"
+    run.say("hjelp")
+    assert any(r.text == flow.text("nn", "help.kommune") for r in run.replies)
+    preset = Run(
+        engine.new_state(language="nn", draft_id="d", preset_role="self"), run.ctx
+    ).command("start")
+    assert preset.last.text.startswith(flow.text("nn", "q.kommune.self"))
+    preset.say("hjelp")
+    assert any(r.text == flow.text("nn", "help.kommune.self") for r in preset.replies)
