@@ -13,6 +13,8 @@ import argparse
 import sys
 from typing import Any
 
+from bot.referral_file import load_referral_json
+
 TEXTS = {
     "duplicate": {
         "nb": "Allerede sendt med denne idempotensnøkkelen; samme referanse gjelder.",
@@ -85,23 +87,6 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(handler=run)
 
 
-def _load(path: str) -> tuple[dict[str, Any] | None, str]:
-    import json
-
-    try:
-        with open(path, "rb") as handle:
-            raw = handle.read()
-    except OSError:
-        return None, "file_unreadable"
-    try:
-        data = json.loads(raw.decode("utf-8-sig"))
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        return None, "file_not_json"
-    if not isinstance(data, dict):
-        return None, "file_not_object"
-    return data, ""
-
-
 def _attachments(data: dict[str, Any], paths: list[str]) -> tuple[list[Any], bool]:
     """(metadata, bytes) pairs for --attach files; False when a file matches no listed one."""
     import hashlib
@@ -136,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
     from storage.errors import KeyFileError, NoRecipientKeysError
 
     lang = args.lang
-    data, problem = _load(args.file)
+    data, problem = load_referral_json(args.file)
     if data is None:
         print(f"{args.file}: {message(problem, lang)}", file=sys.stderr)
         return 2

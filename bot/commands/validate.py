@@ -12,6 +12,8 @@ import datetime as dt
 import sys
 from typing import Any
 
+from bot.referral_file import load_referral_json
+
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
@@ -46,24 +48,6 @@ def _iso_date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError("expected a date as YYYY-MM-DD") from None
 
 
-def _load(path: str) -> tuple[dict[str, Any] | None, str]:
-    """The file's JSON object, or None and the message key saying why not."""
-    import json
-
-    try:
-        with open(path, "rb") as handle:
-            raw = handle.read()
-    except OSError:
-        return None, "file_unreadable"
-    try:
-        data = json.loads(raw.decode("utf-8-sig"))
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        return None, "file_not_json"
-    if not isinstance(data, dict):
-        return None, "file_not_object"
-    return data, ""
-
-
 def run(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
@@ -79,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
         print(message("settings_invalid", args.lang or "nb", names=names), file=sys.stderr)
         return 2
     lang = args.lang or (settings.language if settings.language in LANGUAGES else "nb")
-    data, problem = _load(args.file)
+    data, problem = load_referral_json(args.file)
     if data is None:
         print(f"{args.file}: {message(problem, lang)}", file=sys.stderr)
         return 2
