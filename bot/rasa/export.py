@@ -62,7 +62,9 @@ GREETINGS = (
     "I want to send a referral",
     "I need a coordinator",
 )
-FALLBACK_TEXT = "cancelled.state"  # 'Write "start" to begin again.'
+# When Rasa cannot place a message (an unknown "/word", a command its NLU misreads): the
+# commands, "start again" among them. Right inside the form and after it has ended.
+FALLBACK_TEXT = "help.commands"
 
 
 def _ctx() -> Context:
