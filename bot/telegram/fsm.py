@@ -151,6 +151,10 @@ class DraftBackend:
         await self.isolation.close()
 
 
+REDIS_CONNECTIONS = 50
+REDIS_WAIT_SECONDS = 30
+
+
 def build_backend(
     settings: Settings, *, prefix: str = "ke:", cipher: DraftCipher | None = None
 ) -> DraftBackend:
@@ -165,9 +169,15 @@ def build_backend(
     inner: BaseStorage
     if settings.redis_url:
         from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
-        from redis.asyncio import Redis
+        from redis.asyncio import BlockingConnectionPool, Redis
 
-        redis = Redis.from_url(settings.redis_url)
+        # A blocking pool: with more updates in flight than connections, a handler waits for a
+        # free one. The default pool raises MaxConnectionsError at 100, which dropped updates
+        # under load (bench/RESULTS.md).
+        pool = BlockingConnectionPool.from_url(
+            settings.redis_url, max_connections=REDIS_CONNECTIONS, timeout=REDIS_WAIT_SECONDS
+        )
+        redis = Redis(connection_pool=pool)
         builder = HashedKeyBuilder(hasher, prefix=f"{prefix}fsm")
         inner = RedisStorage(redis, key_builder=builder, state_ttl=ttl, data_ttl=ttl)
         isolation: BaseEventIsolation = RedisEventIsolation(redis, key_builder=builder)
