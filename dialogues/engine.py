@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from dialogues import render
+from dialogues import plan, render
 from dialogues.flow import ROLES, text
 from dialogues.state import State
 from dialogues.turn import Turn, fresh_state
@@ -49,8 +49,10 @@ def step(
     state: State, user_input: UserInput, ctx: Context
 ) -> tuple[State, list[Reply], list[Effect]]:
     try:
-        turn = Turn(state.copy(), ctx)
-        turn.run(user_input)
+        # One call works out the plan once per set of answers, not once per question on it.
+        with plan.memo():
+            turn = Turn(state.copy(), ctx)
+            turn.run(user_input)
         return turn.state, turn.replies, turn.effects
     except Exception as exc:  # the promise: never raise into an adapter
         _log.error("dialogue step failed at %s: %s", current_step(state), type(exc).__name__)

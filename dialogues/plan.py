@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
 from dialogues import conditions
-from dialogues.flow import ChoiceDef, Step, load
-from dialogues.state import State
+from dialogues.conditions import Test
+from dialogues.flow import ChoiceDef, Flow, Group, Step, load
+from dialogues.state import State, clone
 from dialogues.types import Context
 from intake.errors import FieldError
 from intake.identifiers import age_on, parse_national_id
@@ -42,13 +46,120 @@ def step_of_key(key: str) -> tuple[Step | None, int | None]:
     return load().step(generic), index
 
 
+@dataclass(frozen=True, slots=True)
+class _Part:
+    """A stretch of the flow, with its conditions compiled: one question, or a group."""
+
+    step: Step  # the question, or the first question of the group
+    test: Test
+    group: Group | None = None
+    block: tuple[tuple[Step, Test], ...] = ()
+    more: Step | None = None  # the group's "another one?" question
+
+
+@dataclass(frozen=True, slots=True)
+class _Layout:
+    facts: tuple[tuple[str, Test], ...]  # questions outside groups, whose answers are facts
+    parts: tuple[_Part, ...]
+
+
+_LAYOUTS: dict[int, tuple[Flow, _Layout]] = {}
+
+
+def _always(env: Mapping[str, Any]) -> bool:
+    return True
+
+
+def _test(source: str | None) -> Test:
+    return conditions.compiled(source) if source else _always
+
+
+def _layout(flow: Flow) -> _Layout:
+    """The flow prepared once for planning (keyed by the flow object, so a reload is seen)."""
+    hit = _LAYOUTS.get(id(flow))
+    if hit is not None and hit[0] is flow:
+        return hit[1]
+    parts: list[_Part] = []
+    steps = flow.steps
+    i = 0
+    while i < len(steps):
+        step = steps[i]
+        if step.group is None:
+            parts.append(_Part(step, _test(step.when)))
+            i += 1
+            continue
+        block = [s for s in steps[i:] if s.group == step.group]
+        i += len(block)
+        group = flow.groups[step.group]
+        parts.append(
+            _Part(
+                step,
+                _test(group.when),
+                group,
+                tuple((s, _test(s.when)) for s in block),
+                next((s for s in block if s.more), None),
+            )
+        )
+    single = tuple((s.id, _test(s.when)) for s in steps if s.group is None)
+    layout = _Layout(single, tuple(parts))
+    _LAYOUTS[id(flow)] = (flow, layout)
+    return layout
+
+
+class _Memo:
+    """What one engine call has worked out already: the facts and the plan for the answers
+    as they were (compared by value, so an answer stored in between is seen), and birth dates
+    by national id. Lives only for one call (`memo()`), so nothing personal outlives it."""
+
+    __slots__ = ("births", "facts", "plans")
+
+    def __init__(self) -> None:
+        self.births: dict[str, dt.date | None] = {}
+        self.facts: list[tuple[dict[str, Any], tuple[Any, ...], dict[str, Any]]] = []
+        self.plans: list[tuple[dict[str, Any], tuple[Any, ...], list[Slot]]] = []
+
+
+_MEMO: ContextVar[_Memo | None] = ContextVar("dialogues_plan_memo", default=None)
+_MEMO_SIZE = 4
+
+
+@contextmanager
+def memo() -> Iterator[None]:
+    """Within this block, facts and plans are computed once per distinct set of answers."""
+    token = _MEMO.set(_Memo())
+    try:
+        yield
+    finally:
+        _MEMO.reset(token)
+
+
+def _ctx_key(ctx: Context) -> tuple[Any, ...]:
+    # Everything `derived` reads from the context.
+    return (ctx.today, ctx.policy.consent_age)
+
+
+def _remember(entries: list[Any], entry: Any) -> None:
+    entries.append(entry)
+    if len(entries) > _MEMO_SIZE:
+        del entries[0]
+
+
+def _nid_birth_date(nid: str) -> dt.date | None:
+    try:
+        return parse_national_id(nid).birth_date
+    except FieldError:
+        return None
+
+
 def birth_date(answers: dict[str, Any]) -> dt.date | None:
     nid = answers.get("person.national_id")
     if isinstance(nid, str):
-        try:
-            return parse_national_id(nid).birth_date
-        except FieldError:
-            return None
+        current = _MEMO.get()
+        if current is None:
+            return _nid_birth_date(nid)
+        if nid not in current.births:
+            current.births[nid] = _nid_birth_date(nid)
+        return current.births[nid]
     raw = answers.get("person.birth_date")
     if isinstance(raw, str):
         try:
@@ -62,10 +173,25 @@ def facts(answers: dict[str, Any], ctx: Context) -> dict[str, Any]:
     """What conditions may read: facts derived from the answers, plus the answers to the
     questions that apply. An answer left over from another branch (a provider's "not informed"
     after the role became "parent") is not a fact any more, so it cannot steer this branch."""
+    current = _MEMO.get()
+    if current is None:
+        return _facts(answers, ctx)
+    key = _ctx_key(ctx)
+    for snapshot, ctx_key, env in current.facts:
+        if ctx_key == key and snapshot == answers:
+            return dict(env)
+    # A private copy, so a later change to the caller's answers cannot alter what is kept.
+    snapshot = clone(answers)
+    env = _facts(snapshot, ctx)
+    _remember(current.facts, (snapshot, key, env))
+    return dict(env)
+
+
+def _facts(answers: dict[str, Any], ctx: Context) -> dict[str, Any]:
     env = derived(answers, ctx)
-    for step in load().steps:
-        if step.group is None and step.id in answers and conditions.holds(step.when, env):
-            env[step.id] = answers[step.id]
+    for step_id, test in _layout(load()).facts:
+        if step_id in answers and test(env):
+            env[step_id] = answers[step_id]
     return env
 
 
@@ -103,42 +229,49 @@ def is_stale(step: Step, value: Any, env: dict[str, Any]) -> bool:
 
 
 def plan(state: State, ctx: Context) -> list[Slot]:
-    flow = load()
-    env = facts(state.answers, ctx)
+    current = _MEMO.get()
+    if current is None:
+        return _plan(state.answers, ctx)
+    key = _ctx_key(ctx)
+    answers = state.answers
+    for snapshot, ctx_key, slots in current.plans:
+        if ctx_key == key and snapshot == answers:
+            return list(slots)
+    snapshot = clone(answers)
+    slots = _plan(snapshot, ctx)
+    _remember(current.plans, (snapshot, key, slots))
+    return list(slots)
+
+
+def _plan(answers: dict[str, Any], ctx: Context) -> list[Slot]:
+    env = facts(answers, ctx)
     out: list[Slot] = []
-    steps = flow.steps
-    i = 0
-    while i < len(steps):
-        step = steps[i]
-        if step.group is None:
-            if conditions.holds(step.when, env):
-                out.append(Slot(step.id, step))
-            i += 1
-            continue
-        block = [s for s in steps[i:] if s.group == step.group]
-        i += len(block)
-        out += _group_slots(state, block, env)
+    for part in _layout(load()).parts:
+        if part.group is None:
+            if part.test(env):
+                out.append(Slot(part.step.id, part.step))
+        elif part.test(env):
+            out += _group_slots(answers, part, env)
     return out
 
 
-def _group_slots(state: State, block: list[Step], env: dict[str, Any]) -> list[Slot]:
-    group = load().groups[block[0].group or ""]
-    if not conditions.holds(group.when, env):
-        return []
+def _group_slots(answers: dict[str, Any], part: _Part, env: dict[str, Any]) -> list[Slot]:
+    assert part.group is not None
+    limit = part.group.max
     out: list[Slot] = []
-    first = block[0]
+    first = part.step
+    more = part.more
     index = 0
-    while index < group.max:
-        empty = state.answers.get(step_key(first, index), "") is None
-        for step in block:
-            if step.more and (empty or index + 1 >= group.max):
+    while index < limit:
+        empty = answers.get(step_key(first, index), "") is None
+        for step, test in part.block:
+            if step.more and (empty or index + 1 >= limit):
                 continue
             if step is not first and empty:
                 continue
-            if conditions.holds(step.when, env):
+            if test(env):
                 out.append(Slot(step_key(step, index), step, index))
-        more = next((s for s in block if s.more), None)
-        if empty or more is None or state.answers.get(step_key(more, index)) is not True:
+        if empty or more is None or answers.get(step_key(more, index)) is not True:
             break
         index += 1
     return out
