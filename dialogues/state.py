@@ -81,15 +81,43 @@ class State:
 
         Structural rather than through JSON text: the same result (tuples become lists, as
         JSON would make them) at a fraction of the cost, since every turn copies the state."""
-        return State(**{name: clone(getattr(self, name)) for name in _FIELDS})
+        data = {name: clone(getattr(self, name)) for name in _FIELDS if name != "history"}
+        return State(history=_clone_history(self.history), **data)
+
+
+# Values copied as they are: immutable, and most answers are one of these.
+_ATOMS: frozenset[type] = frozenset({str, int, float, bool, type(None)})
 
 
 def clone(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: clone(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [clone(v) for v in value]
+    """A deep copy of a JSON value (tuples become lists, as JSON would make them)."""
+    kind = type(value)
+    if kind in _ATOMS:
+        return value
+    if kind is dict or isinstance(value, dict):
+        return {k: v if type(v) in _ATOMS else clone(v) for k, v in value.items()}
+    if kind is list or isinstance(value, list | tuple):
+        return [v if type(v) in _ATOMS else clone(v) for v in value]
     return value
+
+
+def _clone_history(history: list[Any]) -> list[Any]:
+    """`clone` for the history, with the common entry (a first answer: key, UNSET, no other
+    change) copied inline: the history grows with every answer and is copied every turn."""
+    out: list[Any] = []
+    for entry in history:
+        if (
+            type(entry) is list
+            and len(entry) == 3
+            and type(entry[0]) in _ATOMS
+            and type(entry[1]) in _ATOMS
+            and type(entry[2]) is dict
+            and not entry[2]
+        ):
+            out.append([entry[0], entry[1], {}])
+        else:
+            out.append(clone(entry))
+    return out
 
 
 _FIELDS = tuple(f.name for f in fields(State))
