@@ -47,14 +47,22 @@ def step_of_key(key: str) -> tuple[Step | None, int | None]:
 
 
 @dataclass(frozen=True, slots=True)
+class _Row:
+    """One repetition of a group: its questions' slots, ready-made (slots are immutable)."""
+
+    first_key: str  # the key of the group's first question at this index
+    more_key: str | None  # the key of its "another one?" question
+    slots: tuple[tuple[Slot, Test], ...]
+
+
+@dataclass(frozen=True, slots=True)
 class _Part:
     """A stretch of the flow, with its conditions compiled: one question, or a group."""
 
-    step: Step  # the question, or the first question of the group
-    test: Test
+    slot: Slot  # the question (the first question of the group at index 0 for a group)
+    test: Test  # the question's or the group's condition
     group: Group | None = None
-    block: tuple[tuple[Step, Test], ...] = ()
-    more: Step | None = None  # the group's "another one?" question
+    rows: tuple[_Row, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +72,7 @@ class _Layout:
 
 
 _LAYOUTS: dict[int, tuple[Flow, _Layout]] = {}
+_CHOICES: dict[int, tuple[Step, tuple[tuple[ChoiceDef, Test], ...]]] = {}
 
 
 def _always(env: Mapping[str, Any]) -> bool:
@@ -72,6 +81,20 @@ def _always(env: Mapping[str, Any]) -> bool:
 
 def _test(source: str | None) -> Test:
     return conditions.compiled(source) if source else _always
+
+
+def _group_part(group: Group, block: list[Step]) -> _Part:
+    first = block[0]
+    more = next((s for s in block if s.more), None)
+    rows = tuple(
+        _Row(
+            step_key(first, index),
+            None if more is None else step_key(more, index),
+            tuple((Slot(step_key(s, index), s, index), _test(s.when)) for s in block),
+        )
+        for index in range(group.max)
+    )
+    return _Part(Slot(first.id, first), _test(group.when), group, rows)
 
 
 def _layout(flow: Flow) -> _Layout:
@@ -85,25 +108,25 @@ def _layout(flow: Flow) -> _Layout:
     while i < len(steps):
         step = steps[i]
         if step.group is None:
-            parts.append(_Part(step, _test(step.when)))
+            parts.append(_Part(Slot(step.id, step), _test(step.when)))
             i += 1
             continue
         block = [s for s in steps[i:] if s.group == step.group]
         i += len(block)
-        group = flow.groups[step.group]
-        parts.append(
-            _Part(
-                step,
-                _test(group.when),
-                group,
-                tuple((s, _test(s.when)) for s in block),
-                next((s for s in block if s.more), None),
-            )
-        )
+        parts.append(_group_part(flow.groups[step.group], block))
     single = tuple((s.id, _test(s.when)) for s in steps if s.group is None)
     layout = _Layout(single, tuple(parts))
     _LAYOUTS[id(flow)] = (flow, layout)
     return layout
+
+
+def _choice_tests(step: Step) -> tuple[tuple[ChoiceDef, Test], ...]:
+    hit = _CHOICES.get(id(step))
+    if hit is not None and hit[0] is step:
+        return hit[1]
+    tests = tuple((c, _test(c.when)) for c in step.choices)
+    _CHOICES[id(step)] = (step, tests)
+    return tests
 
 
 class _Memo:
@@ -111,12 +134,21 @@ class _Memo:
     as they were (compared by value, so an answer stored in between is seen), and birth dates
     by national id. Lives only for one call (`memo()`), so nothing personal outlives it."""
 
-    __slots__ = ("births", "facts", "plans")
+    __slots__ = ("births", "records")
 
     def __init__(self) -> None:
         self.births: dict[str, dt.date | None] = {}
-        self.facts: list[tuple[dict[str, Any], tuple[Any, ...], dict[str, Any]]] = []
-        self.plans: list[tuple[dict[str, Any], tuple[Any, ...], list[Slot]]] = []
+        self.records: list[_Record] = []
+
+
+class _Record:
+    __slots__ = ("answers", "ctx_key", "env", "slots")
+
+    def __init__(self, answers: dict[str, Any], ctx_key: tuple[Any, ...], env: dict[str, Any]):
+        self.answers = answers  # a private copy, so later changes to the caller's are not seen
+        self.ctx_key = ctx_key
+        self.env = env
+        self.slots: list[Slot] | None = None
 
 
 _MEMO: ContextVar[_Memo | None] = ContextVar("dialogues_plan_memo", default=None)
@@ -133,15 +165,17 @@ def memo() -> Iterator[None]:
         _MEMO.reset(token)
 
 
-def _ctx_key(ctx: Context) -> tuple[Any, ...]:
-    # Everything `derived` reads from the context.
-    return (ctx.today, ctx.policy.consent_age)
-
-
-def _remember(entries: list[Any], entry: Any) -> None:
-    entries.append(entry)
-    if len(entries) > _MEMO_SIZE:
-        del entries[0]
+def _record(current: _Memo, answers: dict[str, Any], ctx: Context) -> _Record:
+    key = (ctx.today, ctx.policy.consent_age)  # everything `derived` reads from the context
+    for record in current.records:
+        if record.ctx_key == key and record.answers == answers:
+            return record
+    snapshot = clone(answers)
+    record = _Record(snapshot, key, _facts(snapshot, ctx))
+    current.records.append(record)
+    if len(current.records) > _MEMO_SIZE:
+        del current.records[0]
+    return record
 
 
 def _nid_birth_date(nid: str) -> dt.date | None:
@@ -176,15 +210,7 @@ def facts(answers: dict[str, Any], ctx: Context) -> dict[str, Any]:
     current = _MEMO.get()
     if current is None:
         return _facts(answers, ctx)
-    key = _ctx_key(ctx)
-    for snapshot, ctx_key, env in current.facts:
-        if ctx_key == key and snapshot == answers:
-            return dict(env)
-    # A private copy, so a later change to the caller's answers cannot alter what is kept.
-    snapshot = clone(answers)
-    env = _facts(snapshot, ctx)
-    _remember(current.facts, (snapshot, key, env))
-    return dict(env)
+    return dict(_record(current, answers, ctx).env)
 
 
 def _facts(answers: dict[str, Any], ctx: Context) -> dict[str, Any]:
@@ -215,14 +241,14 @@ def derived(answers: dict[str, Any], ctx: Context) -> dict[str, Any]:
 
 
 def allowed_choices(step: Step, env: dict[str, Any]) -> tuple[ChoiceDef, ...]:
-    return tuple(c for c in step.choices if conditions.holds(c.when, env))
+    return tuple(c for c, test in _choice_tests(step) if test(env))
 
 
 def is_stale(step: Step, value: Any, env: dict[str, Any]) -> bool:
     """A stored choice the current branch no longer allows (a child became an adult...)."""
     if value is None or step.kind not in ("choice", "multi"):
         return False
-    allowed = {c.id for c in allowed_choices(step, env)}
+    allowed = {c.id for c, test in _choice_tests(step) if test(env)}
     if step.kind == "choice":
         return value not in allowed
     return not isinstance(value, list) or any(v not in allowed for v in value)
@@ -231,49 +257,40 @@ def is_stale(step: Step, value: Any, env: dict[str, Any]) -> bool:
 def plan(state: State, ctx: Context) -> list[Slot]:
     current = _MEMO.get()
     if current is None:
-        return _plan(state.answers, ctx)
-    key = _ctx_key(ctx)
-    answers = state.answers
-    for snapshot, ctx_key, slots in current.plans:
-        if ctx_key == key and snapshot == answers:
-            return list(slots)
-    snapshot = clone(answers)
-    slots = _plan(snapshot, ctx)
-    _remember(current.plans, (snapshot, key, slots))
-    return list(slots)
+        return _plan(state.answers, _facts(state.answers, ctx))
+    record = _record(current, state.answers, ctx)
+    if record.slots is None:
+        record.slots = _plan(record.answers, record.env)
+    return list(record.slots)
 
 
-def _plan(answers: dict[str, Any], ctx: Context) -> list[Slot]:
-    env = facts(answers, ctx)
+def _plan(answers: dict[str, Any], env: dict[str, Any]) -> list[Slot]:
     out: list[Slot] = []
     for part in _layout(load()).parts:
         if part.group is None:
             if part.test(env):
-                out.append(Slot(part.step.id, part.step))
+                out.append(part.slot)
         elif part.test(env):
             out += _group_slots(answers, part, env)
     return out
 
 
 def _group_slots(answers: dict[str, Any], part: _Part, env: dict[str, Any]) -> list[Slot]:
-    assert part.group is not None
-    limit = part.group.max
     out: list[Slot] = []
-    first = part.step
-    more = part.more
-    index = 0
-    while index < limit:
-        empty = answers.get(step_key(first, index), "") is None
-        for step, test in part.block:
-            if step.more and (empty or index + 1 >= limit):
+    first = part.slot.step
+    last = len(part.rows) - 1
+    for index, row in enumerate(part.rows):
+        empty = answers.get(row.first_key, "") is None
+        for slot, test in row.slots:
+            step = slot.step
+            if step.more and (empty or index >= last):
                 continue
             if step is not first and empty:
                 continue
             if test(env):
-                out.append(Slot(step_key(step, index), step, index))
-        if empty or more is None or answers.get(step_key(more, index)) is not True:
+                out.append(slot)
+        if empty or row.more_key is None or answers.get(row.more_key) is not True:
             break
-        index += 1
     return out
 
 
