@@ -138,38 +138,51 @@ def call(next_action: str, tracker_state: dict[str, Any]) -> dict[str, Any]:
 
 
 def validation_call(
-    sender: str, slots: Mapping[str, Any], requested: str, text: str, intent: str = "inform"
+    sender: str,
+    slots: Mapping[str, Any],
+    requested: str,
+    text: str,
+    intent: str = "inform",
+    *,
+    form: str = FORM,
 ) -> dict[str, Any]:
-    """Rasa's call to `validate_referral_form` after the person answered `requested`."""
+    """Rasa's call to `validate_<form>` after the person answered `requested`."""
     events = [
         *_session_start(),
         *[slot_event(name, value) for name, value in slots.items() if value is not None],
-        loop_event(FORM),
+        loop_event(form),
         slot_event("requested_slot", requested),
         action_event("action_listen"),
         user_event(text, intent),
         slot_event(requested, text),  # action_extract_slots: from_text
         {"event": "user_featurization", "timestamp": _ts(), "use_text_for_featurization": False},
         slot_event("requested_slot", requested),  # FormAction._temporary_tracker
-        action_event(FORM),
+        action_event(form),
         slot_event(requested, text),  # the candidate to validate
     ]
     state = {**slots, requested: text, "requested_slot": requested}
-    return call(f"validate_{FORM}", tracker(sender, state, events))
+    return call(f"validate_{form}", tracker(sender, state, events, active_loop=form))
 
 
 def action_call(
-    name: str, sender: str, slots: Mapping[str, Any], text: str, intent: str = "inform"
+    name: str,
+    sender: str,
+    slots: Mapping[str, Any],
+    text: str,
+    intent: str = "inform",
+    *,
+    loop: str | None = FORM,
 ) -> dict[str, Any]:
-    """Rasa's call to a custom action run by a rule right after the person said `text`."""
+    """Rasa's call to a custom action run by a rule right after the person said `text`, while
+    `loop` is the active loop (None: no form runs)."""
     events = [
         *_session_start(),
         *[slot_event(n, v) for n, v in slots.items() if v is not None],
-        loop_event(FORM),
+        *([loop_event(loop)] if loop else []),
         action_event("action_listen"),
         user_event(text, intent),
     ]
-    return call(name, tracker(sender, slots, events))
+    return call(name, tracker(sender, slots, events, active_loop=loop))
 
 
 def apply(slots: dict[str, Any], events: list[dict[str, Any]]) -> None:

@@ -3,8 +3,8 @@
 - `action_referral_intro`: the engine's welcome (before the form starts);
 - `action_submit_referral`: builds the Referral from the slots, files it through
   `bot.bootstrap.App.file` and says the engine's receipt (`engine.filed`);
-- `action_referral_help`, `_back`, `_summary`, `_language`, `_edit`, `_restart`, `_cancel`: the
-  commands, run by rules after the form rejected a command word;
+- `action_referral_help`, `_back`, `_summary`, `_language`, `_edit`, `_restart`: the commands,
+  run by rules after the form rejected a command word (cancelling asks first: `bot.rasa.cancel`);
 - `action_ask_<slot>` for questions whose choices depend on earlier answers.
 
 Logs name actions and slots, never values.
@@ -18,11 +18,11 @@ import re
 from typing import Any, cast
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActiveLoop, AllSlotsReset, EventType, FollowupAction, SlotSet
+from rasa_sdk.events import AllSlotsReset, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.rasa import dialogue, runtime
+from bot.rasa import cancel, dialogue, runtime
 from bot.rasa import slots as s
 from bot.rasa.validation import ValidateReferralForm, buttons
 from dialogues import engine, parse, render
@@ -199,21 +199,6 @@ def _language_payload(code: str) -> str:
     return '/choose_language{"language": "' + code + '"}'
 
 
-class ActionReferralCancel(Action):  # type: ignore[misc]  # rasa_sdk is untyped
-    """Stop: forget every answer (Rasa still holds the chat in memory until it restarts)."""
-
-    def name(self) -> str:
-        return "action_referral_cancel"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        log.info("action %s", self.name())
-        lang = cast(Language, s.language_of(tracker.slots))
-        dispatcher.utter_message(text=text(lang, "cancel.done"))
-        return [ActiveLoop(None), AllSlotsReset(), SlotSet(s.LANGUAGE, lang)]
-
-
 class AskAction(Action):  # type: ignore[misc]  # rasa_sdk is untyped
     """`action_ask_<slot>`: the engine's question with the choices this branch allows."""
 
@@ -346,7 +331,10 @@ def all_actions() -> list[Action]:
         ActionReferralSummary(),
         ActionReferralBack(),
         ActionReferralLanguage(),
-        ActionReferralCancel(),
+        cancel.ActionReferralCancel(),
+        cancel.ValidateCancelForm(),
+        cancel.ActionAskCancel(),
+        cancel.ActionReferralCancelDecided(),
         ActionReferralEdit(),
         ActionReferralRestart(),
     ]

@@ -17,6 +17,7 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.scalarstring import LiteralScalarString
 
+from bot.rasa import cancel
 from bot.rasa import slots as s
 from bot.rasa.actions import SUBMIT, custom_action_names, dynamic_slots
 from bot.settings import Settings
@@ -44,6 +45,12 @@ COMMAND_INTENTS: dict[str, tuple[str, str]] = {
 }
 # Commands that mean nothing once the form has ended (after filing or cancelling).
 ONLY_IN_FORM = frozenset({"back", "edit"})
+# Rasa reads "/word" as the intent `word` when the domain has one, else as text for the NLU
+# model. The engine's slash commands (`/hjelp`, `/avbryt`, ...) therefore get an intent each,
+# named by the word, that the command's rule accepts as well. Rasa's own intents keep their
+# meaning (`/back` undoes the last turn, `/restart` forgets the conversation), and words with a
+# space, an argument or a letter outside a-z go to the NLU model, which is trained on them.
+RASA_INTENTS = frozenset({"back", "restart", "session_start", "out_of_scope", "nlu_fallback"})
 START = "start_referral"
 SEND = "send_referral"
 INFORM = "inform"
@@ -134,6 +141,21 @@ def domain() -> dict[str, Any]:
             "mappings": [{"type": "custom"}],
         },
         **form_slot_defs,
+        cancel.ANSWER: {
+            "type": "any",
+            "influence_conversation": False,
+            "mappings": [
+                {
+                    "type": "from_text",
+                    "conditions": [{"active_loop": cancel.FORM, "requested_slot": cancel.ANSWER}],
+                }
+            ],
+        },
+        cancel.RESUME: {
+            "type": "any",
+            "influence_conversation": False,
+            "mappings": [{"type": "custom"}],
+        },
     }
     responses: dict[str, Any] = {
         "utter_default": _variants(lambda lang: {"text": text(lang, FALLBACK_TEXT)}),
@@ -147,7 +169,10 @@ def domain() -> dict[str, Any]:
         "intents": _intent_names(),
         "entities": [s.LANGUAGE],
         "slots": slots_def,
-        "forms": {s.FORM: {"required_slots": list(s.form_slots())}},
+        "forms": {
+            s.FORM: {"required_slots": list(s.form_slots())},
+            cancel.FORM: {"required_slots": [cancel.ANSWER]},
+        },
         "responses": responses,
         "actions": custom_action_names(),
         "session_config": {
@@ -159,11 +184,46 @@ def domain() -> dict[str, Any]:
 
 
 def _intent_names() -> list[str]:
-    return [START, *(intent for intent, _ in COMMAND_INTENTS.values()), SEND, INFORM]
+    names = [START, *(intent for intent, _ in COMMAND_INTENTS.values()), SEND, INFORM]
+    for command in ["start", *COMMAND_INTENTS]:
+        names += [name for name in slash_intents(command) if name not in names]
+    return names
 
 
 def _words(command: str) -> list[str]:
     return [command, *load().commands.get(command, ())]
+
+
+def slash_intents(command: str) -> list[str]:
+    """The intents standing for "/word" for the command's words (see RASA_INTENTS)."""
+    taken = {START, SEND, INFORM, *(intent for intent, _ in COMMAND_INTENTS.values())}
+    out: list[str] = []
+    for word in _words(command):
+        plain = word.isascii() and word.isalpha() and word.islower()
+        if plain and word not in out and word not in RASA_INTENTS and word not in taken:
+            out.append(word)
+    return out
+
+
+def _slash_examples(command: str) -> list[str]:
+    """What the NLU model sees of "/word" when the word is no intent ("/gå tilbake",
+    "/endre 3", "/språk nn")."""
+    named = set(slash_intents(command))
+    words = [w for w in _words(command) if w.replace(" ", "").isalpha()]
+    out = [f"/{w}" for w in words if w not in named and w not in RASA_INTENTS]
+    if command == "edit":
+        out += [f"/{w} {n}" for w in _words(command)[:3] for n in (1, 3, 12)]
+    if command == "language":
+        out += [f"/{w} {code}" for w in _words(command) for code in LANGUAGES]
+    return out
+
+
+def _intent_step(command: str, intent: str) -> dict[str, Any]:
+    """The rule step for a command's intent: its NLU intent or any of its slash intents."""
+    names = [intent, *slash_intents(command)]
+    if len(names) == 1:
+        return {"intent": intent}
+    return {"or": [{"intent": name} for name in names]}
 
 
 def _unique(items: Iterable[str], taken: set[str]) -> list[str]:
@@ -179,15 +239,16 @@ def _unique(items: Iterable[str], taken: set[str]) -> list[str]:
 def nlu() -> dict[str, Any]:
     taken: set[str] = set()
     examples: dict[str, list[str]] = {}
-    examples[START] = _unique([*_words("start"), *GREETINGS], taken)
+    examples[START] = _unique([*_words("start"), *GREETINGS, *_slash_examples("start")], taken)
     for command, (intent, _) in COMMAND_INTENTS.items():
         if command == "language":
             continue
         words = _words(command)
         if command == "edit":
             words += [f"{word} {n}" for word in words[:3] for n in (1, 3, 12)]
-        examples[intent] = _unique(words, taken)
-    examples["choose_language"] = _unique(_language_examples(), taken)
+        examples[intent] = _unique([*words, *_slash_examples(command)], taken)
+    languages = [*_language_examples(), *_slash_examples("language")]
+    examples["choose_language"] = _unique(languages, taken)
     sends = ["send", "send inn", "sende", "submit"] + [
         texts(lang).get("c.summary.send", "") for lang in LANGUAGES
     ]
@@ -240,7 +301,7 @@ def rules() -> dict[str, Any]:
             "rule": "start the referral",
             "condition": [{"active_loop": None}],
             "steps": [
-                {"intent": START},
+                _intent_step("start", START),
                 {"action": "action_referral_intro"},
                 {"action": s.FORM},
                 {"active_loop": s.FORM},
@@ -259,7 +320,7 @@ def rules() -> dict[str, Any]:
         {
             "rule": "start while the form runs: continue where we were",
             "condition": _in_form(),
-            "steps": [{"intent": START}, {"action": s.FORM}, {"active_loop": s.FORM}],
+            "steps": [_intent_step("start", START), {"action": s.FORM}, {"active_loop": s.FORM}],
         },
         {
             "rule": "the form is complete: file the referral",
@@ -277,17 +338,27 @@ def rules() -> dict[str, Any]:
             "steps": [{"intent": SEND}, {"action": SUBMIT}],
         },
     ]
+    out.append(
+        {
+            "rule": "cancel answered: cancel, or go on where we were",
+            "condition": [{"active_loop": cancel.FORM}],
+            "steps": [
+                {"action": cancel.FORM},
+                {"active_loop": None},
+                {"slot_was_set": [{"requested_slot": None}]},
+                {"action": "action_referral_cancel_decided"},
+            ],
+        }
+    )
     for command, (intent, action) in COMMAND_INTENTS.items():
         if command == "cancel":
+            # The action starts the confirmation (`cancel_form`) itself, when there is
+            # anything to cancel.
             out.append(
                 {
-                    "rule": f"{command} while the form runs",
+                    "rule": f"{command} while the form runs: ask first",
                     "condition": _in_form(),
-                    "steps": [
-                        {"intent": intent},
-                        {"action": action},
-                        {"active_loop": None},
-                    ],
+                    "steps": [_intent_step(command, intent), {"action": action}],
                 }
             )
         else:
@@ -296,7 +367,7 @@ def rules() -> dict[str, Any]:
                     "rule": f"{command} while the form runs, then continue",
                     "condition": _in_form(),
                     "steps": [
-                        {"intent": intent},
+                        _intent_step(command, intent),
                         {"action": action},
                         {"action": s.FORM},
                         {"active_loop": s.FORM},
@@ -309,7 +380,7 @@ def rules() -> dict[str, Any]:
                     "rule": "restart outside the form: a new referral",
                     "condition": [{"active_loop": None}],
                     "steps": [
-                        {"intent": intent},
+                        _intent_step(command, intent),
                         {"action": action},
                         {"action": s.FORM},
                         {"active_loop": s.FORM},
@@ -321,7 +392,7 @@ def rules() -> dict[str, Any]:
                 {
                     "rule": f"{command} outside the form",
                     "condition": [{"active_loop": None}],
-                    "steps": [{"intent": intent}, {"action": action}],
+                    "steps": [_intent_step(command, intent), {"action": action}],
                 }
             )
     return {"version": "3.1", "rules": out}
@@ -376,6 +447,8 @@ rest:
 
 def readme() -> str:
     dynamic = ", ".join(f"`{n}`" for n in dynamic_slots())
+    words = [f"`/{w}`" for c in ["start", *COMMAND_INTENTS] for w in slash_intents(c)]
+    slash = ", ".join(words)
     return f"""\
 <!-- GENERATED by `ke-intake rasa-export`. Do not edit. -->
 # The referral as a Rasa 3.6 project
@@ -432,9 +505,24 @@ reject the turn (`ActionExecutionRejection`, HTTP 400); a rule then runs the com
 returns to the form. The engine decides what is a command: at a name question "Endre" is a name
 and only "/endre" the command. "hopp over" / "skip" and "ferdig" / "done" are answers the engine
 handles in the form. "endre" alone shows the answers; the next message names the one to change.
-Any change asks the final acknowledgement (with the summary) again. "avbryt" stops at once,
-without the confirmation the other channels ask for. Rasa's own `/restart` and `/back` keep their
-built-in meaning.
+Any change asks the final acknowledgement (with the summary) again.
+
+"avbryt" / "cancel" asks first, as the other channels do: `action_referral_cancel` starts
+`cancel_form`, whose one question (`cancel_answer`) is the engine's "cancel?" with yes/no buttons.
+The engine reads the answer: yes (or "avbryt" again) forgets every answer; no (or another command)
+keeps them all and the referral form goes on with the question it was asking; anything else is
+asked again. With nothing to cancel (after filing or cancelling) it says so instead of asking.
+
+### Slash commands
+Rasa reads a message "/word" as the intent `word` when the domain lists one, and otherwise as
+ordinary text for the NLU model. The domain therefore has an intent for each one-word command in
+a-z ({slash}), which the command's rules accept beside its NLU intent: `/hjelp`, `/avbryt`,
+`/oppsummering`, `/endre`, `/start` and the like work exactly as the words do. The other forms
+(`/gå tilbake`, `/språk nn`, `/endre 3`, `/start på nytt`) reach the NLU model, which is trained on
+them. Two slash words keep Rasa's built-in meaning, because the domain cannot take those intents
+over: `/back` undoes the last message (use `/tilbake`, `/previous` or "back" for the engine's
+"back one question") and `/restart` forgets the whole conversation at once, without asking (use
+"start again" / "start på nytt" for the engine's restart).
 """
 
 

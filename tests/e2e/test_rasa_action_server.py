@@ -207,6 +207,34 @@ def test_help_action_after_the_rejection(server: Server) -> None:
     assert body["responses"][0]["text"] == text("nb", "help.kommune")
 
 
+def test_cancel_asks_and_no_keeps_the_answers(server: Server) -> None:
+    """avbryt -> the engine's "cancel?" -> "nei": the answers stay and the form goes on; then
+    avbryt -> "ja": every slot is reset. The calls Rasa makes, in order, over HTTP."""
+    answers = {"kommune": "5501", "person__given_name": "Tora", "person__family_name": "Testesen"}
+    slots: dict[str, Any] = {**answers, "requested_slot": "person__national_id"}
+
+    def call(body: dict[str, Any]) -> list[str]:
+        status, result = server.post(body)
+        assert status == 200, result
+        rc.apply(slots, result["events"])
+        return [r["text"] for r in result["responses"]]
+
+    def cancel_form(name: str, said: str) -> list[str]:
+        return call(rc.action_call(name, "c", slots, said, loop="cancel_form"))
+
+    for said, outcome in (("nei", "stop.kept"), ("ja", "cancel.done")):
+        slots["person__national_id"] = "avbryt"  # what the rejected turn left in the slot
+        assert call(rc.action_call("action_referral_cancel", "c", slots, "avbryt")) == []
+        assert slots["person__national_id"] is None and slots["cancel_resume"] == rc.FORM
+        assert cancel_form("action_ask_cancel_answer", "avbryt") == [text("nb", "cancel.ask")]
+        validation = rc.validation_call("c", slots, "cancel_answer", said, form="cancel_form")
+        assert call(validation) == []
+        assert cancel_form("action_referral_cancel_decided", said) == [text("nb", outcome)]
+        if outcome == "stop.kept":
+            assert {k: slots[k] for k in answers} == answers
+    assert {k: v for k, v in slots.items() if v is not None} == {"language": "nb"}
+
+
 def test_whole_referral_is_filed_sealed(server: Server) -> None:
     def post(body: dict[str, Any]) -> tuple[int, Any]:
         return server.post(body)

@@ -298,17 +298,6 @@ async def test_submit_sends_back_to_the_answer_a_rule_concerns(executor: ActionE
     assert not runtime.app().inbox.list()  # nothing filed
 
 
-async def test_cancel_forgets_every_answer(executor: ActionExecutor) -> None:
-    slots = {**NAMED, "language": "nn", "requested_slot": "person__national_id"}
-    result = await run(executor, rc.action_call("action_referral_cancel", "u", slots, "avbryt"))
-    assert texts_of(result) == [text("nn", "cancel.done")]
-    assert result["events"][:2] == [
-        {"event": "active_loop", "timestamp": None, "name": None},
-        {"event": "reset_slots", "timestamp": None},
-    ]
-    assert slot_events(result) == {"language": "nn"}
-
-
 async def test_a_name_that_is_also_a_command_word_is_a_name(executor: ActionExecutor) -> None:
     result = await validate(executor, START, "person__given_name", "Endre")
     assert slot_events(result)["person__given_name"] == "Endre"

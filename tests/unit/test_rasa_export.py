@@ -8,9 +8,10 @@ import pytest
 from ruamel.yaml import YAML
 
 from bot.cli import main
-from bot.rasa import export
+from bot.rasa import cancel, export
 from bot.rasa import slots as s
 from bot.rasa.actions import all_actions, dynamic_slots
+from dialogues.flow import load as flow_load
 from dialogues.flow import text
 
 
@@ -82,3 +83,56 @@ def test_nlu_has_commands_in_norwegian_and_english() -> None:
     for examples in blocks.values():
         seen += [line for line in examples.splitlines() if line]
     assert len(seen) == len(set(seen))
+
+
+def _rule_intents(step: dict) -> set[str]:  # type: ignore[type-arg]
+    if "or" in step:
+        return {alt["intent"] for alt in step["or"]}
+    return {step["intent"]} if "intent" in step else set()
+
+
+def test_every_slash_command_reaches_its_command() -> None:
+    """`/hjelp`, `/avbryt`, ...: Rasa reads "/word" as the intent `word` when the domain has it
+    (then that command's rules must accept it), else as text for the NLU model (then the
+    command's intent must be trained on it). Only Rasa's own `/back` and `/restart` are left."""
+    domain = load(export.DEFAULT_DIR / "domain.yml")
+    rules = load(export.DEFAULT_DIR / "data/rules.yml")["rules"]
+    blocks = {b["intent"]: b["examples"] for b in load(export.DEFAULT_DIR / "data/nlu.yml")["nlu"]}
+    trained = {
+        intent: set(ex.replace("- ", "", 1) for ex in examples.splitlines())
+        for intent, examples in blocks.items()
+    }
+    commands = {"start": export.START} | {c: i for c, (i, _) in export.COMMAND_INTENTS.items()}
+    for command, intent in commands.items():
+        # Every rule for the command's intent, in the form and outside it.
+        accepting = [
+            names for rule in rules if intent in (names := _rule_intents(rule["steps"][0]))
+        ]
+        assert accepting, command
+        for word in [command, *flow_load().commands[command]]:
+            if not word.replace(" ", "").isalpha():
+                continue  # "?" and "-" are no slash commands
+            if word in export.RASA_INTENTS:
+                continue
+            if word in domain["intents"]:
+                assert all(word in names for names in accepting), (command, word)
+            else:
+                assert f"/{word}" in trained[intent], (command, word)
+    assert "back" not in domain["intents"] and "restart" not in domain["intents"]
+    assert "/endre 3" in trained["edit_answer"] and "/språk nn" in trained["choose_language"]
+    readme = (export.DEFAULT_DIR / "README.md").read_text("utf-8")
+    assert "`/back` undoes the last message" in readme
+
+
+def test_cancel_asks_through_its_own_form() -> None:
+    domain = load(export.DEFAULT_DIR / "domain.yml")
+    assert domain["forms"][cancel.FORM] == {"required_slots": [cancel.ANSWER]}
+    (mapping,) = domain["slots"][cancel.ANSWER]["mappings"]
+    assert mapping["conditions"] == [{"active_loop": cancel.FORM, "requested_slot": cancel.ANSWER}]
+    rules = load(export.DEFAULT_DIR / "data/rules.yml")["rules"]
+    decided = [r for r in rules if r.get("condition") == [{"active_loop": cancel.FORM}]]
+    assert [r["steps"][-1] for r in decided] == [{"action": "action_referral_cancel_decided"}]
+    for rule in rules:
+        if {"action": "action_referral_cancel"} in rule["steps"]:
+            # Nothing is forgotten by the rule: the action starts the confirmation itself.
+            assert rule["steps"][-1] == {"action": "action_referral_cancel"}
