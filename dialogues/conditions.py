@@ -264,12 +264,32 @@ def _compile_truth(node: Node) -> Test:
         a, b = _compile_truth(node[1]), _compile_truth(node[2])
         return lambda env: a(env) or b(env)
     if tag == "cmp":
-        op, left, right = node[1], _compile_value(node[2]), _compile_value(node[3])
-        if op == "==":
-            return lambda env: bool(left(env) == right(env))
-        return lambda env: _compare(op, left(env), right(env))
+        return _compile_compare(node[1], node[2], node[3])
     value = _compile_value(node)
     return lambda env: bool(value(env))
+
+
+def _compile_compare(op: str, left_node: Node, right_node: Node) -> Test:
+    # The usual shapes (`role == 'parent'`, `'x' in requests`, `age >= 18`) read the name
+    # directly; anything else goes through `_compare`, the reference.
+    if left_node[0] == "name" and right_node[0] == "lit" and op in ("==", "!="):
+        name, lit = left_node[1], right_node[1]
+        if op == "==":
+            return lambda env: bool(env.get(name) == lit)
+        if lit is None:  # `x != null`: set, and (None being the only null) different from it
+            return lambda env: env.get(name) is not None
+    if left_node[0] == "lit" and right_node[0] == "name" and op == "in":
+        lit, name = left_node[1], right_node[1]
+
+        def contains(env: Mapping[str, Any]) -> bool:
+            right = env.get(name)
+            return isinstance(right, list | tuple | set | frozenset) and lit in right
+
+        return contains
+    left, right = _compile_value(left_node), _compile_value(right_node)
+    if op == "==":
+        return lambda env: bool(left(env) == right(env))
+    return lambda env: _compare(op, left(env), right(env))
 
 
 def holds(source: str | None, env: Mapping[str, Any]) -> bool:

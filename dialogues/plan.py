@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -52,7 +52,7 @@ class _Row:
 
     first_key: str  # the key of the group's first question at this index
     more_key: str | None  # the key of its "another one?" question
-    slots: tuple[tuple[Slot, Test], ...]
+    slots: tuple[tuple[Slot, Test | None], ...]  # None: no condition
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,27 +60,23 @@ class _Part:
     """A stretch of the flow, with its conditions compiled: one question, or a group."""
 
     slot: Slot  # the question (the first question of the group at index 0 for a group)
-    test: Test  # the question's or the group's condition
+    test: Test | None  # the question's or the group's condition (None: none)
     group: Group | None = None
     rows: tuple[_Row, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class _Layout:
-    facts: tuple[tuple[str, Test], ...]  # questions outside groups, whose answers are facts
+    facts: tuple[tuple[str, Test | None], ...]  # questions outside groups: their answers
     parts: tuple[_Part, ...]
 
 
 _LAYOUTS: dict[int, tuple[Flow, _Layout]] = {}
-_CHOICES: dict[int, tuple[Step, tuple[tuple[ChoiceDef, Test], ...]]] = {}
+_CHOICES: dict[int, tuple[Step, _Choices]] = {}
 
 
-def _always(env: Mapping[str, Any]) -> bool:
-    return True
-
-
-def _test(source: str | None) -> Test:
-    return conditions.compiled(source) if source else _always
+def _test(source: str | None) -> Test | None:
+    return conditions.compiled(source) if source else None
 
 
 def _group_part(group: Group, block: list[Step]) -> _Part:
@@ -120,13 +116,21 @@ def _layout(flow: Flow) -> _Layout:
     return layout
 
 
-def _choice_tests(step: Step) -> tuple[tuple[ChoiceDef, Test], ...]:
+@dataclass(frozen=True, slots=True)
+class _Choices:
+    tests: tuple[tuple[ChoiceDef, Test | None], ...]
+    fixed: frozenset[str] | None  # every choice id, when no choice has a condition
+
+
+def _choices(step: Step) -> _Choices:
     hit = _CHOICES.get(id(step))
     if hit is not None and hit[0] is step:
         return hit[1]
     tests = tuple((c, _test(c.when)) for c in step.choices)
-    _CHOICES[id(step)] = (step, tests)
-    return tests
+    fixed = None if any(c.when for c in step.choices) else frozenset(c.id for c in step.choices)
+    info = _Choices(tests, fixed)
+    _CHOICES[id(step)] = (step, info)
+    return info
 
 
 class _Memo:
@@ -216,7 +220,7 @@ def facts(answers: dict[str, Any], ctx: Context) -> dict[str, Any]:
 def _facts(answers: dict[str, Any], ctx: Context) -> dict[str, Any]:
     env = derived(answers, ctx)
     for step_id, test in _layout(load()).facts:
-        if step_id in answers and test(env):
+        if step_id in answers and (test is None or test(env)):
             env[step_id] = answers[step_id]
     return env
 
@@ -241,14 +245,17 @@ def derived(answers: dict[str, Any], ctx: Context) -> dict[str, Any]:
 
 
 def allowed_choices(step: Step, env: dict[str, Any]) -> tuple[ChoiceDef, ...]:
-    return tuple(c for c, test in _choice_tests(step) if test(env))
+    return tuple(c for c, test in _choices(step).tests if test is None or test(env))
 
 
 def is_stale(step: Step, value: Any, env: dict[str, Any]) -> bool:
     """A stored choice the current branch no longer allows (a child became an adult...)."""
     if value is None or step.kind not in ("choice", "multi"):
         return False
-    allowed = {c.id for c, test in _choice_tests(step) if test(env)}
+    info = _choices(step)
+    allowed = info.fixed
+    if allowed is None:
+        allowed = frozenset(c.id for c, test in info.tests if test is None or test(env))
     if step.kind == "choice":
         return value not in allowed
     return not isinstance(value, list) or any(v not in allowed for v in value)
@@ -267,10 +274,12 @@ def plan(state: State, ctx: Context) -> list[Slot]:
 def _plan(answers: dict[str, Any], env: dict[str, Any]) -> list[Slot]:
     out: list[Slot] = []
     for part in _layout(load()).parts:
+        test = part.test
+        if test is not None and not test(env):
+            continue
         if part.group is None:
-            if part.test(env):
-                out.append(part.slot)
-        elif part.test(env):
+            out.append(part.slot)
+        else:
             out += _group_slots(answers, part, env)
     return out
 
@@ -287,7 +296,7 @@ def _group_slots(answers: dict[str, Any], part: _Part, env: dict[str, Any]) -> l
                 continue
             if step is not first and empty:
                 continue
-            if test(env):
+            if test is None or test(env):
                 out.append(slot)
         if empty or row.more_key is None or answers.get(row.more_key) is not True:
             break
