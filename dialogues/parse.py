@@ -14,7 +14,7 @@ from typing import Any, cast
 from dialogues.flow import ChoiceDef, Step, load, texts, wordings
 from dialogues.types import Command, FileUpload, UserInput
 from intake.errors import FieldError
-from intake.messages import LANGUAGES
+from intake.messages import LANGUAGES, Language
 from intake.model import MAX_ATTACHMENT_BYTES
 
 YES = frozenset(
@@ -147,10 +147,24 @@ def _match_choice(token: str, options: tuple[ChoiceDef, ...], step: Step) -> str
         key = step.choice_key(option.id)
         for lang in LANGUAGES:
             # The label as shown, in any language and any role's wording ("Meg selv").
-            for shown in wordings(lang, key):
-                if word == fold(texts(lang).get(shown, "")):
-                    return option.id
+            if word in _shown(lang, key):
+                return option.id
     return None
+
+
+_SHOWN: dict[tuple[str, str], tuple[dict[str, str], frozenset[str]]] = {}
+
+
+def _shown(lang: Language, key: str) -> frozenset[str]:
+    """Every wording of a choice label, folded; worked out once per label (and texts table),
+    since finding the wordings scans the whole table."""
+    table = texts(lang)
+    hit = _SHOWN.get((lang, key))
+    if hit is not None and hit[0] is table:
+        return hit[1]
+    found = frozenset(fold(table.get(shown, "")) for shown in wordings(lang, key))
+    _SHOWN[(lang, key)] = (table, found)
+    return found
 
 
 def one_choice(ui: UserInput, step: Step, options: tuple[ChoiceDef, ...]) -> str:
