@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from typing import Any, cast
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import AllSlotsReset, EventType, FollowupAction, SlotSet
+from rasa_sdk.events import ActiveLoop, AllSlotsReset, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -87,7 +87,10 @@ class ActionReferralCancel(Action):  # type: ignore[misc]  # rasa_sdk is untyped
             key = "filed.already" if reference else "cancelled.state"
             dispatcher.utter_message(text=text(lang, key, reference=reference or ""))
             return events
-        return [*events, SlotSet(ANSWER, None), SlotSet(RESUME, loop), FollowupAction(FORM)]
+        # The referral form stops while the confirmation form asks (a rule says so as well);
+        # on "no" the decision action starts it again.
+        stop = [ActiveLoop(None)] if loop == s.FORM else []
+        return [*events, *stop, SlotSet(ANSWER, None), SlotSet(RESUME, loop), FollowupAction(FORM)]
 
 
 class ActionAskCancel(Action):  # type: ignore[misc]  # rasa_sdk is untyped

@@ -352,13 +352,17 @@ def rules() -> dict[str, Any]:
     )
     for command, (intent, action) in COMMAND_INTENTS.items():
         if command == "cancel":
-            # The action starts the confirmation (`cancel_form`) itself, when there is
-            # anything to cancel.
+            # The action pauses the form and starts the confirmation (`cancel_form`) itself,
+            # when there is anything to cancel.
             out.append(
                 {
                     "rule": f"{command} while the form runs: ask first",
                     "condition": _in_form(),
-                    "steps": [_intent_step(command, intent), {"action": action}],
+                    "steps": [
+                        _intent_step(command, intent),
+                        {"action": action},
+                        {"active_loop": None},
+                    ],
                 }
             )
         else:

@@ -167,6 +167,19 @@ def test_a_referral_through_rasa_lands_sealed_in_the_inbox(running: tuple[Rasa, 
     say("Tromsø")
     say("tilbake")  # back to the municipality question
     assert rasa.tracker(sender)["slots"]["requested_slot"] == "kommune"
+    say("Tromsø")
+    asked = said[-1]
+    say("/hjelp")  # the engine's slash form: an intent of its own in the exported domain
+    assert said[-1] == asked and len(said) >= 2 and said[-2] != asked
+    say("avbryt")  # asks first, in the engine's words
+    assert said[-1] == text("en", "cancel.ask")
+    say("no")  # every answer kept, the form goes on with the same question
+    assert said[-2:] == [text("en", "stop.kept"), asked]
+    assert rasa.tracker(sender)["slots"]["kommune"] == "5501"
+    say("/avbryt")
+    assert said[-1] == text("en", "cancel.ask")
+    say("nei")
+    assert said[-1] == asked
 
     edited = False
     for _ in range(80):

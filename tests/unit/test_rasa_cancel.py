@@ -82,7 +82,9 @@ async def test_cancel_in_the_form_asks_first_and_forgets_nothing_yet(
     result = await say_cancel(executor, slots)
     assert texts_of(result) == []  # the confirmation form asks
     assert result["events"][-1] == FOLLOWUP_CANCEL
-    assert not any(e["event"] in ("reset_slots", "active_loop") for e in result["events"])
+    # The referral form pauses (the decision resumes it); nothing is reset.
+    assert {"event": "active_loop", "timestamp": None, "name": None} in result["events"]
+    assert not any(e["event"] == "reset_slots" for e in result["events"])
     # Only the rejected command word leaves its slot; the answers stay.
     assert slot_events(result) == {
         "person__national_id": None,
@@ -187,6 +189,7 @@ async def test_after_a_failed_filing_it_asks_and_no_does_not_resume_the_form(
     result = await say_cancel(executor, slots, loop=None)
     assert result["events"][-1] == FOLLOWUP_CANCEL
     assert slot_events(result)[cancel.RESUME] is None
+    assert not any(e["event"] == "active_loop" for e in result["events"])
     rc.apply(slots, result["events"])
     result = await decided(executor, {**slots, cancel.ANSWER: "no"})
     assert texts_of(result) == [text("nb", "stop.kept")]
