@@ -254,7 +254,13 @@ def _compile_value(node: Node) -> Callable[[Mapping[str, Any]], Any]:
 
 def _compile_truth(node: Node) -> Test:
     tag = node[0]
+    if tag == "name":
+        name = node[1]
+        return lambda env: bool(env.get(name))
     if tag == "not":
+        if node[1][0] == "name":
+            negated = node[1][1]
+            return lambda env: not env.get(negated)
         inner = _compile_truth(node[1])
         return lambda env: not inner(env)
     if tag == "and":
@@ -278,6 +284,22 @@ def _compile_compare(op: str, left_node: Node, right_node: Node) -> Test:
             return lambda env: bool(env.get(name) == lit)
         if lit is None:  # `x != null`: set, and (None being the only null) different from it
             return lambda env: env.get(name) is not None
+
+        def differs(env: Mapping[str, Any]) -> bool:
+            value = env.get(name)
+            return value is not None and bool(value != lit)
+
+        return differs
+    if (
+        left_node[0] == "name"
+        and right_node[0] == "list"
+        and op in ("in", "not in")
+        and all(item[0] == "lit" for item in right_node[1])
+    ):
+        name, items = left_node[1], [item[1] for item in right_node[1]]
+        if op == "in":
+            return lambda env: env.get(name) in items
+        return lambda env: env.get(name) not in items
     if left_node[0] == "lit" and right_node[0] == "name" and op == "in":
         lit, name = left_node[1], right_node[1]
 

@@ -63,6 +63,7 @@ class _Part:
     test: Test | None  # the question's or the group's condition (None: none)
     group: Group | None = None
     rows: tuple[_Row, ...] = ()
+    run: tuple[Slot, ...] = ()  # consecutive questions without a condition, taken as a whole
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +72,7 @@ class _Layout:
     parts: tuple[_Part, ...]
 
 
+_CHOICE_KINDS = frozenset({"choice", "multi"})
 _LAYOUTS: dict[int, tuple[Flow, _Layout]] = {}
 _CHOICES: dict[int, tuple[Step, _Choices]] = {}
 
@@ -104,7 +106,14 @@ def _layout(flow: Flow) -> _Layout:
     while i < len(steps):
         step = steps[i]
         if step.group is None:
-            parts.append(_Part(Slot(step.id, step), _test(step.when)))
+            slot = Slot(step.id, step)
+            last = parts[-1] if parts else None
+            if step.when:
+                parts.append(_Part(slot, _test(step.when)))
+            elif last is not None and last.run:
+                parts[-1] = _Part(last.slot, None, run=(*last.run, slot))
+            else:
+                parts.append(_Part(slot, None, run=(slot,)))
             i += 1
             continue
         block = [s for s in steps[i:] if s.group == step.group]
@@ -277,7 +286,9 @@ def _plan(answers: dict[str, Any], env: dict[str, Any]) -> list[Slot]:
         test = part.test
         if test is not None and not test(env):
             continue
-        if part.group is None:
+        if part.run:
+            out += part.run
+        elif part.group is None:
             out.append(part.slot)
         else:
             out += _group_slots(answers, part, env)
@@ -305,8 +316,15 @@ def _group_slots(answers: dict[str, Any], part: _Part, env: dict[str, Any]) -> l
 
 def unanswered(state: State, ctx: Context, slots: list[Slot] | None = None) -> Slot | None:
     """The first question of the plan without a (still valid) answer."""
-    env = facts(state.answers, ctx)
+    answers = state.answers
+    env: dict[str, Any] | None = None
     for slot in slots if slots is not None else plan(state, ctx):
-        if slot.key not in state.answers or is_stale(slot.step, state.answers[slot.key], env):
+        key = slot.key
+        if key not in answers:
             return slot
+        if slot.step.kind in _CHOICE_KINDS:  # only a choice can go stale
+            if env is None:
+                env = facts(answers, ctx)
+            if is_stale(slot.step, answers[key], env):
+                return slot
     return None
