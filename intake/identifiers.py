@@ -52,6 +52,8 @@ class NationalId:
 def ascii_digits(text: str) -> str:
     """Fold every Unicode decimal digit (full-width, Arabic-Indic, Devanagari, ...) to ASCII;
     other characters are left alone."""
+    if text.isascii():  # the usual case, and ASCII's only decimal digits are 0-9 already
+        return text
     return "".join(
         str(unicodedata.decimal(ch)) if unicodedata.category(ch) == "Nd" else ch for ch in text
     )
