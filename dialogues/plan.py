@@ -48,11 +48,12 @@ def step_of_key(key: str) -> tuple[Step | None, int | None]:
 
 @dataclass(frozen=True, slots=True)
 class _Row:
-    """One repetition of a group: its questions' slots, ready-made (slots are immutable)."""
+    """One repetition of a group, its slots ready-made (slots are immutable)."""
 
     first_key: str  # the key of the group's first question at this index
     more_key: str | None  # the key of its "another one?" question
-    slots: tuple[tuple[Slot, Test | None], ...]  # None: no condition
+    first: tuple[tuple[Slot, Test | None], ...]  # asked while the first question is skipped
+    full: tuple[tuple[Slot, Test | None], ...]  # asked once it is answered (None: no condition)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,15 +85,21 @@ def _test(source: str | None) -> Test | None:
 def _group_part(group: Group, block: list[Step]) -> _Part:
     first = block[0]
     more = next((s for s in block if s.more), None)
-    rows = tuple(
-        _Row(
-            step_key(first, index),
-            None if more is None else step_key(more, index),
-            tuple((Slot(step_key(s, index), s, index), _test(s.when)) for s in block),
+    rows = []
+    for index in range(group.max):
+        slots = [(Slot(step_key(s, index), s, index), _test(s.when)) for s in block]
+        last = index + 1 >= group.max
+        rows.append(
+            _Row(
+                step_key(first, index),
+                None if more is None else step_key(more, index),
+                # Skipping the first question ends the group: no other question, no "more".
+                tuple(pair for pair in slots if pair[0].step is first and not first.more),
+                # "Another one?" is not asked on the last row the group allows.
+                tuple(pair for pair in slots if not (pair[0].step.more and last)),
+            )
         )
-        for index in range(group.max)
-    )
-    return _Part(Slot(first.id, first), _test(group.when), group, rows)
+    return _Part(Slot(first.id, first), _test(group.when), group, tuple(rows))
 
 
 def _layout(flow: Flow) -> _Layout:
@@ -297,16 +304,9 @@ def _plan(answers: dict[str, Any], env: dict[str, Any]) -> list[Slot]:
 
 def _group_slots(answers: dict[str, Any], part: _Part, env: dict[str, Any]) -> list[Slot]:
     out: list[Slot] = []
-    first = part.slot.step
-    last = len(part.rows) - 1
-    for index, row in enumerate(part.rows):
+    for row in part.rows:
         empty = answers.get(row.first_key, "") is None
-        for slot, test in row.slots:
-            step = slot.step
-            if step.more and (empty or index >= last):
-                continue
-            if step is not first and empty:
-                continue
+        for slot, test in row.first if empty else row.full:
             if test is None or test(env):
                 out.append(slot)
         if empty or row.more_key is None or answers.get(row.more_key) is not True:
