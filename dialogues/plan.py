@@ -162,13 +162,14 @@ class _Memo:
 
 
 class _Record:
-    __slots__ = ("answers", "ctx_key", "env", "slots")
+    __slots__ = ("answers", "ctx_key", "env", "open", "slots")
 
     def __init__(self, answers: dict[str, Any], ctx_key: tuple[Any, ...], env: dict[str, Any]):
         self.answers = answers  # a private copy, so later changes to the caller's are not seen
         self.ctx_key = ctx_key
         self.env = env
         self.slots: list[Slot] | None = None
+        self.open: tuple[Slot | None] | None = None  # `unanswered` of these slots, once known
 
 
 _MEMO: ContextVar[_Memo | None] = ContextVar("dialogues_plan_memo", default=None)
@@ -316,9 +317,22 @@ def _group_slots(answers: dict[str, Any], part: _Part, env: dict[str, Any]) -> l
 
 def unanswered(state: State, ctx: Context, slots: list[Slot] | None = None) -> Slot | None:
     """The first question of the plan without a (still valid) answer."""
-    answers = state.answers
+    current = _MEMO.get()
+    if current is None:
+        return _unanswered(state.answers, ctx, slots if slots is not None else plan(state, ctx))
+    record = _record(current, state.answers, ctx)
+    if record.slots is None:
+        record.slots = _plan(record.answers, record.env)
+    if slots is not None and slots != record.slots:  # (the same Slot objects compare fast)
+        return _unanswered(state.answers, ctx, slots)
+    if record.open is None:
+        record.open = (_unanswered(record.answers, ctx, record.slots),)
+    return record.open[0]
+
+
+def _unanswered(answers: dict[str, Any], ctx: Context, slots: list[Slot]) -> Slot | None:
     env: dict[str, Any] | None = None
-    for slot in slots if slots is not None else plan(state, ctx):
+    for slot in slots:
         key = slot.key
         if key not in answers:
             return slot
