@@ -64,7 +64,7 @@ class _Part:
     test: Test | None  # the question's or the group's condition (None: none)
     group: Group | None = None
     rows: tuple[_Row, ...] = ()
-    run: tuple[Slot, ...] = ()  # consecutive questions without a condition, taken as a whole
+    run: tuple[Slot, ...] = ()  # outside groups: consecutive questions under one condition
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,14 +113,14 @@ def _layout(flow: Flow) -> _Layout:
     while i < len(steps):
         step = steps[i]
         if step.group is None:
+            # Consecutive questions under the same condition (or none) are one run: the
+            # condition is judged once against facts that do not change while planning.
             slot = Slot(step.id, step)
             last = parts[-1] if parts else None
-            if step.when:
-                parts.append(_Part(slot, _test(step.when)))
-            elif last is not None and last.run:
-                parts[-1] = _Part(last.slot, None, run=(*last.run, slot))
+            if last is not None and last.group is None and last.slot.step.when == step.when:
+                parts[-1] = _Part(last.slot, last.test, run=(*last.run, slot))
             else:
-                parts.append(_Part(slot, None, run=(slot,)))
+                parts.append(_Part(slot, _test(step.when), run=(slot,)))
             i += 1
             continue
         block = [s for s in steps[i:] if s.group == step.group]
@@ -292,14 +292,11 @@ def _plan(answers: dict[str, Any], env: dict[str, Any]) -> list[Slot]:
     out: list[Slot] = []
     for part in _layout(load()).parts:
         test = part.test
-        if test is not None and not test(env):
-            continue
-        if part.run:
-            out += part.run
-        elif part.group is None:
-            out.append(part.slot)
-        else:
-            out += _group_slots(answers, part, env)
+        if test is None or test(env):
+            if part.group is None:
+                out += part.run
+            else:
+                out += _group_slots(answers, part, env)
     return out
 
 
