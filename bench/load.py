@@ -176,7 +176,7 @@ def run(
     people: int = 500,
     think: tuple[float, float] = (0.5, 2.5),
     ramp: float = 60.0,
-    budget: float = 330.0,
+    budget: float = 300.0,
     seed: int = 7,
 ) -> list[Figure]:
     # 500 people finish in about 4.5 minutes on a quiet 2-core machine; the budget keeps the
