@@ -5,7 +5,7 @@ person was last seen."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -32,7 +32,27 @@ class Conversation:
         self.messages.append([message_id, int(sent_at)])
 
     def to_data(self) -> dict[str, Any]:
-        return {"c": asdict(self)}
+        # Built by hand: `dataclasses.asdict` deep-copies recursively and cost ~9% of an update.
+        # The lists are still copied, so the stored data never aliases this object.
+        keyboard = self.keyboard
+        return {
+            "c": {
+                "engine": self.engine,
+                "seen": self.seen,
+                "keyboard": None
+                if keyboard is None
+                else {
+                    "nonce": keyboard.nonce,
+                    "step": keyboard.step,
+                    "choice_ids": list(keyboard.choice_ids),
+                    "message_id": keyboard.message_id,
+                    "multi": keyboard.multi,
+                },
+                "messages": [list(m) for m in self.messages],
+                "paused": self.paused,
+                "keep": self.keep,
+            }
+        }
 
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> Conversation | None:
