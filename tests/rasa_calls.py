@@ -241,3 +241,19 @@ def open_filed(data_dir: Path, reference: str) -> dict[str, Any]:
         return data
     finally:
         app.close()
+
+
+async def run(executor: Any, body: dict[str, Any]) -> dict[str, Any]:
+    """One call through rasa-sdk's `ActionExecutor.run`, as its `/webhook` makes it."""
+    result = await executor.run(body)
+    assert result is not None
+    dumped: dict[str, Any] = result.model_dump()
+    return dumped
+
+
+def slot_events(result: dict[str, Any]) -> dict[str, Any]:
+    return {e["name"]: e["value"] for e in result["events"] if e["event"] == "slot"}
+
+
+def texts_of(result: dict[str, Any]) -> list[str]:
+    return [r["text"] for r in result["responses"]]

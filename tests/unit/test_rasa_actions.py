@@ -27,6 +27,7 @@ from intake.errors import FieldError
 from intake.identifiers import validate_national_id
 from intake.messages import message
 from tests import rasa_calls as rc
+from tests.rasa_calls import run, slot_events, texts_of
 from tests.synthetic import born_years_ago, synthetic_id
 
 TODAY = dt.datetime.now(runtime.NORWAY).date()
@@ -48,21 +49,6 @@ def demo_runtime(tmp_path: Path) -> Iterator[None]:
 @pytest.fixture(scope="module")
 def executor() -> ActionExecutor:
     return build_executor()
-
-
-async def run(executor: ActionExecutor, body: dict[str, Any]) -> dict[str, Any]:
-    result = await executor.run(body)
-    assert result is not None
-    dumped: dict[str, Any] = result.model_dump()
-    return dumped
-
-
-def slot_events(result: dict[str, Any]) -> dict[str, Any]:
-    return {e["name"]: e["value"] for e in result["events"] if e["event"] == "slot"}
-
-
-def texts_of(result: dict[str, Any]) -> list[str]:
-    return [r["text"] for r in result["responses"]]
 
 
 async def validate(
