@@ -4,12 +4,14 @@ a Redis key prefix of its own, a temporary directory for SQLite."""
 from __future__ import annotations
 
 import os
-import socket
 import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from tests.services import postgres_schema as shared_postgres_schema
+from tests.services import reachable
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "KE_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -22,29 +24,16 @@ class ServiceMissing(RuntimeError):
 
 
 def require(service: str, host: str, port: int) -> None:
-    try:
-        with socket.create_connection((host, port), timeout=1):
-            return
-    except OSError as exc:
-        raise ServiceMissing(f"{service} is not reachable on {host}:{port}") from exc
+    if not reachable(host, port):
+        raise ServiceMissing(f"{service} is not reachable on {host}:{port}")
 
 
 @contextmanager
 def postgres_schema() -> Iterator[str]:
     """A SQLAlchemy URL whose search_path is a fresh schema, dropped afterwards."""
     require("PostgreSQL", "127.0.0.1", 5432)
-    import sqlalchemy as sa
-
-    schema = f"ke_bench_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{POSTGRES_ADMIN_URL}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with shared_postgres_schema(POSTGRES_ADMIN_URL, "ke_bench") as url:
+        yield url
 
 
 @contextmanager
