@@ -11,12 +11,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-import json
 import time
 from collections.abc import Callable
 from typing import Any
-
-from aiohttp import web
 
 from tests.botapi.fake import FakeTelegram
 
@@ -41,6 +38,7 @@ class Chat:
 class Crowd:
     def __init__(self) -> None:
         self.chats: dict[int, Chat] = {}
+        self.token = TOKEN
         self.files: dict[str, tuple[str, bytes]] = {}
         self._updates: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1)
@@ -75,6 +73,9 @@ class Crowd:
                 await asyncio.wait_for(self._arrived.wait(), timeout)
         return self._updates[:limit]
 
+    def file_content(self, path: str) -> bytes | None:
+        return next((content for stored, content in self.files.values() if stored == path), None)
+
     async def call(self, method: str, params: dict[str, Any]) -> tuple[int, Any]:
         if method == "getUpdates":
             offset = int(params["offset"]) if "offset" in params else None
@@ -97,48 +98,3 @@ class Crowd:
         answer = await chat.fake.call(method, params)
         chat.touched()
         return answer
-
-
-class CrowdServer:
-    def __init__(self, crowd: Crowd, port: int) -> None:
-        self.crowd = crowd
-        self.port = port
-        self._runner: web.AppRunner | None = None
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    async def start(self) -> None:
-        app = web.Application(client_max_size=30 * 1024 * 1024)
-        app.router.add_post("/bot{token}/{method}", self._method)
-        app.router.add_get("/file/bot{token}/{path:.+}", self._file)
-        self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-
-    async def _method(self, request: web.Request) -> web.Response:
-        if request.match_info["token"] != TOKEN:
-            return _json(401, {"ok": False, "error_code": 401, "description": "Unauthorized"})
-        if request.content_type == "application/json":
-            params = await request.json()
-        else:
-            form = await request.post()
-            params = {k: v for k, v in form.items() if isinstance(v, str)}
-        status, payload = await self.crowd.call(request.match_info["method"], params)
-        return _json(status, payload)
-
-    async def _file(self, request: web.Request) -> web.Response:
-        path = request.match_info["path"]
-        for stored, content in self.crowd.files.values():
-            if stored == path and request.match_info["token"] == TOKEN:
-                return web.Response(body=content, content_type="application/octet-stream")
-        return web.Response(status=404)
-
-
-def _json(status: int, payload: Any) -> web.Response:
-    return web.Response(status=status, text=json.dumps(payload), content_type="application/json")

@@ -24,11 +24,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.crowd import TOKEN, Crowd, CrowdServer
+from bench.crowd import TOKEN, Crowd
 from bench.harness import Figure
 from bench.people import Person, Stuck
 from bench.procs import clean_env, free_port, peak_rss_kib
 from bench.services import REDIS_URL, postgres_schema, redis_prefix
+from tests.botapi.server import BotAPIServer
 
 REFERENCE = re.compile(r"KE-[0-9A-Z]{4}-[0-9A-Z]{4}")
 KOMMUNE = "0301"  # the scripted person answers "Oslo"
@@ -104,7 +105,7 @@ async def _run_crowd(
     from storage.drafts import generate_key
 
     crowd = Crowd()
-    server = CrowdServer(crowd, free_port())
+    server = BotAPIServer(crowd, free_port(), access_log=False)
     await server.start()
     env = clean_env(
         KE_TELEGRAM_TOKEN=TOKEN,

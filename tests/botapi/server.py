@@ -4,17 +4,28 @@ from __future__ import annotations
 
 import json
 import socket
-from typing import Any
+from typing import Any, Protocol
 
 from aiohttp import web
 
-from tests.botapi.fake import FakeTelegram
+
+class BotAPIBackend(Protocol):
+    """What answers the Bot API: one `FakeTelegram`, or the benchmark's crowd of them."""
+
+    token: str
+
+    async def call(self, method: str, params: dict[str, Any]) -> tuple[int, Any]: ...
+
+    def file_content(self, path: str) -> bytes | None: ...
 
 
 class BotAPIServer:
-    def __init__(self, fake: FakeTelegram) -> None:
+    def __init__(
+        self, fake: BotAPIBackend, port: int | None = None, *, access_log: bool = True
+    ) -> None:
         self.fake = fake
-        self.port = free_port()
+        self.port = port or free_port()
+        self._access_log = access_log
         self._runner: web.AppRunner | None = None
 
     @property
@@ -25,7 +36,8 @@ class BotAPIServer:
         app = web.Application(client_max_size=30 * 1024 * 1024)
         app.router.add_post("/bot{token}/{method}", self._method)
         app.router.add_get("/file/bot{token}/{path:.+}", self._file)
-        self._runner = web.AppRunner(app, handle_signals=False)
+        runner_options: dict[str, Any] = {} if self._access_log else {"access_log": None}
+        self._runner = web.AppRunner(app, handle_signals=False, **runner_options)
         await self._runner.setup()
         await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
 
@@ -55,7 +67,7 @@ class BotAPIServer:
         return web.Response(body=content, content_type="application/octet-stream")
 
 
-def _json(status: int, payload: dict[str, Any]) -> web.Response:
+def _json(status: int, payload: Any) -> web.Response:
     return web.Response(status=status, text=json.dumps(payload), content_type="application/json")
 
 
