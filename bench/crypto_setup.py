@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from intake.rules import Policy
-from storage.envelope import RecipientKey, key_id
+from storage.crypto.envelope import RecipientKey, key_id
 
 # The repository's example referral (a synthetic national id), read as data: bench/ does not
 # depend on the test package.

@@ -9,8 +9,8 @@ import uuid
 from bench.crypto_setup import KOMMUNE, Keys, example_referral
 from bench.harness import Figure, median
 from intake.model import Referral
-from storage.body import pack_body
-from storage.envelope import open_envelope, seal
+from storage.crypto.body import pack_body
+from storage.crypto.envelope import open_envelope, seal
 
 TARGET_MS = 2.0
 

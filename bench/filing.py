@@ -26,10 +26,10 @@ from bench.harness import Figure, interleaved, rate, ratio_figure
 from bench.services import postgres_schema, sqlite_url
 from intake.filing import file_referral
 from intake.reference import RANDOM_BYTES, make_reference
-from storage.body import pack_body
-from storage.db import make_engine, upgrade
+from storage.crypto.body import pack_body
+from storage.crypto.sealer import EnvelopeSealer
 from storage.inbox import SqlInbox
-from storage.sealer import EnvelopeSealer
+from storage.inbox.db import make_engine, upgrade
 
 WRITERS = 8
 MIN_RATIO = 0.5

@@ -44,8 +44,8 @@ def _prepare_inbox(url: str) -> Any:
     """Migrate the fresh schema and register the KE's public key, as `ke-intake keys add`
     would before going live; returns the KE private key."""
     from bench.crypto_setup import Keys
-    from storage.db import make_engine, upgrade
     from storage.inbox import SqlInbox
+    from storage.inbox.db import make_engine, upgrade
 
     keys = Keys.fresh()
     engine = make_engine(url)
@@ -64,10 +64,10 @@ def _filed(url: str, data_dir: Path, keys: Any) -> list[tuple[str, str, bool]]:
     """(reference, channel, opens with the KE key and the bot's verify key) per inbox row."""
     from bot.bootstrap import signing_key_path
     from bot.settings import Settings
-    from storage.db import make_engine
-    from storage.envelope import SealedEnvelopeError, open_envelope
+    from storage.crypto.envelope import SealedEnvelopeError, open_envelope
+    from storage.crypto.keys import load_verify_key, verify_keys_for
     from storage.inbox import SqlInbox
-    from storage.keys import load_verify_key, verify_keys_for
+    from storage.inbox.db import make_engine
 
     settings = Settings(_env_file=None, data_dir=data_dir)
     verify = verify_keys_for(load_verify_key(signing_key_path(settings).with_suffix(".pub")))

@@ -58,7 +58,7 @@ class App:
     ) -> App:
         """Build the app. `intake_side=False` (a KE workstation) never creates a signing key;
         it verifies filings with the signing key or `signing.pub` it finds, if any."""
-        from storage.db import describe, make_engine, upgrade
+        from storage.inbox.db import describe, make_engine, upgrade
 
         settings = settings or Settings()
         if demo:
@@ -86,7 +86,7 @@ class App:
     @property
     def sealer(self) -> Sealer:
         if self._sealer is None:
-            from storage.sealer import EnvelopeSealer
+            from storage.crypto.sealer import EnvelopeSealer
 
             if self.signing_key is None:
                 raise RuntimeError("this app has no signing key; it cannot file referrals")
@@ -111,7 +111,7 @@ class App:
         attachments: Sequence[tuple[Attachment, bytes]] = (),
     ) -> Receipt:
         """Validate, seal and store one referral; raises InvalidReferral, storing nothing."""
-        from storage.body import pack_body
+        from storage.crypto.body import pack_body
 
         policy = self.policy()
         if self.demo:
@@ -151,8 +151,8 @@ class App:
         """Register the demo KE key for the referral's kommune when it has none."""
         if self.inbox.recipient_keys(kommune):
             return
-        from storage.envelope import RecipientKey
-        from storage.keys import load_public_key
+        from storage.crypto.envelope import RecipientKey
+        from storage.crypto.keys import load_public_key
 
         public = _demo_dir(self.settings) / "demo-ke.pub"
         if not public.exists():
@@ -176,7 +176,7 @@ def _demo_dir(settings: Settings) -> Path:
 
 
 def _create_demo_keys(settings: Settings) -> None:
-    from storage.keys import (
+    from storage.crypto.keys import (
         Argon2Params,
         generate_recipient_key,
         save_private_key,
@@ -200,7 +200,7 @@ def signing_key_path(settings: Settings) -> Path:
 
 
 def _signing_key(settings: Settings, *, create: bool) -> Ed25519PrivateKey | None:
-    from storage.keys import (
+    from storage.crypto.keys import (
         generate_signing_key,
         load_signing_key,
         save_signing_key,
@@ -229,7 +229,7 @@ def _verify_keys(
     settings: Settings, signing_key: Ed25519PrivateKey | None
 ) -> dict[str, Ed25519PublicKey]:
     """The intake's own key, plus every verify key (`*.pub`) next to it or in verify-keys/."""
-    from storage.keys import load_verify_key, read_key_file_info, verify_keys_for
+    from storage.crypto.keys import load_verify_key, read_key_file_info, verify_keys_for
 
     keys: list[Ed25519PublicKey] = [signing_key.public_key()] if signing_key else []
     path = signing_key_path(settings)

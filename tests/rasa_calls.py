@@ -223,9 +223,9 @@ def open_filed(data_dir: Path, reference: str) -> dict[str, Any]:
     """The one referral in the inbox under `data_dir`, opened with the demo KE key."""
     from bot.bootstrap import App
     from bot.settings import Settings
-    from storage.body import unpack_body
-    from storage.envelope import open_envelope
-    from storage.keys import load_private_key
+    from storage.crypto.body import unpack_body
+    from storage.crypto.envelope import open_envelope
+    from storage.crypto.keys import load_private_key
 
     app = App.from_settings(Settings(data_dir=data_dir), intake_side=False)
     try:

@@ -24,7 +24,7 @@ def register(subparsers: Any) -> None:
 
 def run_upgrade(args: argparse.Namespace) -> int:
     from bot.settings import Settings
-    from storage.db import current_revision, describe, make_engine, upgrade
+    from storage.inbox.db import current_revision, describe, make_engine, upgrade
 
     engine = make_engine(Settings().sqlalchemy_url)
     try:
@@ -37,7 +37,7 @@ def run_upgrade(args: argparse.Namespace) -> int:
 
 def run_current(args: argparse.Namespace) -> int:
     from bot.settings import Settings
-    from storage.db import current_revision, describe, head_revision, make_engine
+    from storage.inbox.db import current_revision, describe, head_revision, make_engine
 
     engine = make_engine(Settings().sqlalchemy_url)
     try:

@@ -118,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
     from bot.settings import Settings
     from intake.filing import InvalidReferral
     from intake.messages import message
-    from storage.errors import KeyFileError, NoRecipientKeysError
+    from storage.crypto.errors import KeyFileError, NoRecipientKeysError
 
     lang = args.lang
     data, problem = load_referral_json(args.file)

@@ -195,9 +195,9 @@ def _key_error(lang: str, exc: Exception) -> int:
 def run_generate(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from storage.envelope import key_id
-    from storage.errors import KeyFileError
-    from storage.keys import generate_recipient_key, save_private_key, save_public_key
+    from storage.crypto.envelope import key_id
+    from storage.crypto.errors import KeyFileError
+    from storage.crypto.keys import generate_recipient_key, save_private_key, save_public_key
 
     lang = args.lang
     kommune = _kommune(args.kommune, lang)
@@ -221,9 +221,9 @@ def run_generate(args: argparse.Namespace) -> int:
 
 def run_add(args: argparse.Namespace) -> int:
     from bot.bootstrap import App
-    from storage.envelope import key_id
-    from storage.errors import KeyFileError
-    from storage.keys import load_public_key
+    from storage.crypto.envelope import key_id
+    from storage.crypto.errors import KeyFileError
+    from storage.crypto.keys import load_public_key
 
     lang = args.lang
     kommune = _kommune(args.kommune, lang)
@@ -304,9 +304,9 @@ def run_retire(args: argparse.Namespace) -> int:
 
 def run_rewrap(args: argparse.Namespace) -> int:
     from bot.bootstrap import App
-    from storage.errors import KeyFileError
+    from storage.crypto.errors import KeyFileError
+    from storage.crypto.keys import load_private_key
     from storage.inbox.rewrap import rewrap_inbox
-    from storage.keys import load_private_key
 
     lang = args.lang
     passphrase = _passphrase(lang, confirm=False)

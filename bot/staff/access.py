@@ -54,8 +54,8 @@ class Opened:
 
 
 def load_key(path: str, passphrase: bytes) -> X25519PrivateKey:
-    from storage.errors import KeyFileError
-    from storage.keys import load_private_key
+    from storage.crypto.errors import KeyFileError
+    from storage.crypto.keys import load_private_key
 
     if not Path(path).is_file():
         raise StaffError("key_missing", path=path)
@@ -90,9 +90,9 @@ def open_referral(app: App, record: InboxRecord, private_key: X25519PrivateKey) 
     from pydantic import ValidationError
 
     from intake.model import Referral
-    from storage.body import unpack_body
-    from storage.envelope import open_envelope
-    from storage.errors import SealedEnvelopeError
+    from storage.crypto.body import unpack_body
+    from storage.crypto.envelope import open_envelope
+    from storage.crypto.errors import SealedEnvelopeError
 
     if not app.verify_keys:
         # Opening checks the filing signature first; say what is missing, not "forged".
@@ -118,7 +118,7 @@ def note_signing_key(app: App) -> Ed25519PrivateKey:
     """The intake key where this machine has it, else this workstation's own note key."""
     if app.signing_key is not None:
         return app.signing_key
-    from storage.keys import generate_signing_key, load_signing_key, save_signing_key
+    from storage.crypto.keys import generate_signing_key, load_signing_key, save_signing_key
 
     path = app.settings.data_dir / NOTE_KEY_FILE
     if path.exists():
@@ -130,9 +130,9 @@ def note_signing_key(app: App) -> Ed25519PrivateKey:
 
 
 def seal_note(app: App, record: InboxRecord, payload: Mapping[str, Any], at: datetime) -> bytes:
-    from storage.errors import NoRecipientKeysError
-    from storage.keys import public_signing_key_bytes
-    from storage.sealer import EnvelopeSealer
+    from storage.crypto.errors import NoRecipientKeysError
+    from storage.crypto.keys import public_signing_key_bytes
+    from storage.crypto.sealer import EnvelopeSealer
 
     body = NOTE_MAGIC + json.dumps(dict(payload), ensure_ascii=False, sort_keys=True).encode()
     signing_key = note_signing_key(app)
@@ -148,9 +148,9 @@ def open_note(
     stored: bytes, record: InboxRecord, private_key: X25519PrivateKey
 ) -> dict[str, Any] | None:
     """The note's fields, or None when it cannot be opened with this key."""
-    from storage.envelope import open_envelope
-    from storage.errors import SealedEnvelopeError
-    from storage.keys import verify_keys_for
+    from storage.crypto.envelope import open_envelope
+    from storage.crypto.errors import SealedEnvelopeError
+    from storage.crypto.keys import verify_keys_for
 
     start = len(NOTE_BLOB_MAGIC)
     if not stored.startswith(NOTE_BLOB_MAGIC) or len(stored) < start + 32:

@@ -22,7 +22,7 @@ def run(action: str, args: argparse.Namespace) -> int:
     from sqlalchemy.exc import SQLAlchemyError
 
     from bot.settings import Settings
-    from storage.errors import KeyFileError, SealedEnvelopeError
+    from storage.crypto.errors import KeyFileError, SealedEnvelopeError
     from storage.inbox import UnknownReference
 
     settings = Settings()

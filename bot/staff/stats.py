@@ -9,8 +9,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from storage.audit import utc
 from storage.inbox import OUTCOMES, STATUSES, InboxRecord, StatusEvent
+from storage.inbox.audit import utc
 from storage.render import Labels
 from storage.render.formatting import OSLO
 

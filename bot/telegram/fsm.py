@@ -24,10 +24,7 @@ from aiogram.fsm.storage.base import (
 from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
 
 from bot.settings import Settings
-from storage.drafts import (
-    DraftCipher,
-    DraftUnreadable,
-    IdHasher,
+from storage.counters import (
     MemoryRecentSet,
     MemoryWindowCounter,
     RecentSet,
@@ -35,6 +32,7 @@ from storage.drafts import (
     RedisWindowCounter,
     WindowCounter,
 )
+from storage.drafts import DraftCipher, DraftUnreadable, IdHasher
 
 log = logging.getLogger(__name__)
 

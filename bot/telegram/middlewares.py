@@ -13,7 +13,8 @@ from aiogram.types import TelegramObject, Update
 
 from bot.telegram import wording
 from bot.telegram.adapter import Adapter
-from storage.drafts import IdHasher, RecentSet, WindowCounter
+from storage.counters import RecentSet, WindowCounter
+from storage.drafts import IdHasher
 
 log = logging.getLogger(__name__)
 

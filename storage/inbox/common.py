@@ -10,8 +10,8 @@ from collections.abc import Mapping, Sequence
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 
-from storage.envelope import RecipientKey, key_id, verify_signature
-from storage.errors import SealedEnvelopeError
+from storage.crypto.envelope import RecipientKey, key_id, verify_signature
+from storage.crypto.errors import SealedEnvelopeError
 from storage.inbox.errors import InvalidStatus
 from storage.inbox.types import OUTCOMES, STATUSES
 

@@ -11,8 +11,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from intake.filing import ReferenceTaken
-from storage.audit import AuditEntry, AuditReport, next_entry, utc, verify_chain
-from storage.envelope import RecipientKey
+from storage.crypto.envelope import RecipientKey
+from storage.inbox.audit import AuditEntry, AuditReport, next_entry, utc, verify_chain
 from storage.inbox.common import (
     VerifyKeys,
     check_key,

@@ -8,8 +8,8 @@ from collections.abc import Callable, Mapping
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
-from storage.envelope import RecipientKey, key_id, rewrap
-from storage.errors import SealedEnvelopeError
+from storage.crypto.envelope import RecipientKey, key_id, rewrap
+from storage.crypto.errors import SealedEnvelopeError
 from storage.inbox.types import Inbox, InboxRecord, StatusEvent
 
 log = logging.getLogger(__name__)

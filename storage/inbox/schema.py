@@ -1,4 +1,4 @@
-"""The inbox tables (SQLAlchemy Core). Alembic migrations in storage/migrations create them;
+"""The inbox tables (SQLAlchemy Core). Alembic migrations in storage/inbox/migrations create them;
 this module is what queries are written against, and must match the newest migration."""
 
 from __future__ import annotations

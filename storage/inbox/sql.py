@@ -20,9 +20,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from intake.filing import ReferenceTaken
-from storage.audit import AuditEntry, AuditReport, details_json, next_entry, utc, verify_chain
-from storage.db import writing
-from storage.envelope import RecipientKey
+from storage.crypto.envelope import RecipientKey
+from storage.inbox.audit import AuditEntry, AuditReport, details_json, next_entry, utc, verify_chain
 from storage.inbox.common import (
     VerifyKeys,
     check_key,
@@ -33,6 +32,7 @@ from storage.inbox.common import (
     signature_ok,
     split_ids,
 )
+from storage.inbox.db import writing
 from storage.inbox.errors import UnknownReference
 from storage.inbox.schema import audit_log, recipient_keys, referrals, status_events
 from storage.inbox.types import (

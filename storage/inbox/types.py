@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
 
-from storage.audit import AuditEntry, AuditReport
-from storage.envelope import RecipientKey
+from storage.crypto.envelope import RecipientKey
+from storage.inbox.audit import AuditEntry, AuditReport
 
 STATUSES = ("received", "in_review", "coordinator_appointed", "closed")
 OUTCOMES = ("plan_started", "coordinator_only", "declined", "forwarded", "withdrawn")

@@ -202,9 +202,9 @@ async def test_ke_intake_telegram_files_a_referral_and_cleans_the_chat(tmp_path:
         for secret in (b"Kari", b"Nordmann", national_id.encode(), b"41234567", b"PDF-1.4"):
             assert secret not in blob
         # only the KE's private key opens it: the referral and the uploaded document are inside
-        from storage.body import unpack_body
-        from storage.envelope import open_envelope
-        from storage.keys import load_private_key
+        from storage.crypto.body import unpack_body
+        from storage.crypto.envelope import open_envelope
+        from storage.crypto.keys import load_private_key
 
         private_key = load_private_key(app.demo_private_key_file(), b"demo")
         _, body = open_envelope(blob, private_key=private_key, verify_keys=app.verify_keys)

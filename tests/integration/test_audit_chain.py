@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from storage.audit import AuditEntry, chain_hash
-from storage.db import make_engine, upgrade
 from storage.inbox import SqlInbox
+from storage.inbox.audit import AuditEntry, chain_hash
+from storage.inbox.db import make_engine, upgrade
 
 T0 = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 

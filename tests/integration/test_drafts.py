@@ -12,17 +12,13 @@ from redis.asyncio import Redis
 
 from bot.settings import Settings
 from bot.telegram.fsm import EncryptedStorage, HashedKeyBuilder, build_backend
-from storage.drafts import (
-    DraftCipher,
-    DraftUnreadable,
-    IdHasher,
+from storage.counters import (
     MemoryRecentSet,
     MemoryWindowCounter,
     RedisRecentSet,
     RedisWindowCounter,
-    generate_key,
-    parse_keys,
 )
+from storage.drafts import DraftCipher, DraftUnreadable, IdHasher, generate_key, parse_keys
 
 CHAT_ID = 987654321
 SECRET_TEXT = "Kari Nordmann trenger hjelp"

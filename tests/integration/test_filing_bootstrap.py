@@ -11,8 +11,8 @@ from pydantic import SecretStr
 
 from bot.bootstrap import App
 from bot.settings import Settings
-from storage.errors import KeyFileError
-from storage.keys import read_key_file_info
+from storage.crypto.errors import KeyFileError
+from storage.crypto.keys import read_key_file_info
 from tests.fixtures.referrals import valid_referral
 
 

@@ -10,8 +10,8 @@ import pytest
 from bot.bootstrap import DEMO_PASSPHRASE, App
 from bot.settings import Settings
 from intake.filing import InvalidReferral
-from storage.envelope import open_envelope
-from storage.keys import load_private_key
+from storage.crypto.envelope import open_envelope
+from storage.crypto.keys import load_private_key
 from tests.fixtures.referrals import valid_referral
 
 

@@ -15,8 +15,8 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from bot.bootstrap import App
 from bot.settings import Settings
 from intake.filing import InvalidReferral
-from storage.body import unpack_body
-from storage.envelope import RecipientKey, open_envelope
+from storage.crypto.body import unpack_body
+from storage.crypto.envelope import RecipientKey, open_envelope
 from tests.fixtures.referrals import personal_strings, valid_referral
 
 KE_KEY = X25519PrivateKey.generate()
@@ -125,7 +125,7 @@ def test_an_invalid_referral_stores_nothing(app: App) -> None:
 
 
 def test_migrations_ran_on_first_start_and_the_sqlite_pragmas_hold(app: App) -> None:
-    from storage.db import current_revision, head_revision
+    from storage.inbox.db import current_revision, head_revision
 
     assert current_revision(app.engine) == head_revision()
     if app.engine.dialect.name != "sqlite":

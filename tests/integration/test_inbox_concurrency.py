@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from intake.reference import make_reference
-from storage.db import make_engine, upgrade
 from storage.inbox import FilingResult, SqlInbox
+from storage.inbox.db import make_engine, upgrade
 
 THREADS = 8
 SUBMISSIONS = 200
@@ -110,7 +110,7 @@ def test_sqlite_readers_do_not_wait_for_a_writer(tmp_path: Path) -> None:
     """Staff listing the inbox while the bot is mid-filing: WAL readers read their snapshot."""
     import time
 
-    from storage.db import writing
+    from storage.inbox.db import writing
 
     engine = make_engine(f"sqlite:///{tmp_path / 'inbox.sqlite3'}")
     upgrade(engine)

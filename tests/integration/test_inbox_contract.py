@@ -13,9 +13,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from intake.filing import ReferenceTaken
-from storage.db import make_engine, upgrade
-from storage.envelope import RecipientKey, key_id, seal
+from storage.crypto.envelope import RecipientKey, key_id, seal
 from storage.inbox import InvalidStatus, MemoryInbox, SqlInbox, UnknownReference
+from storage.inbox.db import make_engine, upgrade
 from storage.inbox.types import Inbox
 
 SIGNER = Ed25519PrivateKey.generate()

@@ -11,7 +11,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from bot.cli import main
-from storage.db import (
+from storage.inbox.db import (
     HEAD_REVISION,
     alembic_config,
     current_revision,

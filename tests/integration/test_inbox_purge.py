@@ -8,8 +8,8 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-from storage.db import make_engine, upgrade
 from storage.inbox import SqlInbox
+from storage.inbox.db import make_engine, upgrade
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 

@@ -15,9 +15,9 @@ import pytest
 from bot.bootstrap import App
 from bot.settings import Settings
 from bot.staff.access import open_note, seal_note
-from storage.envelope import key_id, open_envelope
-from storage.errors import SealedEnvelopeError
-from storage.keys import (
+from storage.crypto.envelope import key_id, open_envelope
+from storage.crypto.errors import SealedEnvelopeError
+from storage.crypto.keys import (
     Argon2Params,
     generate_recipient_key,
     load_private_key,

@@ -57,8 +57,8 @@ class Workstation:
     def _install_key(self) -> None:
         """Oslo's KE key, registered before filing (so demo mode keeps its own key out), with
         cheap Argon2 parameters: the real ones cost a second per opening."""
-        from storage.envelope import RecipientKey
-        from storage.keys import Argon2Params, generate_recipient_key, save_private_key
+        from storage.crypto.envelope import RecipientKey
+        from storage.crypto.keys import Argon2Params, generate_recipient_key, save_private_key
 
         key = generate_recipient_key()
         cheap = Argon2Params.cheap_for_tests()
@@ -269,8 +269,8 @@ def test_a_forged_envelope_is_flagged_and_does_not_open(tmp_path: Path) -> None:
 
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    from storage.body import pack_body
-    from storage.envelope import seal
+    from storage.crypto.body import pack_body
+    from storage.crypto.envelope import seal
 
     ws = Workstation(tmp_path / "data")
     genuine = ws.file(valid_referral())

@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from hypothesis import given
 from hypothesis import strategies as st
 
-from storage.envelope import (
+from storage.crypto.envelope import (
     MAGIC,
     PAD_FLOOR,
     RecipientKey,

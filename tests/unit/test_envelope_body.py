@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from storage.body import pack_body, unpack_body
-from storage.errors import SealedEnvelopeError
+from storage.crypto.body import pack_body, unpack_body
+from storage.crypto.errors import SealedEnvelopeError
 
 PDF = b"%PDF-1.4 synthetic"
 PNG = b"\x89PNG synthetic"

@@ -10,9 +10,9 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
-from storage.envelope import RecipientKey, key_id, open_envelope
-from storage.errors import NoRecipientKeysError
-from storage.sealer import EnvelopeSealer
+from storage.crypto.envelope import RecipientKey, key_id, open_envelope
+from storage.crypto.errors import NoRecipientKeysError
+from storage.crypto.sealer import EnvelopeSealer
 
 SIGNER = Ed25519PrivateKey.generate()
 VERIFY = {key_id(SIGNER.public_key()): SIGNER.public_key()}

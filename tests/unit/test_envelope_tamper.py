@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from storage.envelope import (
+from storage.crypto.envelope import (
     MAGIC,
     SIGNATURE_LABEL,
     RecipientKey,

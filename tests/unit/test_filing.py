@@ -18,11 +18,11 @@ from intake.filing import InvalidReferral, Receipt, ReferenceTaken, file_referra
 from intake.model import Attachment, Referral
 from intake.reference import PATTERN, make_reference, normalise_reference
 from intake.rules import Policy
-from storage.body import pack_body, unpack_body
-from storage.envelope import RecipientKey, key_id, open_envelope
-from storage.errors import NoRecipientKeysError
+from storage.crypto.body import pack_body, unpack_body
+from storage.crypto.envelope import RecipientKey, key_id, open_envelope
+from storage.crypto.errors import NoRecipientKeysError
+from storage.crypto.sealer import EnvelopeSealer
 from storage.inbox import MemoryInbox
-from storage.sealer import EnvelopeSealer
 from tests.fixtures.referrals import valid_referral
 
 NOW = dt.datetime(2026, 3, 2, 9, 30, tzinfo=dt.UTC)

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
-from storage.envelope import key_id
-from storage.errors import KeyFileError
-from storage.keys import (
+from storage.crypto.envelope import key_id
+from storage.crypto.errors import KeyFileError
+from storage.crypto.keys import (
     DEFAULT_ARGON2,
     Argon2Params,
     generate_recipient_key,

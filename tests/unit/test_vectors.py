@@ -13,7 +13,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
-from storage.envelope import (
+from storage.crypto.envelope import (
     RecipientKey,
     SealedEnvelopeError,
     key_id,
@@ -22,8 +22,8 @@ from storage.envelope import (
     seal,
     verify_signature,
 )
-from storage.errors import KeyFileError
-from storage.keys import load_private_key, load_public_key, load_signing_key
+from storage.crypto.errors import KeyFileError
+from storage.crypto.keys import load_private_key, load_public_key, load_signing_key
 
 VECTORS = Path(__file__).parents[1] / "vectors"
 

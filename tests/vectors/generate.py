@@ -24,10 +24,10 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
-from storage import envelope
-from storage.body import pack_body
-from storage.envelope import RecipientKey, key_id, seal
-from storage.keys import (
+from storage.crypto import envelope
+from storage.crypto.body import pack_body
+from storage.crypto.envelope import RecipientKey, key_id, seal
+from storage.crypto.keys import (
     Argon2Params,
     save_private_key,
     save_public_key,

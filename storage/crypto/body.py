@@ -13,7 +13,7 @@ import hashlib
 import struct
 from collections.abc import Sequence
 
-from storage.errors import SealedEnvelopeError
+from storage.crypto.errors import SealedEnvelopeError
 
 BODY_MAGIC = b"ke-intake/body/v1\n"
 _U32 = struct.Struct(">I")

@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 30_000
 _WRITE_OPTION = "ke_intake_write"
-# The newest migration in storage/migrations/versions (a test keeps the two in step).
+# The newest migration in storage/inbox/migrations/versions (a test keeps the two in step).
 HEAD_REVISION = "0001"
 # Any two 32-bit numbers; together with the schema they name the migration lock in PostgreSQL.
 _MIGRATION_LOCK = 727_300
@@ -75,7 +75,7 @@ def writing(engine: Engine) -> Iterator[sa.Connection]:
 def alembic_config(connection: sa.Connection | None = None) -> Any:
     from alembic.config import Config
 
-    here = resources.files("storage").joinpath("migrations")
+    here = resources.files("storage.inbox").joinpath("migrations")
     config = Config()
     config.set_main_option("script_location", str(here))
     if connection is not None:

@@ -1,5 +1,5 @@
 """Alembic environment for the inbox. The application hands in an open connection
-(storage.db.upgrade); run by hand, it builds an engine from KE_DATABASE_URL or alembic.ini."""
+(storage.inbox.db.upgrade); run by hand, it builds an engine from KE_DATABASE_URL or alembic.ini."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import os
 import sqlalchemy as sa
 from alembic import context
 
-from storage.db import make_engine
+from storage.inbox.db import make_engine
 from storage.inbox.schema import metadata
 
 config = context.config

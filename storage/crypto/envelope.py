@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 from cryptography.hazmat.primitives.hpke import AEAD, KDF, KEM, Suite
 
-from storage.errors import SealedEnvelopeError
+from storage.crypto.errors import SealedEnvelopeError
 
 __all__ = [
     "FORMAT_VERSION",

@@ -30,8 +30,8 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 
-from storage.envelope import RECIPIENT_RE, RecipientKey, key_id
-from storage.errors import KeyFileError
+from storage.crypto.envelope import RECIPIENT_RE, RecipientKey, key_id
+from storage.crypto.errors import KeyFileError
 
 log = logging.getLogger(__name__)
 

@@ -8,8 +8,8 @@ from datetime import datetime
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from storage.envelope import RecipientKey, seal
-from storage.errors import NoRecipientKeysError
+from storage.crypto.envelope import RecipientKey, seal
+from storage.crypto.errors import NoRecipientKeysError
 
 
 class EnvelopeSealer:

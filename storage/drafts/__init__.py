@@ -1,0 +1,11 @@
+"""Unfinished conversations at rest: the draft cipher (rotatable Fernet keys, expiry) and the
+keyed pseudonyms that replace chat and user ids in storage keys.
+
+No framework imports here: the Telegram adapter wraps aiogram's FSM storage around these pieces,
+and any other channel may use them as they are.
+"""
+
+from storage.drafts.cipher import DraftCipher, DraftUnreadable, generate_key, parse_keys
+from storage.drafts.pseudonyms import IdHasher
+
+__all__ = ["DraftCipher", "DraftUnreadable", "IdHasher", "generate_key", "parse_keys"]
