@@ -1,0 +1,114 @@
+"""Modes "summary" and "choose_edit": sending the referral (judged by the model and the rules
+first), and choosing an answer to edit (by its number or its label)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from dialogues import parse, render
+from dialogues.build import attachment_refs, judge, key_for
+from dialogues.plan import Slot, unanswered
+from dialogues.types import Command, FileReferral, UserInput
+from intake.messages import message
+from intake.rules import Violation
+
+if TYPE_CHECKING:
+    from dialogues.turn import Turn
+
+# What "send" is, besides a yes and the send button's own wording.
+_SENDS = frozenset({"send", "send inn", "sende", "submit"})
+
+
+def on_input(turn: Turn, ui: UserInput, _command: Command | None, _arg: str | None) -> None:
+    raw = ui.choice if ui.choice is not None else (ui.text or "")
+    word = parse.fold(raw)
+    choosing = turn.state.mode == "choose_edit"
+    if choosing or word.isdigit():
+        target = edit_target(turn, word) if word else None
+        if target is not None:
+            start_edit(turn, target)
+            return
+        if choosing:
+            turn.say("edit.unknown")
+            turn.say("edit.which")
+            return
+    if word in ("edit", parse.fold(turn.t("c.summary.edit"))):
+        turn.command("edit", None)
+        return
+    if word in ("cancel", parse.fold(turn.t("c.summary.cancel"))):
+        turn.command("cancel", None)
+        return
+    if word in _SENDS or word == parse.fold(turn.t("c.summary.send")) or word in parse.YES:
+        _send(turn)
+        return
+    turn.say("summary.hint")
+
+
+def choose_edit(turn: Turn) -> None:
+    """List the answers so far and wait for the number of the one to change."""
+    state = turn.state
+    state.resume = state.mode if state.mode != "choose_edit" else "summary"
+    state.mode = "choose_edit"
+    turn.replies.append(render.summary(state, turn.answered_slots(), partial=True))
+    turn.say("edit.which")
+
+
+def edit_target(turn: Turn, arg: str) -> Slot | None:
+    """The answer "endre 3" or "endre Fornavn" means, as the summary numbers and labels them."""
+    entries = render.summary_entries(turn.answered_slots())
+    word = parse.fold(arg)
+    if word.isdigit() and 1 <= int(word) <= len(entries):
+        return entries[int(word) - 1]
+    for slot in entries:
+        if slot.key == arg.strip() or parse.fold(render.label(turn.state, slot)) == word:
+            return slot
+    return None
+
+
+def start_edit(turn: Turn, slot: Slot) -> None:
+    state = turn.state
+    state.mode, state.focus = "edit", slot.key
+    state.picks = list(state.answers.get(slot.key) or []) if slot.step.kind == "multi" else []
+    state.offer = []
+    turn.replies.append(render.ask(state, slot, turn.ctx, turn.slots()))
+
+
+def _send(turn: Turn) -> None:
+    """File the referral when the model and the rules accept it, else ask what they refuse."""
+    state = turn.state
+    if unanswered(state, turn.ctx, turn.slots()) is not None:
+        turn.next()
+        return
+    referral, violations = judge(state, turn.ctx)
+    if violations or referral is None:
+        _route(turn, violations[0] if violations else None)
+        return
+    state.mode, state.focus = "filing", None
+    turn.effects.append(
+        FileReferral(
+            referral,
+            idempotency_key=state.draft_id,
+            attachment_refs=attachment_refs(state),
+        )
+    )
+    turn.say("sending")
+
+
+def _route(turn: Turn, violation: Violation | None) -> None:
+    """Send the person to the question a rule violation concerns, with its message."""
+    state = turn.state
+    msg = (
+        message(violation.key, turn.lang, **violation.params)
+        if violation is not None
+        else message("format_invalid", turn.lang)
+    )
+    field = violation.field if violation is not None else ""
+    key = key_for(field, turn.slots(), violation.key if violation is not None else "")
+    slot = next((s for s in turn.slots() if s.key == key), None)
+    if slot is None:
+        state.mode = "summary"
+        turn.replies.append(render.summary(state, turn.slots(), error=msg))
+        return
+    turn.say("check.problem")
+    state.mode, state.focus = "edit", slot.key
+    turn.replies.append(render.ask(state, slot, turn.ctx, turn.slots(), error=msg))
