@@ -27,6 +27,39 @@ ACTIONS = frozenset(
         "deleted",
         "key_added",
         "key_retired",
+        # KE staff work (bot/staff): sign-ins, views and searches, notes, notices.
+        "login",
+        "login_failed",
+        "logout",
+        "unlocked",
+        "queue_viewed",
+        "searched",
+        "attachment_downloaded",
+        "note_added",
+        "reopened",
+        "staff_added",
+        "staff_removed",
+        "notice_sent",
+        "audit_viewed",
+        "overview_viewed",
+    }
+)
+# The staff actions `Inbox.log_event` may append; the others are written by the inbox itself.
+STAFF_EVENTS = frozenset(
+    {
+        "login",
+        "login_failed",
+        "logout",
+        "unlocked",
+        "queue_viewed",
+        "searched",
+        "attachment_downloaded",
+        "reopened",
+        "staff_added",
+        "staff_removed",
+        "notice_sent",
+        "audit_viewed",
+        "overview_viewed",
     }
 )
 _TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"

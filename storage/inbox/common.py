@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 
 from storage.crypto.envelope import RecipientKey, key_id, verify_signature
 from storage.crypto.errors import SealedEnvelopeError
+from storage.inbox.audit import STAFF_EVENTS
 from storage.inbox.errors import InvalidStatus
 from storage.inbox.types import OUTCOMES, STATUSES
 
@@ -23,6 +24,11 @@ def idempotency_hash(secret: bytes, key: str | None) -> str | None:
     if key is None:
         return None
     return hmac.new(secret, b"ke-intake idempotency\x00" + key.encode(), hashlib.sha256).hexdigest()
+
+
+def check_event(action: str) -> None:
+    if action not in STAFF_EVENTS:
+        raise ValueError(f"not a staff event: {action!r}")
 
 
 def check_status(status: str, outcome: str | None) -> None:

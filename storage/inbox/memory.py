@@ -5,7 +5,7 @@ from __future__ import annotations
 import builtins
 import threading
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -15,6 +15,7 @@ from storage.crypto.envelope import RecipientKey
 from storage.inbox.audit import AuditEntry, AuditReport, next_entry, utc, verify_chain
 from storage.inbox.common import (
     VerifyKeys,
+    check_event,
     check_key,
     check_status,
     idempotency_hash,
@@ -134,6 +135,33 @@ class MemoryInbox:
         with self._lock:
             self._row(reference)
             self._append(at or _now(), actor, _ACCESS[action], reference, {})
+
+    def log_event(
+        self,
+        action: str,
+        actor: str,
+        reference: str | None = None,
+        details: Mapping[str, Any] | None = None,
+        at: datetime | None = None,
+    ) -> None:
+        check_event(action)
+        with self._lock:
+            self._append(at or _now(), actor, action, reference, dict(details or {}))
+
+    def add_note(self, reference: str, note_envelope: bytes, actor: str, at: datetime) -> None:
+        with self._lock:
+            row = self._row(reference)
+            event = StatusEvent(
+                row.status, row.outcome, utc(at), actor, bytes(note_envelope), self._next_event()
+            )
+            row.events.append(event)
+            self._append(at, actor, "note_added", reference, {"status": row.status})
+
+    def delete(self, reference: str, actor: str, at: datetime, reason: str) -> None:
+        with self._lock:
+            self._row(reference)
+            del self._rows[reference]
+            self._append(at, actor, "deleted", reference, {"reason": reason})
 
     def set_status(
         self,

@@ -11,7 +11,7 @@ import builtins
 import json
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -24,6 +24,7 @@ from storage.crypto.envelope import RecipientKey
 from storage.inbox.audit import AuditEntry, AuditReport, details_json, next_entry, utc, verify_chain
 from storage.inbox.common import (
     VerifyKeys,
+    check_event,
     check_key,
     check_status,
     idempotency_hash,
@@ -196,6 +197,50 @@ class SqlInbox:
             self._lock(conn)
             self._id_of(conn, reference)
             self._append(conn, at or _now(), actor, _ACCESS[action], reference, {})
+
+    def log_event(
+        self,
+        action: str,
+        actor: str,
+        reference: str | None = None,
+        details: Mapping[str, Any] | None = None,
+        at: datetime | None = None,
+    ) -> None:
+        check_event(action)
+        with writing(self.engine) as conn:
+            self._lock(conn)
+            self._append(conn, at or _now(), actor, action, reference, dict(details or {}))
+
+    def add_note(self, reference: str, note_envelope: bytes, actor: str, at: datetime) -> None:
+        with writing(self.engine) as conn:
+            self._lock(conn)
+            referral_id = self._id_of(conn, reference)
+            row = conn.execute(
+                sa.select(referrals.c.status, referrals.c.outcome).where(
+                    referrals.c.id == referral_id
+                )
+            ).one()
+            conn.execute(
+                status_events.insert().values(
+                    referral_id=referral_id,
+                    status=row.status,
+                    outcome=row.outcome,
+                    at=at,
+                    actor=actor,
+                    note=note_envelope,
+                )
+            )
+            self._append(conn, at, actor, "note_added", reference, {"status": row.status})
+
+    def delete(self, reference: str, actor: str, at: datetime, reason: str) -> None:
+        with writing(self.engine) as conn:
+            self._lock(conn)
+            referral_id = self._id_of(conn, reference)
+            conn.execute(status_events.delete().where(status_events.c.referral_id == referral_id))
+            conn.execute(referrals.delete().where(referrals.c.id == referral_id))
+            self._append(conn, at, actor, "deleted", reference, {"reason": reason})
+        if self.engine.dialect.name == "sqlite":
+            self._checkpoint()
 
     def set_status(
         self,

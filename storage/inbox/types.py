@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import builtins
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from storage.crypto.envelope import RecipientKey
 from storage.inbox.audit import AuditEntry, AuditReport
@@ -92,6 +92,19 @@ class Inbox(Protocol):
     def log_access(
         self, reference: str, action: AccessAction, actor: str, at: datetime | None = None
     ) -> None: ...
+
+    def log_event(
+        self,
+        action: str,
+        actor: str,
+        reference: str | None = None,
+        details: Mapping[str, Any] | None = None,
+        at: datetime | None = None,
+    ) -> None: ...
+
+    def add_note(self, reference: str, note_envelope: bytes, actor: str, at: datetime) -> None: ...
+
+    def delete(self, reference: str, actor: str, at: datetime, reason: str) -> None: ...
 
     def set_status(
         self,

@@ -197,6 +197,53 @@ class TestInboxContract:
         assert (report.ok, report.count, report.first_bad_index) == (True, 4, None)
         assert report.head == inbox.audit_entries()[-1].hash
 
+    def test_staff_events_are_chained_and_unknown_ones_refused(self, inbox: Inbox) -> None:
+        file(inbox, "KE-AAAA-0001")
+        inbox.log_event("searched", "Kari", None, {"kind": "name", "hits": ["KE-AAAA-0001"]})
+        inbox.log_event("attachment_downloaded", "Kari", "KE-AAAA-0001", {"n": 1}, T0)
+        with pytest.raises(ValueError, match="not a staff event"):
+            inbox.log_event("filed", "Kari", "KE-AAAA-0001")  # only the inbox itself files
+        entries = inbox.audit_entries()
+        assert [(e.action, e.reference, dict(e.details)) for e in entries[1:]] == [
+            ("searched", None, {"kind": "name", "hits": ["KE-AAAA-0001"]}),
+            ("attachment_downloaded", "KE-AAAA-0001", {"n": 1}),
+        ]
+        assert inbox.verify_audit().ok
+
+    def test_a_note_keeps_the_status_and_is_audited(self, inbox: Inbox) -> None:
+        file(inbox, "KE-AAAA-0001")
+        inbox.set_status("KE-AAAA-0001", "in_review", None, b"n1", "Kari", T0 + timedelta(hours=1))
+        inbox.add_note("KE-AAAA-0001", b"n2", "Ola", T0 + timedelta(hours=2))
+        assert inbox.get("KE-AAAA-0001").status == "in_review"  # type: ignore[union-attr]
+        events = inbox.status_events("KE-AAAA-0001")
+        assert [(e.status, e.actor, e.note_envelope) for e in events[1:]] == [
+            ("in_review", "Kari", b"n1"),
+            ("in_review", "Ola", b"n2"),
+        ]
+        last = inbox.audit_entries()[-1]
+        assert (last.action, last.actor, dict(last.details)) == (
+            "note_added",
+            "Ola",
+            {"status": "in_review"},
+        )
+
+    def test_delete_removes_one_referral_and_its_history(self, inbox: Inbox) -> None:
+        file(inbox, "KE-AAAA-0001")
+        file(inbox, "KE-AAAA-0002")
+        inbox.delete("KE-AAAA-0001", "Kari", T0 + timedelta(days=1), "withdrawn")
+        assert inbox.get("KE-AAAA-0001") is None
+        assert [r.reference for r in inbox.list()] == ["KE-AAAA-0002"]
+        with pytest.raises(UnknownReference):
+            inbox.status_events("KE-AAAA-0001")
+        last = inbox.audit_entries()[-1]
+        assert (last.action, last.reference, dict(last.details)) == (
+            "deleted",
+            "KE-AAAA-0001",
+            {"reason": "withdrawn"},
+        )
+        with pytest.raises(UnknownReference):
+            inbox.delete("KE-AAAA-0001", "Kari", T0, "withdrawn")
+
     def test_replace_envelope_changes_keys_and_is_audited(self, inbox: Inbox) -> None:
         referral_id, _ = file(inbox, "KE-AAAA-0001")
         new_key = X25519PrivateKey.generate()
