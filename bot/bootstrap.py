@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -28,6 +28,7 @@ from intake.filing import Receipt, Sealer, file_referral, validated
 from intake.model import Attachment, Referral
 from intake.reference import RANDOM_BYTES, make_reference
 from intake.rules import Policy
+from intake.texts import Language
 from storage.inbox import SqlInbox
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,6 @@ log = logging.getLogger(__name__)
 DEMO_PASSPHRASE = b"demo"
 DEMO_RECIPIENT = "demo"
 NORWAY = ZoneInfo("Europe/Oslo")
-Language = Literal["nb", "nn", "en"]
 
 
 def _utcnow() -> dt.datetime:

@@ -14,13 +14,16 @@ when the texts have it (`variant`), else `<key>`. A multi step with `"allow_all"
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from typing import Any, cast
 
 from dialogues.types import StepKind
-from intake.messages import Language
+from intake.texts import Catalogue, Language
+
+TEXTS = Catalogue("dialogues", "texts")
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,10 +139,8 @@ def steps() -> tuple[Step, ...]:
     return load().steps
 
 
-@cache
-def texts(language: Language) -> dict[str, str]:
-    data: dict[str, str] = _read(f"texts/{language}.json")
-    return data
+def texts(language: Language) -> Mapping[str, str]:
+    return TEXTS.table(language)
 
 
 def variant(language: Language, key: str, role: object) -> str:
@@ -160,10 +161,6 @@ def wordings(language: Language, key: str) -> tuple[str, ...]:
     return (key, *(k for k in table if k.startswith(f"{key}.") and k[len(key) + 1 :] in ROLES))
 
 
-def text(language: Language, key: str, **params: Any) -> str:
-    """A text by key; a missing key shows the key itself (a test keeps that from shipping)."""
-    template = texts(language).get(key, key)
-    try:
-        return template.format(**params) if params else template
-    except (KeyError, IndexError, ValueError):
-        return template
+def text(language: Language, key: str, /, **params: Any) -> str:
+    """A text by key (a missing key: logged, and bokmål shown; see `intake.texts`)."""
+    return TEXTS.text(language, key, **params)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 from functools import cache
 from typing import Any, cast
 
@@ -152,7 +153,7 @@ def _match_choice(token: str, options: tuple[ChoiceDef, ...], step: Step) -> str
     return None
 
 
-_SHOWN: dict[tuple[str, str], tuple[dict[str, str], frozenset[str]]] = {}
+_SHOWN: dict[tuple[str, str], tuple[Mapping[str, str], frozenset[str]]] = {}
 
 
 def _shown(lang: Language, key: str) -> frozenset[str]:

@@ -11,13 +11,13 @@ import hashlib
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 from intake.errors import IntakeError
 from intake.model import Attachment, Channel, Meta, Referral
 from intake.rules import Policy, Violation, validate_referral
+from intake.texts import Language
 
-Language = Literal["nb", "nn", "en"]
 # Collisions of 40-bit references are rare; a handful of retries makes a failure astronomically so.
 REFERENCE_ATTEMPTS = 8
 _MAGIC = {

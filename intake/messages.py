@@ -1,27 +1,22 @@
-"""Validation messages in bokmål, nynorsk and English, looked up by key."""
+"""Validation messages in bokmål, nynorsk and English (`messages/*.json`), looked up by key."""
 
 from __future__ import annotations
 
-import json
-from functools import cache
-from importlib import resources
-from typing import Any, Literal
+from collections.abc import Mapping
+from typing import Any
 
-Language = Literal["nb", "nn", "en"]
-LANGUAGES: tuple[Language, ...] = ("nb", "nn", "en")
+from intake.texts import LANGUAGES, Catalogue, Language
 
-
-@cache
-def catalogue(language: Language) -> dict[str, str]:
-    text = resources.files("intake").joinpath(f"messages/{language}.json").read_text("utf-8")
-    data: dict[str, str] = json.loads(text)
-    return data
+MESSAGES = Catalogue("intake", "messages")
 
 
-def message(key: str, language: Language = "nb", **params: Any) -> str:
-    """The text for a message key; an unknown key falls back to the generic 'invalid format'."""
-    template = catalogue(language).get(key) or catalogue(language)["format_invalid"]
-    try:
-        return template.format(**params)
-    except (KeyError, IndexError):
-        return template
+def catalogue(language: Language) -> Mapping[str, str]:
+    return MESSAGES.table(language)
+
+
+def message(key: str, language: Language = "nb", /, **params: Any) -> str:
+    """The message for `key` (the key of a `FieldError` or a rule's `Violation`)."""
+    return MESSAGES.text(language, key, **params)
+
+
+__all__ = ["LANGUAGES", "MESSAGES", "Language", "catalogue", "message"]

@@ -36,6 +36,7 @@ from intake.text import (
     validate_need_description,
     validate_short_text,
 )
+from intake.texts import Language
 
 SCHEMA_VERSION: Final = 1
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
@@ -353,7 +354,7 @@ class Meta(_Frozen):
     id: uuid.UUID
     reference: str = Field(pattern=r"^KE-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$")
     channel: Channel
-    language: Literal["nb", "nn", "en"]
+    language: Language
     submitted_at: dt.datetime
     schema_version: Literal[1] = SCHEMA_VERSION
 

@@ -12,6 +12,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from intake.texts import LANGUAGES
+
 EPILOG = """\
 --json line protocol (one line in, one line out):
   out: {"step": <field id | "summary" | "done" | "confirm" | "language">, "text": str,
@@ -34,7 +36,7 @@ def register(subparsers: Any) -> None:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--lang", choices=("nb", "nn", "en"), help="language (default KE_LANGUAGE)")
+    parser.add_argument("--lang", choices=LANGUAGES, help="language (default KE_LANGUAGE)")
     parser.add_argument(
         "--json", action="store_true", help="line protocol: one JSON object per line each way"
     )

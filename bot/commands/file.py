@@ -14,39 +14,7 @@ import sys
 from typing import Any
 
 from bot.referral_file import load_referral_json
-
-TEXTS = {
-    "duplicate": {
-        "nb": "Allerede sendt med denne idempotensnøkkelen; samme referanse gjelder.",
-        "nn": "Allereie send med denne idempotensnøkkelen; same referanse gjeld.",
-        "en": "Already filed with this idempotency key; the same reference applies.",
-    },
-    "demo": {
-        "nb": "Demomodus: syntetiske fødselsnumre godtas, og meldingen forsegles med demonøkkelen.",
-        "nn": "Demomodus: syntetiske fødselsnummer blir godtekne, og meldinga blir forsegla med "
-        "demonøkkelen.",
-        "en": "Demo mode: synthetic national ids are accepted and the referral is sealed to the "
-        "demo key.",
-    },
-    "no_keys": {
-        "nb": "Kommune {kommune} har ingen registrert nøkkel for koordinerende enhet. "
-        "Registrer en med `ke-intake keys add`.",
-        "nn": "Kommune {kommune} har ingen registrert nøkkel for koordinerande eining. "
-        "Registrer ein med `ke-intake keys add`.",
-        "en": "Kommune {kommune} has no registered KE key. Register one with `ke-intake keys add`.",
-    },
-    "unavailable": {
-        "nb": "Innboksen kan ikke nås nå ({what}). Ingenting er sendt; prøv igjen senere.",
-        "nn": "Innboksen kan ikkje nåast no ({what}). Ingenting er sendt; prøv igjen seinare.",
-        "en": "The inbox cannot be reached now ({what}). Nothing was filed; try again later.",
-    },
-    "attachment_unreadable": {
-        "nb": "Vedlegget kan ikke leses: {name}",
-        "nn": "Vedlegget kan ikkje lesast: {name}",
-        "en": "The attachment cannot be read: {name}",
-    },
-}
-
+from intake.texts import LANGUAGES, Language
 
 # intake.model.Channel's values, spelled out so building the parser stays cheap (a test checks).
 CHANNELS = ("terminal", "telegram", "rasa", "web", "file")
@@ -82,7 +50,7 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--demo", action="store_true", help="demo mode: demo KE key, synthetic ids")
     parser.add_argument(
-        "--lang", choices=("nb", "nn", "en"), default="nb", help="message language (default nb)"
+        "--lang", choices=LANGUAGES, default="nb", help="message language (default nb)"
     )
     parser.set_defaults(handler=run)
 
@@ -129,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
         attachments, matched = _attachments(data, args.attach)
     except OSError as exc:
         name = exc.filename or "?"
-        print(TEXTS["attachment_unreadable"][lang].format(name=name), file=sys.stderr)
+        print(message("attachment_unreadable", lang, name=name), file=sys.stderr)
         return 2
     if not matched:
         print(f"attachments: {message('attachment_mismatch', lang)}", file=sys.stderr)
@@ -139,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
     if args.allow_synthetic:
         settings = settings.model_copy(update={"allow_synthetic_ids": True})
     if args.demo:
-        print(TEXTS["demo"][lang], file=sys.stderr)
+        print(message("file_demo", lang), file=sys.stderr)
     try:
         app = App.from_settings(settings, demo=args.demo)
     except (SQLAlchemyError, KeyFileError) as exc:
@@ -157,7 +125,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"{v.field}: {message(v.key, lang, **v.params)}", file=sys.stderr)
         return 1
     except NoRecipientKeysError as exc:
-        print(TEXTS["no_keys"][lang].format(kommune=exc.recipient), file=sys.stderr)
+        print(message("file_no_keys", lang, kommune=exc.recipient), file=sys.stderr)
         return 3
     except SQLAlchemyError as exc:
         return _unavailable(lang, exc)
@@ -165,11 +133,13 @@ def run(args: argparse.Namespace) -> int:
         app.close()
     print(receipt.reference)
     if receipt.duplicate:
-        print(TEXTS["duplicate"][lang], file=sys.stderr)
+        print(message("file_duplicate", lang), file=sys.stderr)
     return 0
 
 
-def _unavailable(lang: str, exc: Exception) -> int:
+def _unavailable(lang: Language, exc: Exception) -> int:
+    from intake.messages import message
+
     # The exception's class only: driver messages may quote connection details.
-    print(TEXTS["unavailable"][lang].format(what=type(exc).__name__), file=sys.stderr)
+    print(message("file_unavailable", lang, what=type(exc).__name__), file=sys.stderr)
     return 4

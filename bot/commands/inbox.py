@@ -12,6 +12,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from intake.texts import LANGUAGES
+
 STATUSES = ("received", "in_review", "coordinator_appointed", "closed")
 OUTCOMES = ("plan_started", "coordinator_only", "declined", "forwarded", "withdrawn")
 
@@ -26,7 +28,7 @@ def register(subparsers: Any) -> None:
 
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
-        "--lang", choices=("nb", "nn", "en"), default=None, help="staff language (default nb)"
+        "--lang", choices=LANGUAGES, default=None, help="staff language (default nb)"
     )
     key_help = "the KE private key file (passphrase from KE_KEY_PASSPHRASE or a prompt)"
     keyed = argparse.ArgumentParser(add_help=False)

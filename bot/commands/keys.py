@@ -14,105 +14,23 @@ import os
 import sys
 from typing import Any
 
-TEXTS = {
-    "passphrase": {
-        "nb": "Passordfrase for nøkkelen: ",
-        "nn": "Passordfrase for nøkkelen: ",
-        "en": "Passphrase for the key: ",
-    },
-    "passphrase_again": {
-        "nb": "Gjenta passordfrasen: ",
-        "nn": "Gjenta passordfrasen: ",
-        "en": "Repeat the passphrase: ",
-    },
-    "passphrase_mismatch": {
-        "nb": "Passordfrasene er ikke like. Ingenting er lagret.",
-        "nn": "Passordfrasane er ikkje like. Ingenting er lagra.",
-        "en": "The passphrases differ. Nothing was saved.",
-    },
-    "passphrase_short": {
-        "nb": "Passordfrasen må ha minst {n} tegn.",
-        "nn": "Passordfrasen må ha minst {n} teikn.",
-        "en": "The passphrase needs at least {n} characters.",
-    },
-    "no_terminal": {
-        "nb": "Ingen terminal å spørre om passordfrasen i; sett KE_KEY_PASSPHRASE.",
-        "nn": "Ingen terminal å spørje om passordfrasen i; set KE_KEY_PASSPHRASE.",
-        "en": "No terminal to ask for the passphrase; set KE_KEY_PASSPHRASE.",
-    },
-    "generated": {
-        "nb": "Nøkkelpar for {kommune} laget (nøkkel-id {key_id}).\n"
-        "Privat nøkkel (hold den hos KE): {private}\nOffentlig nøkkel (registreres med "
-        "`ke-intake keys add`): {public}",
-        "nn": "Nøkkelpar for {kommune} laga (nøkkel-id {key_id}).\n"
-        "Privat nøkkel (hald han hos KE): {private}\nOffentleg nøkkel (blir registrert med "
-        "`ke-intake keys add`): {public}",
-        "en": "Key pair for {kommune} created (key id {key_id}).\n"
-        "Private key (keep it at the KE): {private}\nPublic key (register it with "
-        "`ke-intake keys add`): {public}",
-    },
-    "added": {
-        "nb": "Nøkkel {key_id} er registrert for {kommune}.",
-        "nn": "Nøkkel {key_id} er registrert for {kommune}.",
-        "en": "Key {key_id} is registered for {kommune}.",
-    },
-    "already": {
-        "nb": "Nøkkel {key_id} var allerede registrert for {kommune}.",
-        "nn": "Nøkkel {key_id} var allereie registrert for {kommune}.",
-        "en": "Key {key_id} was already registered for {kommune}.",
-    },
-    "retired_others": {
-        "nb": "Tatt ut av bruk for nye meldinger: {keys}",
-        "nn": "Teke ut av bruk for nye meldingar: {keys}",
-        "en": "Retired for new referrals: {keys}",
-    },
-    "retired": {
-        "nb": "Nøkkel {key_id} brukes ikke lenger for nye meldinger til {kommune}.",
-        "nn": "Nøkkel {key_id} blir ikkje lenger brukt for nye meldingar til {kommune}.",
-        "en": "Key {key_id} is no longer used for new referrals to {kommune}.",
-    },
-    "not_registered": {
-        "nb": "Nøkkel {key_id} er ikke i bruk for {kommune}.",
-        "nn": "Nøkkel {key_id} er ikkje i bruk for {kommune}.",
-        "en": "Key {key_id} is not in use for {kommune}.",
-    },
-    "kommune_mismatch": {
-        "nb": "Nøkkelfilen gjelder {found}, ikke {kommune}. Ingenting er registrert.",
-        "nn": "Nøkkelfila gjeld {found}, ikkje {kommune}. Ingenting er registrert.",
-        "en": "The key file is for {found}, not {kommune}. Nothing was registered.",
-    },
-    "key_error": {
-        "nb": "Nøkkelfilen kan ikke brukes (feil passordfrase, feil slags fil eller skadet fil).",
-        "nn": "Nøkkelfila kan ikkje brukast (feil passordfrase, feil slags fil eller skadd fil).",
-        "en": "The key file cannot be used (wrong passphrase, wrong kind of file or damaged).",
-    },
-    "no_keys": {
-        "nb": "Ingen nøkler er registrert.",
-        "nn": "Ingen nøklar er registrerte.",
-        "en": "No keys are registered.",
-    },
-    "rewrapped": {
-        "nb": "Forseglet på nytt: {done} (og {notes} notater). Allerede på gjeldende nøkler: "
-        "{current}. Kan ikke åpnes med denne nøkkelen: {other}.",
-        "nn": "Forsegla på nytt: {done} (og {notes} notat). Allereie på gjeldande nøklar: "
-        "{current}. Kan ikkje opnast med denne nøkkelen: {other}.",
-        "en": "Re-sealed: {done} (and {notes} notes). Already on the current keys: {current}. "
-        "Cannot be opened with this key: {other}.",
-    },
-    "active": {"nb": "i bruk", "nn": "i bruk", "en": "active"},
-    "retired_state": {"nb": "tatt ut", "nn": "teke ut", "en": "retired"},
-}
+from intake.texts import LANGUAGES
+
 MIN_PASSPHRASE = 8
+# Texts the inbox commands say as well; the others are `keys.<name>` in bot/staff/texts/.
+_SHARED = frozenset({"no_terminal", "key_error", "passphrase_prompt"})
 
 
 def _t(key: str, lang: str, **params: Any) -> str:
-    return TEXTS[key][lang].format(**params)
+    from bot.staff.texts import t
+
+    return t(key if key in _SHARED else f"keys.{key}", lang, **params)
 
 
 def register(subparsers: Any) -> None:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
-        "--lang", choices=("nb", "nn", "en"), default="nb", help="message language (default nb)"
+        "--lang", choices=LANGUAGES, default="nb", help="message language (default nb)"
     )
     parser = subparsers.add_parser(
         "keys", help="KE recipient keys: generate, add, list, retire, rewrap"
@@ -173,7 +91,7 @@ def _passphrase(lang: str, *, confirm: bool) -> bytes | None:
         if not sys.stdin.isatty():
             print(_t("no_terminal", lang), file=sys.stderr)
             return None
-        phrase = getpass.getpass(_t("passphrase", lang))
+        phrase = getpass.getpass(_t("passphrase_prompt", lang))
         if confirm and getpass.getpass(_t("passphrase_again", lang)) != phrase:
             print(_t("passphrase_mismatch", lang), file=sys.stderr)
             return None

@@ -13,6 +13,7 @@ import sys
 from typing import Any
 
 from bot.referral_file import load_referral_json
+from intake.texts import LANGUAGES, language_or_default
 
 
 def register(subparsers: Any) -> None:
@@ -35,7 +36,7 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--lang",
-        choices=("nb", "nn", "en"),
+        choices=LANGUAGES,
         help="message language (default: the KE_LANGUAGE setting, else nb)",
     )
     parser.set_defaults(handler=run)
@@ -53,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
 
     from bot.settings import Settings
     from intake.kommuner import kommune_name
-    from intake.messages import LANGUAGES, message
+    from intake.messages import message
     from intake.rules import Policy, validate_referral
 
     try:
@@ -62,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
         names = ", ".join(sorted({"KE_" + str(e["loc"][0]).upper() for e in exc.errors()}))
         print(message("settings_invalid", args.lang or "nb", names=names), file=sys.stderr)
         return 2
-    lang = args.lang or (settings.language if settings.language in LANGUAGES else "nb")
+    lang = args.lang or language_or_default(settings.language)
     data, problem = load_referral_json(args.file)
     if data is None:
         print(f"{args.file}: {message(problem, lang)}", file=sys.stderr)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from bot.staff.access import StaffError
 from bot.staff.texts import t
+from intake.texts import language_or_default
 
 if TYPE_CHECKING:
     from bot.bootstrap import App
@@ -26,7 +27,7 @@ def run(action: str, args: argparse.Namespace) -> int:
     from storage.inbox import UnknownReference
 
     settings = Settings()
-    lang = args.lang or (settings.language if settings.language in ("nb", "nn", "en") else "nb")
+    lang = args.lang or language_or_default(settings.language)
     args.lang = lang
     app: App | None = None
     try:

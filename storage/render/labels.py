@@ -2,20 +2,11 @@
 
 from __future__ import annotations
 
-import json
-from functools import cache
-from importlib import resources
-from typing import Any, Literal
+from typing import Any
 
-Language = Literal["nb", "nn", "en"]
-LANGUAGES: tuple[Language, ...] = ("nb", "nn", "en")
+from intake.texts import LANGUAGES, Catalogue, Language
 
-
-@cache
-def _catalogue(language: Language) -> dict[str, Any]:
-    text = resources.files("storage.render").joinpath(f"labels/{language}.json").read_text("utf-8")
-    data: dict[str, Any] = json.loads(text)
-    return data
+LABELS = Catalogue("storage.render", "labels")
 
 
 class Labels:
@@ -26,18 +17,19 @@ class Labels:
         if language not in LANGUAGES:
             raise ValueError(f"unsupported language: {language}")
         self.language: Language = language
-        self._data = _catalogue(language)
 
-    def t(self, path: str, **params: Any) -> str:
-        group, key = path.split(".", 1)
-        template: str = self._data[group][key]
-        return template.format(**params) if params else template
+    def t(self, path: str, /, **params: Any) -> str:
+        return LABELS.text(self.language, path, **params)
 
     def enum(self, group: str, value: str) -> str:
-        texts: dict[str, str] = self._data["enum"].get(group, {})
-        return texts.get(str(value), str(value))
+        # A value the labels do not name (a newer schema's) is data, not a missing text.
+        key = f"enum.{group}.{value}"
+        return LABELS.text(self.language, key) if LABELS.has(key, self.language) else str(value)
 
     def yes_no(self, value: bool | None) -> str | None:
         if value is None:
             return None
         return self.t("document.yes") if value else self.t("document.no")
+
+
+__all__ = ["LABELS", "LANGUAGES", "Labels", "Language"]

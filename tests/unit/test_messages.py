@@ -13,7 +13,9 @@ from intake.messages import LANGUAGES, catalogue, message
 from intake.rules import _PYDANTIC_KEYS
 
 ROOT = Path(__file__).resolve().parents[2]
-SOURCES = [*sorted((ROOT / "intake").glob("*.py")), ROOT / "bot" / "commands" / "validate.py"]
+SOURCES = sorted(
+    path for room in ("intake", "dialogues", "bot") for path in (ROOT / room).rglob("*.py")
+)
 
 # Which positional argument is the message key, by the called name.
 # `__init__` counts only in intake/errors.py, where FieldError subclasses name their key.
@@ -97,7 +99,8 @@ def test_message_fills_placeholders_in_each_language() -> None:
     assert message("text_too_long", "en", max=200).startswith("The answer is too long")
 
 
-def test_message_defaults_to_bokmal_and_survives_bad_input() -> None:
+def test_message_defaults_to_bokmal_and_survives_bad_input(missing_texts: list[str]) -> None:
     assert message("required") == "Dette feltet må fylles ut."
-    assert message("no_such_key", "en") == catalogue("en")["format_invalid"]
-    assert message("text_too_long", "nb") == catalogue("nb")["text_too_long"]  # param missing
+    assert message("text_too_long", "nb") == catalogue("nb")["text_too_long"]  # no params
+    assert message("text_too_long", "nb", maks=3) == catalogue("nb")["text_too_long"]
+    assert missing_texts == ["text text_too_long in intake/messages (nb) lacks a parameter"]
