@@ -8,6 +8,7 @@ keeps the data far below Telegram's 64-byte limit whatever the choice ids are.
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass
 from typing import Literal
@@ -23,6 +24,18 @@ Op = Literal[
 OPS: frozenset[str] = frozenset({"c", "m", "l", "r", "n", "k"})
 MAX_BYTES = 64
 PREFIX = "k"
+# What each op's argument may be. Anything else (another alphabet's digits, which `str.isdigit`
+# accepts and `int` may refuse, a 5,000-digit index, stray characters) is not data we made.
+# A choice index has at most 3 ASCII digits: no keyboard has a thousand buttons.
+_NONCE = re.compile(r"[A-Za-z0-9_-]{1,8}\Z", re.ASCII)
+_ARGS: dict[str, re.Pattern[str]] = {
+    "c": re.compile(r"(?:0|[1-9][0-9]{0,2})\Z", re.ASCII),
+    "m": re.compile(r"[a-z_]{1,16}\Z", re.ASCII),
+    "l": re.compile(r"(?:nb|nn|en)\Z", re.ASCII),
+    "r": re.compile(r"\Z"),
+    "n": re.compile(r"\Z"),
+    "k": re.compile(r"\Z"),
+}
 
 
 def new_nonce() -> str:
@@ -41,12 +54,21 @@ class Callback:
             raise ValueError("callback data too long")
         return data
 
+    @property
+    def index(self) -> int | None:
+        """The choice index of a "c" button (unpack guarantees 1 to 3 ASCII digits)."""
+        return int(self.arg) if self.op == "c" else None
+
     @classmethod
-    def unpack(cls, data: str | None) -> Callback | None:
-        """None for anything that is not ours (or malformed): treated as a stale button."""
-        if not data:
+    def unpack(cls, data: object) -> Callback | None:
+        """None for anything that is not ours (or malformed): treated as a stale button.
+        Never raises, whatever a forged client sends."""
+        if not isinstance(data, str) or not data or len(data) >= MAX_BYTES:
             return None
         parts = data.split("|")
         if len(parts) != 4 or parts[0] != PREFIX or parts[2] not in OPS:
             return None
-        return cls(parts[1], parts[2], parts[3])  # type: ignore[arg-type]
+        nonce, op, arg = parts[1], parts[2], parts[3]
+        if not _NONCE.match(nonce) or not _ARGS[op].match(arg):
+            return None
+        return cls(nonce, op, arg)  # type: ignore[arg-type]

@@ -1,0 +1,39 @@
+"""Hostile input through the real aiogram Dispatcher and the recording Bot API session."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.telegram.callbacks import Callback
+from tests.botapi.harness import Harness
+from tests.hostile.catalogue import FORGED_CHOICE_INDEXES, forged_callbacks
+
+
+@pytest.mark.parametrize("index", FORGED_CHOICE_INDEXES)
+def test_unpack_refuses_every_forged_choice_index_without_raising(index: str) -> None:
+    assert Callback.unpack(f"k|abcd1234|c|{index}") is None
+
+
+def test_unpack_never_raises_on_any_shape() -> None:
+    for data in [*forged_callbacks("abcd1234"), None, 5, b"k|a|c|1", ["k"]]:
+        found = Callback.unpack(data)
+        assert found is None or (found.op == "c" and found.index is not None)
+
+
+async def test_forged_callbacks_on_a_live_keyboard_change_nothing() -> None:
+    harness = Harness()
+    try:
+        await harness.walk(until="submitter.role")
+        message = harness.keyboard_message()
+        nonce = harness.buttons(message)[0]["callback_data"].split("|")[1]
+        answers_before = len(harness.fake.callback_answers)
+        for data in forged_callbacks(nonce):
+            await harness.press_data(message.message_id, data)  # must not raise
+        assert harness.current_step() == "submitter.role"
+        # each forged press was answered (as a stale button), none was lost
+        assert len(harness.fake.callback_answers) - answers_before == len(forged_callbacks(nonce))
+        # and the keyboard still works for a real press afterwards
+        await harness.answer_current()
+        assert harness.current_step() != "submitter.role"
+    finally:
+        await harness.close()
