@@ -13,16 +13,17 @@ import hmac
 import logging
 import os
 import secrets
+import threading
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from sqlalchemy.engine import Engine
 
+from bot.runtime.clock import oslo_date, utcnow
 from bot.settings import Settings
 from intake.filing import Receipt, Sealer, file_referral, validated
 from intake.model import Attachment, Referral
@@ -35,11 +36,6 @@ log = logging.getLogger(__name__)
 
 DEMO_PASSPHRASE = b"demo"
 DEMO_RECIPIENT = "demo"
-NORWAY = ZoneInfo("Europe/Oslo")
-
-
-def _utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 @dataclass
@@ -49,7 +45,7 @@ class App:
     inbox: SqlInbox
     signing_key: Ed25519PrivateKey | None
     demo: bool = False
-    clock: Callable[[], dt.datetime] = _utcnow
+    clock: Callable[[], dt.datetime] = utcnow
     _sealer: Sealer | None = field(default=None, repr=False)
 
     @classmethod
@@ -62,7 +58,7 @@ class App:
 
         settings = settings or Settings()
         if demo:
-            settings = settings.model_copy(update={"allow_synthetic_ids": True})
+            settings = settings.with_synthetic_ids()
             log.warning(
                 "demo mode: synthetic national ids allowed, demo KE key in %s", _demo_dir(settings)
             )
@@ -99,7 +95,7 @@ class App:
 
     def policy(self) -> Policy:
         # Ages and dates in the rules are Norwegian calendar days.
-        return self.settings.policy(self.clock().astimezone(NORWAY).date())
+        return self.settings.policy(oslo_date(self.clock()))
 
     def file(
         self,
@@ -169,6 +165,32 @@ class App:
         log.warning(
             "demo mode: registered the demo KE key %s for kommune %s", recipient.key_id, kommune
         )
+
+
+class LazyApp:
+    """A `Filer` that opens the App (database, keys) on the first filing, once, so a chat
+    that never sends never touches the inbox. Safe to share between threads."""
+
+    def __init__(self, settings: Settings, *, demo: bool = False) -> None:
+        self.settings, self.demo = settings, demo
+        self._app: App | None = None
+        self._lock = threading.Lock()
+
+    def app(self) -> App:
+        with self._lock:
+            if self._app is None:
+                self._app = App.from_settings(self.settings, demo=self.demo)
+            return self._app
+
+    def file(self, referral: Referral, **options: Any) -> Receipt:
+        """`App.file` on the App opened at the first call."""
+        return self.app().file(referral, **options)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._app is not None:
+                self._app.close()
+                self._app = None
 
 
 def _demo_dir(settings: Settings) -> Path:

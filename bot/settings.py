@@ -48,6 +48,10 @@ class Settings(BaseSettings):
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'inbox.sqlite3').resolve()}"
 
+    def with_synthetic_ids(self, allowed: bool = True) -> Settings:
+        """These settings, with synthetic national ids allowed (demo mode, tests)."""
+        return self.model_copy(update={"allow_synthetic_ids": allowed}) if allowed else self
+
     def policy(self, today: dt.date) -> Policy:
         return Policy(
             today=today, allow_synthetic=self.allow_synthetic_ids, consent_age=self.consent_age

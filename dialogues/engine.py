@@ -7,14 +7,17 @@ raises: a bug shows a short apology and the current question again, with every a
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
-from dialogues import plan, render
+from dialogues import plan, render, summary
+from dialogues.build import key_for
 from dialogues.flow import ROLES, text
 from dialogues.state import State
 from dialogues.turn import Turn, fresh_state
 from dialogues.types import Context, Effect, Reply, UserInput
 from intake.kommuner import in_sami_area
 from intake.messages import Language
+from intake.rules import Violation
 
 _log = logging.getLogger(__name__)
 
@@ -24,7 +27,9 @@ __all__ = [
     "current_step",
     "filed",
     "filing_failed",
+    "filing_refused",
     "new_state",
+    "revisit_keys",
     "step",
 ]
 
@@ -93,3 +98,22 @@ def filing_failed(state: State, ctx: Context) -> tuple[State, list[Reply]]:
         choices=render.summary_choices(new),
     )
     return new, [reply]
+
+
+def filing_refused(
+    state: State, violations: Sequence[Violation], ctx: Context
+) -> tuple[State, list[Reply]]:
+    """Filing refused the referral (a rule judged at filing time, e.g. an age that changed at
+    midnight): ask again the question the first problem concerns, with its message, as the
+    engine does when it finds the problem itself before sending."""
+    turn = Turn(state.copy(), ctx)
+    turn.state.mode = "summary"
+    summary.route(turn, violations[0] if violations else None)
+    return turn.state, turn.replies
+
+
+def revisit_keys(state: State, violations: Sequence[Violation], ctx: Context) -> tuple[str, ...]:
+    """The questions the problems concern, in the order of the problems (each once)."""
+    slots = plan.plan(state, ctx)
+    keys = (key_for(v.field, slots, v.key) for v in violations)
+    return tuple(dict.fromkeys(k for k in keys if k is not None))

@@ -14,9 +14,9 @@ from typing import Any, cast
 
 from dialogues.flow import ChoiceDef, Step, load, texts, wordings
 from dialogues.types import Command, FileUpload, UserInput
+from intake.attachments import MAX_ATTACHMENT_BYTES, MEDIA_TYPES
 from intake.errors import FieldError
 from intake.messages import LANGUAGES, Language
-from intake.model import MAX_ATTACHMENT_BYTES
 
 YES = frozenset(
     {"ja", "j", "yes", "y", "jo", "jepp", "ok", "okay", "sure", "ja takk", "yes please"}
@@ -42,7 +42,6 @@ FOLLOWS = frozenset(
 )
 # "Everything listed", for the multi-selects that allow it (never the requests question).
 ALL = frozenset({"alle", "all", "alle sammen", "alle saman", "all of them", "everything"})
-MEDIA_TYPES = frozenset({"application/pdf", "image/jpeg", "image/png"})
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _LANG_WORDS = {
     "nb": "nb",

@@ -81,7 +81,7 @@ def _send(turn: Turn) -> None:
         return
     referral, violations = judge(state, turn.ctx)
     if violations or referral is None:
-        _route(turn, violations[0] if violations else None)
+        route(turn, violations[0] if violations else None)
         return
     state.mode, state.focus = "filing", None
     turn.effects.append(
@@ -94,7 +94,7 @@ def _send(turn: Turn) -> None:
     turn.say("sending")
 
 
-def _route(turn: Turn, violation: Violation | None) -> None:
+def route(turn: Turn, violation: Violation | None) -> None:
     """Send the person to the question a rule violation concerns, with its message."""
     state = turn.state
     msg = (

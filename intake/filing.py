@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from intake.attachments import content_is
 from intake.errors import IntakeError
 from intake.model import Attachment, Channel, Meta, Referral
 from intake.rules import Policy, Violation, validate_referral
@@ -20,11 +21,6 @@ from intake.texts import Language
 
 # Collisions of 40-bit references are rare; a handful of retries makes a failure astronomically so.
 REFERENCE_ATTEMPTS = 8
-_MAGIC = {
-    "application/pdf": (b"%PDF-",),
-    "image/jpeg": (b"\xff\xd8\xff",),
-    "image/png": (b"\x89PNG\r\n\x1a\n",),
-}
 
 
 class InvalidReferral(IntakeError):
@@ -184,5 +180,5 @@ def _matches(meta: Attachment, content: bytes) -> bool:
     return (
         len(content) == meta.size
         and hashlib.sha256(content).hexdigest() == meta.sha256
-        and content.startswith(_MAGIC[meta.media_type])
+        and content_is(meta.media_type, content)
     )

@@ -25,6 +25,7 @@ from pydantic import (
     model_validator,
 )
 
+from intake.attachments import MAX_ATTACHMENT_BYTES
 from intake.contact import validate_email, validate_phone, validate_postcode
 from intake.dates import coerce_date
 from intake.identifiers import parse_national_id, refuse_synthetic, validate_org_number
@@ -39,7 +40,6 @@ from intake.text import (
 from intake.texts import Language
 
 SCHEMA_VERSION: Final = 1
-MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 
 Name = Annotated[str, AfterValidator(validate_name)]
 ShortText = Annotated[str, AfterValidator(validate_short_text)]

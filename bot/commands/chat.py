@@ -7,9 +7,7 @@ sending files nothing, says so, and exits 0.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import sys
-from pathlib import Path
 from typing import Any
 
 from intake.texts import LANGUAGES
@@ -49,48 +47,24 @@ def register(subparsers: Any) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
+    from bot.bootstrap import LazyApp
+    from bot.runtime.context import Runtime
     from bot.settings import Settings
     from bot.terminal.chat import TerminalChat, run
-    from dialogues.types import FileReferral
     from intake.messages import LANGUAGES, Language
 
-    settings = Settings()
-    if args.demo:
-        settings = settings.model_copy(update={"allow_synthetic_ids": True})
+    settings = Settings().with_synthetic_ids(args.demo)
     wanted = args.lang or settings.language
     language: Language = next((code for code in LANGUAGES if code == wanted), "nb")
-    apps: list[Any] = []
-
-    def filer(effect: FileReferral, lang: Language) -> str:
-        from bot.bootstrap import App
-
-        if not apps:
-            apps.append(App.from_settings(settings, demo=args.demo))
-        attachments = []
-        for attachment in effect.referral.attachments:
-            data = Path(effect.attachment_refs[attachment.sha256]).read_bytes()
-            if hashlib.sha256(data).hexdigest() != attachment.sha256:
-                raise ValueError("attachment changed since it was chosen")
-            attachments.append((attachment, data))
-        receipt = apps[0].file(
-            effect.referral,
-            channel="terminal",
-            language=lang,
-            idempotency_key=effect.idempotency_key,
-            attachments=attachments,
-        )
-        return str(receipt.reference)
-
+    filer = LazyApp(settings, demo=args.demo)
     chat = TerminalChat(
+        runtime=Runtime(settings, "terminal"),
         language=language,
-        policy_for=settings.policy,
         filer=filer,
         json_mode=args.json,
-        draft_ttl_hours=settings.draft_ttl_hours,
         notices=("filing.demo",) if args.demo else (),
     )
     try:
         return run(chat, sys.stdin, sys.stdout, interactive=sys.stdin.isatty())
     finally:
-        for app in apps:
-            app.close()
+        filer.close()

@@ -49,9 +49,10 @@ from dialogues.types import (
     Reply,
     UserInput,
 )
+from intake.attachments import MAX_ATTACHMENT_BYTES
 from intake.filing import Receipt
 from intake.messages import Language
-from intake.model import MAX_ATTACHMENT_BYTES, Attachment, Referral
+from intake.model import Attachment, Referral
 
 log = logging.getLogger(__name__)
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.runtime.wording import language_of
 from dialogues import flow
-from intake.messages import LANGUAGES, Language
+from intake.messages import Language
 
 # Button labels and channel notices, by the adapter's purpose -> text key.
 KEYS = {
@@ -28,6 +29,8 @@ KEYS = {
     "kept": "tg.kept",
 }
 
+__all__ = ["COMMANDS", "KEYS", "command_description", "language_of", "text"]
+
 COMMANDS = ("start", "help", "back", "summary", "cancel", "language")
 
 
@@ -37,17 +40,3 @@ def text(language: Language, purpose: str, **params: Any) -> str:
 
 def command_description(language: Language, command: str) -> str:
     return flow.text(language, f"cmd.{command}")
-
-
-def language_of(code: str | None, default: str = "nb") -> Language:
-    """A Telegram client's language_code -> our language; Norwegian variants map to bokmål
-    unless nynorsk, other languages to English."""
-    fallback: Language = next((code for code in LANGUAGES if code == default), "nb")
-    if not code:
-        return fallback
-    code = code.lower()
-    if code.startswith("nn"):
-        return "nn"
-    if code.startswith(("nb", "no")):
-        return "nb"
-    return "en"

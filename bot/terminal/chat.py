@@ -7,47 +7,31 @@ A line read is plain text or a JSON object: `{"text": ...}`, `{"choice": id}`,
 `{"choices": [ids]}`, `{"command": name, "arg": ...}` or `{"file": path}` (an upload).
 
 End of input before sending files nothing; the chat says so and exits with status 0 (the
-person stopping is not an error). Filing goes through `bot.bootstrap.App`.
+person stopping is not an error). The context, uploads and filing are the channel runtime's
+(`bot.runtime`).
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
 import json
-import logging
-import mimetypes
 import shutil
 import textwrap
-import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
-from zoneinfo import ZoneInfo
 
+from bot.runtime.context import Runtime
+from bot.runtime.filing import Filed, Filer, file_effect
+from bot.runtime.uploads import upload_from_path
+from bot.runtime.wording import text as wording
 from dialogues import engine
-from dialogues.flow import text as flow_text
 from dialogues.render import progress_text
 from dialogues.state import State
-from dialogues.types import (
-    Command,
-    Context,
-    FileReferral,
-    FileUpload,
-    Reply,
-    UserInput,
-)
-from intake.messages import Language, message
-from intake.model import MAX_ATTACHMENT_BYTES
-from intake.rules import Policy
+from dialogues.types import Command, FileReferral, FileUpload, Reply, UserInput
+from intake.messages import Language
 
-log = logging.getLogger(__name__)
-
-NORWAY = ZoneInfo("Europe/Oslo")
 COMMANDS: frozenset[str] = frozenset(Command.__args__)  # type: ignore[attr-defined]
-# A filer takes the effect and the language and returns the reference, or raises.
-Filer = Callable[[FileReferral, Language], str]
 
 
 @dataclass
@@ -105,36 +89,11 @@ def _from_json(data: dict[str, Any], raw: str) -> UserInput:
 
 def _as_upload(path_text: str) -> FileUpload | None:
     """A local file named on the command line becomes an upload (the terminal's attach)."""
-    try:
-        path = Path(path_text).expanduser()
-        if not path.is_file():
-            return None
-        size = path.stat().st_size
-        if size > MAX_ATTACHMENT_BYTES:  # refused by the engine on size; never read it all
-            return FileUpload(path.name, "application/octet-stream", size, "0" * 64, str(path))
-        data = path.read_bytes()
-    except (OSError, ValueError):
-        return None
-    media_type = _sniff(data) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-    return FileUpload(
-        filename=path.name,
-        media_type=media_type,
-        size=len(data),
-        sha256=hashlib.sha256(data).hexdigest(),
-        ref=str(path.resolve()),
-    )
+    return upload_from_path(Path(path_text))
 
 
-_MAGIC = (
-    (b"%PDF", "application/pdf"),
-    (b"\xff\xd8\xff", "image/jpeg"),
-    (b"\x89PNG\r\n\x1a\n", "image/png"),
-)
-
-
-def _sniff(data: bytes) -> str | None:
-    """The type the content says it is: a renamed file is judged by what it holds."""
-    return next((media for magic, media in _MAGIC if data.startswith(magic)), None)
+def _read_local(ref: str) -> bytes:
+    return Path(ref).read_bytes()
 
 
 def render_plain(replies: Iterable[Reply], language: Language, width: int) -> str:
@@ -164,69 +123,38 @@ class TerminalChat:
     def __init__(
         self,
         *,
+        runtime: Runtime,
         language: Language,
-        policy_for: Callable[[dt.date], Policy],
-        filer: Filer,
+        filer: Filer | None,
         json_mode: bool = False,
-        clock: Callable[[], dt.datetime] | None = None,
-        draft_ttl_hours: int = 72,
         notices: Iterable[str] = (),
     ) -> None:
-        self.state: State = engine.new_state(language=language, draft_id=uuid.uuid4().hex)
-        self.policy_for = policy_for
+        self.runtime = runtime
+        self.state: State = runtime.new_state(language)
         self.filer = filer
         self.json_mode = json_mode
-        self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
-        self.ttl = draft_ttl_hours
         self.notices = list(notices)
         self.reference: str | None = None
 
-    def context(self) -> Context:
-        now = self.clock()
-        today = now.astimezone(NORWAY).date()
-        return Context(
-            today=today,
-            now=now,
-            policy=self.policy_for(today),
-            channel="terminal",
-            draft_ttl_hours=self.ttl,
-            can_delete_chat=False,
-        )
-
     def turn(self, user_input: UserInput) -> Turn:
-        ctx = self.context()
+        ctx = self.runtime.context()
         self.state, replies, effects = engine.step(self.state, user_input, ctx)
         for effect in effects:
             if isinstance(effect, FileReferral):
-                replies = [r for r in replies if r.text] + self._file(effect, ctx)
+                notes = [Reply(text=wording(self.state.language, n)) for n in self.notices]
+                outcome = file_effect(effect, self.state, ctx, filer=self.filer, fetch=_read_local)
+                self.state = outcome.state
+                if isinstance(outcome, Filed):
+                    self.reference = outcome.reference
+                replies = [r for r in replies if r.text] + notes + list(outcome.replies)
         return Turn(replies)
-
-    def _file(self, effect: FileReferral, ctx: Context) -> list[Reply]:
-        from intake.filing import InvalidReferral
-
-        lang = self.state.language
-        notes = [Reply(text=flow_text(lang, n)) for n in self.notices]
-        try:
-            reference = self.filer(effect, lang)
-        except InvalidReferral as exc:
-            problems = "; ".join(message(v.key, lang, **v.params) for v in exc.violations)
-            self.state, failed = engine.filing_failed(self.state, ctx)
-            invalid = Reply(text=flow_text(lang, "filing.invalid", problems=problems))
-            return [*notes, invalid, *failed]
-        except Exception as exc:  # the person keeps every answer and may try again
-            log.error("filing failed: %s", type(exc).__name__)
-            self.state, failed = engine.filing_failed(self.state, ctx)
-            return notes + failed
-        self.reference = reference
-        self.state, done = engine.filed(self.state, reference, ctx)
-        return notes + done
 
     @property
     def finished(self) -> bool:
         return self.state.mode == "done"
 
     def ended_early(self) -> Turn:
-        text = flow_text(self.state.language, "eof.nothing_sent")
+        text = wording(self.state.language, "eof.nothing_sent")
         return Turn([Reply(text=text, step="done")])
 
 

@@ -10,24 +10,28 @@ import io
 import json
 from pathlib import Path
 
+from bot.runtime.context import Runtime
+from bot.settings import Settings
 from bot.terminal.chat import TerminalChat, parse_line, render_plain, run
 from dialogues.flow import texts
-from dialogues.types import FileReferral, UserInput
+from dialogues.types import UserInput
 from intake.filing import InvalidReferral
-from intake.rules import Policy, Violation
+from intake.rules import Violation
+from storage.crypto.errors import NoRecipientKeysError
 from tests.conversations import PDF_BYTES, answer_for, load
 from tests.conversations.drive import TODAY
+from tests.filers import RecordingFiler
 
 NOW = dt.datetime(2026, 3, 16, 9, 0, tzinfo=dt.UTC)
+SETTINGS = Settings(_env_file=None, allow_synthetic_ids=True)  # type: ignore[call-arg]
 
 
-def _chat(filer, language: str = "nb") -> TerminalChat:  # type: ignore[no-untyped-def]
+def _chat(filer: RecordingFiler | None, language: str = "nb") -> TerminalChat:
     return TerminalChat(
+        runtime=Runtime(SETTINGS, "terminal", clock=lambda: NOW),
         language=language,  # type: ignore[arg-type]
-        policy_for=lambda today: Policy(today=today, allow_synthetic=True),
         filer=filer,
         json_mode=True,
-        clock=lambda: NOW,
     )
 
 
@@ -45,34 +49,38 @@ def _to_summary(chat: TerminalChat, name: str) -> None:
 
 
 def test_a_failed_filing_keeps_everything_and_can_be_retried() -> None:
-    calls: list[FileReferral] = []
-
-    def flaky(effect: FileReferral, language: str) -> str:
-        calls.append(effect)
-        if len(calls) == 1:
-            raise OSError("inbox unavailable")
-        return "KE-7K4M-Q9XA"
-
-    chat = _chat(flaky)
+    filer = RecordingFiler(fail=OSError("inbox unavailable"))
+    chat = _chat(filer)
     _to_summary(chat, "mother_child")
     first = chat.turn(UserInput(text="send")).as_json()
     assert first["step"] == "summary" and first["reference"] is None
     assert texts("nb")["filing.failed"] in first["text"]
+    filer.fail = False
     second = chat.turn(UserInput(text="send")).as_json()
-    assert second["step"] == "done" and second["reference"] == "KE-7K4M-Q9XA"
-    assert calls[0].idempotency_key == calls[1].idempotency_key  # a retry is not a second filing
-    assert chat.finished
+    assert second["step"] == "done" and second["reference"] == "KE-TEST-0001"
+    keys = [call["key"] for call in filer.calls]
+    assert len(keys) == 2 and keys[0] == keys[1]  # a retry is not a second filing
+    assert chat.finished and chat.reference == "KE-TEST-0001"
 
 
-def test_a_refused_filing_names_the_problem() -> None:
-    def strict(effect: FileReferral, language: str) -> str:
-        raise InvalidReferral([Violation("attachments", "attachment_mismatch")])
+def test_a_refused_filing_asks_the_question_again_with_the_problem() -> None:
+    filer = RecordingFiler(fail=InvalidReferral([Violation("need.description", "text_too_short")]))
+    chat = _chat(filer, "en")
+    _to_summary(chat, "english_dnumber")
+    line = chat.turn(UserInput(text="send")).as_json()
+    assert line["step"] == "need.description" and line["reference"] is None
+    assert texts("en")["check.problem"] in line["text"]
+    assert line["error"]
+    assert not chat.finished
 
-    chat = _chat(strict, "en")
+
+def test_a_kommune_without_a_key_is_told_it_cannot_be_sent_here() -> None:
+    chat = _chat(RecordingFiler(fail=NoRecipientKeysError("4601")), "en")
     _to_summary(chat, "english_dnumber")
     line = chat.turn(UserInput(text="send")).as_json()
     assert line["step"] == "summary"
-    assert "not accepted" in line["text"]
+    assert texts("en")["filing.not_here"] in line["text"]
+    assert texts("en")["filing.failed"] not in line["text"]
 
 
 def test_json_lines_in() -> None:
@@ -98,7 +106,7 @@ def test_a_local_file_becomes_an_upload_typed_by_its_content(tmp_path: Path) -> 
 
 
 def test_plain_rendering_numbers_choices_but_not_summary_actions() -> None:
-    chat = _chat(lambda effect, language: "KE-7K4M-Q9XA")
+    chat = _chat(RecordingFiler())
     chat.json_mode = False
     out = io.StringIO()
     code = run(chat, io.StringIO("Herøy\n"), out)

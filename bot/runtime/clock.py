@@ -1,0 +1,21 @@
+"""The one clock of the intake side: aware UTC instants, read as Norwegian calendar days."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from zoneinfo import ZoneInfo
+
+OSLO = ZoneInfo("Europe/Oslo")
+Clock = Callable[[], dt.datetime]
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def oslo_date(moment: dt.datetime) -> dt.date:
+    """The calendar day in Norway at `moment` (an aware instant): what ages are counted in."""
+    if moment.tzinfo is None:
+        raise ValueError("the clock must return an aware datetime")
+    return moment.astimezone(OSLO).date()
