@@ -17,8 +17,8 @@ from bot.settings import Settings
 from dialogues import engine
 from dialogues.state import State
 from dialogues.types import Context
-from intake.messages import Language
 from intake.rules import Policy
+from intake.texts import Language
 
 ChannelName = Literal["terminal", "telegram", "rasa", "web"]
 

@@ -31,9 +31,9 @@ from dialogues.flow import text
 from dialogues.state import State
 from dialogues.types import Context, FileReferral, Reply
 from intake.filing import InvalidReferral, Receipt
-from intake.messages import Language
 from intake.model import Attachment, Referral
 from intake.rules import Violation
+from intake.texts import Language
 from storage.crypto.errors import NoRecipientKeysError
 
 log = logging.getLogger(__name__)

@@ -7,8 +7,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from dialogues import flow
-from intake.messages import LANGUAGES, Language, message
+from intake.messages import message
 from intake.rules import Violation
+from intake.texts import Language, language_or_default
 
 
 def text(language: Language, key: str, **params: Any) -> str:
@@ -28,7 +29,7 @@ def language_of(code: str | None, default: str = "nb") -> Language:
     """A client's language tag (Telegram's language_code, a browser's first Accept-Language)
     -> ours: Norwegian variants to bokmål unless nynorsk, other languages to English, none to
     `default`."""
-    fallback: Language = next((lang for lang in LANGUAGES if lang == default), "nb")
+    fallback = language_or_default(default)
     if not code:
         return fallback
     code = code.lower()

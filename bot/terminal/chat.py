@@ -29,7 +29,7 @@ from dialogues import engine
 from dialogues.render import progress_text
 from dialogues.state import State
 from dialogues.types import Command, FileReferral, FileUpload, Reply, UserInput
-from intake.messages import Language
+from intake.texts import Language
 
 COMMANDS: frozenset[str] = frozenset(Command.__args__)  # type: ignore[attr-defined]
 
