@@ -136,7 +136,7 @@ def _language(turn: Turn, arg: str | None) -> None:
         return
     turn.state.resume = turn.state.mode
     turn.state.mode = "language"
-    _ask_language(turn)
+    ask_language(turn)
 
 
 def _cancel(turn: Turn, _arg: str | None) -> None:
@@ -168,7 +168,7 @@ COMMANDS: dict[Command, Callable[[Turn, str | None], None]] = {
 # -- mode "language" -----------------------------------------------------------------------
 
 
-def _ask_language(turn: Turn, error: str | None = None) -> None:
+def ask_language(turn: Turn, error: str | None = None) -> None:
     choices = tuple(Choice(code, text(code, "language.name")) for code in LANGUAGES)
     turn.replies.append(
         Reply(
@@ -187,9 +187,12 @@ def on_language(turn: Turn, ui: UserInput, command: Command | None, _arg: str | 
     if lang is None and raw and raw.strip() in ("1", "2", "3"):
         lang = LANGUAGES[int(raw.strip()) - 1]
     if lang is None and command is None:
-        _ask_language(turn, error=message("choice_invalid", turn.lang))
+        ask_language(turn, error=message("choice_invalid", turn.lang))
         return
     turn.state.mode = turn.state.resume
+    if turn.state.mode == "new":  # asked before anything else: begin in the language picked
+        turn.begin("language", lang)
+        return
     if lang is not None:
         set_language(turn, lang)
     turn.show()

@@ -91,8 +91,15 @@ class Turn:
         commands.COMMANDS[command](self, arg)
 
     def begin(self, command: Command | None, arg: str | None) -> None:
+        """Start: the intro and the first question. "language" without a language as the first
+        input asks for one first (a channel that cannot tell the person's language, such as
+        Rasa); the pick then begins the conversation in it."""
         if command == "language" and (lang := parse.language_of(arg)) is not None:
             commands.set_language(self, lang, announce=False)
+        elif command == "language":
+            self.state.resume, self.state.mode = "new", "language"
+            commands.ask_language(self)
+            return
         if command == "start" and arg in ROLES and ROLE_FIELD not in self.state.answers:
             self.state.answers[ROLE_FIELD] = arg
         self.intro()

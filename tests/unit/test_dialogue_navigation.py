@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from dialogues import engine
 from dialogues.flow import steps, texts
 from dialogues.types import DiscardDraft, LanguageChanged, UserInput
 from tests.conversations import PEOPLE, load
-from tests.conversations.drive import TODAY, Run, answer_once, start, to_filing, until
+from tests.conversations.drive import TODAY, Run, answer_once, context, start, to_filing, until
 
 # One wrong answer per kind of validation; each must be refused with a message.
 BAD = {
@@ -192,6 +193,23 @@ def test_language_switch_keeps_answers() -> None:
     assert run.last.step == "language"
     run.say("nynorsk")
     assert run.state.language == "nn" and run.last.step == "submitter.name"
+
+
+def test_language_asked_first_then_the_intro_and_first_question_in_it() -> None:
+    """The command "language" as the very first input (Rasa cannot tell the person's language): the
+    language question comes before anything else, and the pick begins in that language."""
+    run = Run(engine.new_state(language="nb", draft_id="lang-first"), context())
+    run.command("language")
+    assert [r.step for r in run.replies] == ["language"]
+    assert run.last.text == texts("nb")["language.ask"]
+    assert [c.id for c in run.last.choices] == ["nb", "nn", "en"]
+    run.say("hei")  # no language: asked again
+    assert run.last.step == "language" and run.last.error
+    run.say("3")
+    assert run.state.language == "en"
+    assert run.replies[0].text == texts("en")["intro"].format(hours=72)
+    assert texts("en")["language.changed"] not in [r.text for r in run.replies]
+    assert run.last.step == engine.current_step(run.state) != ""
 
 
 def test_cancel_asks_first_then_discards() -> None:
