@@ -2,7 +2,7 @@
 
 - `action_referral_intro`: the engine's welcome (before the form starts);
 - `action_submit_referral`: builds the Referral from the slots, files it through
-  `bot.bootstrap.App.file` and says the engine's receipt (`engine.filed`);
+  the channel runtime (`bot.runtime.filing`) and says the engine's receipt;
 - `action_referral_help`, `_back`, `_summary`, `_language`, `_edit`, `_restart`: the commands,
   run by rules after the form rejected a command word (cancelling asks first: `bot.rasa.cancel`);
 - `action_ask_<slot>` for questions whose choices depend on earlier answers.
@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from typing import Any, cast
+from typing import cast
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import AllSlotsReset, EventType, FollowupAction, SlotSet
@@ -25,13 +25,15 @@ from rasa_sdk.types import DomainDict
 from bot.rasa import cancel, dialogue, runtime
 from bot.rasa import slots as s
 from bot.rasa.validation import ValidateReferralForm, buttons
+from bot.runtime.filing import Filed, Refused, file_effect, refused
+from bot.runtime.wording import problem
 from dialogues import engine, parse, render
-from dialogues.build import judge, key_for
+from dialogues.build import judge
 from dialogues.flow import load, text
 from dialogues.plan import plan
 from dialogues.state import State
-from dialogues.types import Command, Context, Reply, UserInput
-from intake.messages import LANGUAGES, Language, message
+from dialogues.types import Command, FileReferral, Reply, UserInput
+from intake.messages import LANGUAGES, Language
 
 log = logging.getLogger(__name__)
 
@@ -266,42 +268,33 @@ class ActionSubmitReferral(Action):  # type: ignore[misc]  # rasa_sdk is untyped
             return []
         referral, violations = judge(state, ctx)
         if referral is None or violations:
-            return _send_back(dispatcher, state, ctx, violations[0] if violations else None)
-        from intake.filing import InvalidReferral
-
-        try:
-            receipt = runtime.app().file(
-                referral,
-                channel="rasa",
-                language=lang,
-                idempotency_key=_idempotency_key(tracker),
-            )
-        except InvalidReferral as exc:
-            return _send_back(dispatcher, state, ctx, exc.violations[0] if exc.violations else None)
-        except Exception as exc:  # the person must get an answer, and the log no content
-            log.error("filing failed: %s", type(exc).__name__)
-            _, replies = engine.filing_failed(state, ctx)
-            dispatcher.utter_message(text=replies[0].text)
+            return _send_back(dispatcher, refused(state, violations, ctx))
+        effect = FileReferral(referral, idempotency_key=_idempotency_key(tracker))
+        outcome = file_effect(effect, state, ctx, filer=runtime.filer(), fetch=_no_uploads)
+        if isinstance(outcome, Refused):
+            return _send_back(dispatcher, outcome)
+        if not isinstance(outcome, Filed):
+            dispatcher.utter_message(text=outcome.replies[0].text)
             return []
-        _, replies = engine.filed(state, receipt.reference, ctx)
-        _say(dispatcher, replies)
-        log.info("action %s: filed (duplicate=%s)", self.name(), receipt.duplicate)
+        _say(dispatcher, list(outcome.replies))
+        log.info("action %s: filed (duplicate=%s)", self.name(), outcome.receipt.duplicate)
         # The answers leave the slots; the receipt's reference stays for "already sent".
-        return [AllSlotsReset(), SlotSet(s.LANGUAGE, lang), SlotSet(REFERENCE, receipt.reference)]
+        return [AllSlotsReset(), SlotSet(s.LANGUAGE, lang), SlotSet(REFERENCE, outcome.reference)]
 
 
-def _send_back(
-    dispatcher: CollectingDispatcher, state: State, ctx: Context, violation: Any
-) -> list[EventType]:
+def _no_uploads(ref: str) -> bytes:
+    raise LookupError("the Rasa channel takes no uploads")
+
+
+def _send_back(dispatcher: CollectingDispatcher, outcome: Refused) -> list[EventType]:
     """A rule found a problem: clear the answer it concerns (and the final acknowledgement) and
     start the form again, which asks for it with the engine's message first."""
-    lang = state.language
-    slots = plan(state, ctx)
-    key = key_for(violation.field, slots) if violation is not None else None
+    lang = outcome.state.language
+    key = outcome.revisit[0] if outcome.revisit else None
     log.info("submission sent back to %s", s.slot_name(key) if key else "the form")
     dispatcher.utter_message(text=text(lang, "check.problem"))
-    if violation is not None:
-        dispatcher.utter_message(text=message(violation.key, lang, **violation.params))
+    if outcome.problems:
+        dispatcher.utter_message(text=problem(lang, outcome.problems[0]))
     events: list[EventType] = [SlotSet(s.ACKNOWLEDGED, None)]
     if key is not None:
         events.append(SlotSet(s.slot_name(key), None))

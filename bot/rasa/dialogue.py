@@ -8,7 +8,6 @@ turns the request into "coordinator only") as in every other channel, so nothing
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -20,7 +19,6 @@ from dialogues.plan import Slot, facts, is_stale, plan, step_of_key
 from dialogues.state import State
 from dialogues.types import Choice, Command, Context, Reply, UserInput
 from intake.messages import Language
-from intake.rules import Policy
 
 log = logging.getLogger(__name__)
 
@@ -41,12 +39,6 @@ class Outcome:
     error: str | None = None
     choices: tuple[Choice, ...] = ()  # e.g. the municipalities an ambiguous name may mean
     offer: tuple[str, ...] = ()
-
-
-def context(policy: Policy, now: dt.datetime, *, ttl_hours: int) -> Context:
-    return Context(
-        today=policy.today, now=now, policy=policy, channel="rasa", draft_ttl_hours=ttl_hours
-    )
 
 
 def state_from(slots: Mapping[str, Any], *, leave_out: frozenset[str] = frozenset()) -> State:

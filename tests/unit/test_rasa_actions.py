@@ -21,6 +21,7 @@ from bot.rasa import runtime
 from bot.rasa.server import build_executor
 from bot.rasa.slots import SKIPPED
 from bot.rasa.validation import ValidateReferralForm
+from bot.runtime.clock import oslo_date
 from bot.settings import Settings
 from dialogues.flow import text
 from intake.errors import FieldError
@@ -30,7 +31,7 @@ from tests import rasa_calls as rc
 from tests.rasa_calls import run, slot_events, texts_of
 from tests.synthetic import born_years_ago, synthetic_id
 
-TODAY = dt.datetime.now(runtime.NORWAY).date()
+TODAY = oslo_date(dt.datetime.now(dt.UTC))
 CHILD_ID = synthetic_id(born_years_ago(TODAY, 10))
 ADULT_ID = synthetic_id(born_years_ago(TODAY, 40))
 BAD_ID = "12345678901"
