@@ -23,7 +23,7 @@ from bench.harness import Figure, table, write_json
 
 # name -> (module, full-size arguments, smallest arguments)
 BENCHMARKS: dict[str, tuple[str, dict[str, Any], dict[str, Any]]] = {
-    "engine": ("bench.engine", {}, {"rounds": 1, "passes": 1}),
+    "engine": ("bench.engine", {"baseline": True}, {"rounds": 1, "passes": 1}),
     "envelope": ("bench.envelope", {}, {"opens": 50}),
     "filing": ("bench.filing", {}, {"filings": 16, "rounds": 1}),
     "telegram": ("bench.telegram", {}, {"walks": 1, "rounds": 1}),

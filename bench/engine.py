@@ -3,13 +3,24 @@ tests/conversations, each from /start to the filing), and the size of a complete
 serialised and encrypted as the channels store it (Fernet via storage.drafts.DraftCipher).
 
 The inputs of every conversation are recorded once by driving the engine with the scripted
-person; the timed part replays them through `engine.step` alone (one core, no I/O)."""
+person; the timed part replays them through `engine.step` alone (one core, no I/O).
+
+With `baseline` (as `make bench` runs it), the same replay also runs against the engine of
+`against` (BASELINE_COMMIT unless told), checked out as a git worktree: one worker process per tree
+(bench/engine_worker.py), asked for a round in turn, so the ratio of each interleaved pair holds
+however loaded the machine is."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
-from bench.harness import Figure, median
+from bench.harness import Figure, interleaved, median, ratio_figure
 from dialogues import engine
 from dialogues.state import State
 from dialogues.types import Context, Effect, UserInput
@@ -17,6 +28,11 @@ from storage.drafts import DraftCipher, generate_key
 
 MIN_TURNS_PER_S = 5000
 MAX_DRAFT_BYTES = 8 * 1024
+# The engine before issue 10's simpler engine (flow compiled at load, one plan per turn, no memo).
+BASELINE_COMMIT = "86a5de9587fccdc78806abdc0cb565df260ff106"
+MIN_RATIO = 1.3
+ROOT = Path(__file__).resolve().parent.parent
+WORKER = Path(__file__).resolve().parent / "engine_worker.py"
 
 
 def record(name: str) -> tuple[State, list[UserInput], State, Context]:
@@ -66,7 +82,82 @@ def people() -> tuple[str, ...]:
     return PEOPLE
 
 
-def run(*, rounds: int = 7, passes: int = 4, names: tuple[str, ...] | None = None) -> list[Figure]:
+@contextmanager
+def checkout(commit: str) -> Iterator[Path]:
+    """`commit` as a detached git worktree in a temporary folder, removed afterwards."""
+    with tempfile.TemporaryDirectory(prefix="engine-base-") as folder:
+        tree = Path(folder) / "tree"
+        git = ["git", "-C", str(ROOT), "worktree"]
+        subprocess.run([*git, "add", "--detach", "--quiet", str(tree), commit], check=True)
+        try:
+            yield tree
+        finally:
+            subprocess.run([*git, "remove", "--force", str(tree)], check=False)
+
+
+class _Worker:
+    """bench/engine_worker.py on one tree: ready once it has recorded and warmed up."""
+
+    def __init__(self, tree: Path) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, str(WORKER), str(tree)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=tree,
+        )
+        if self._line() != "ready":
+            raise RuntimeError(f"the engine worker for {tree} did not start")
+
+    def _line(self) -> str:
+        assert self.process.stdout is not None
+        return self.process.stdout.readline().strip()
+
+    def round(self, passes: int) -> float:
+        assert self.process.stdin is not None
+        self.process.stdin.write(f"{passes}\n")
+        self.process.stdin.flush()
+        return float(self._line())
+
+    def close(self) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        self.process.wait(timeout=60)
+
+
+def compare(against: str, *, rounds: int = 9, passes: int = 4) -> Figure:
+    """This tree's engine against `against`'s, in interleaved rounds of `passes` passes each."""
+    with checkout(against) as base:
+        workers = {"ours": _Worker(ROOT), "baseline": _Worker(base)}
+        try:
+            samples = interleaved(
+                rounds, {name: (lambda w=w: w.round(passes)) for name, w in workers.items()}
+            )
+        finally:
+            for worker in workers.values():
+                worker.close()
+    pairs = [o / b for o, b in zip(samples["ours"], samples["baseline"], strict=True)]
+    return ratio_figure(
+        "engine turns against the engine before issue 10 (interleaved)",
+        "turns/s",
+        samples,
+        ours="ours",
+        baseline="baseline",
+        min_ratio=MIN_RATIO,
+        note=f"baseline {against[:7]} in a git worktree, one worker process per tree; "
+        f"{rounds} interleaved pairs of {passes} passes; median of the pair ratios "
+        f"{median(pairs):.2f} (range {min(pairs):.2f}-{max(pairs):.2f})",
+    )
+
+
+def run(
+    *,
+    rounds: int = 7,
+    passes: int = 4,
+    names: tuple[str, ...] | None = None,
+    baseline: bool = False,
+    against: str = BASELINE_COMMIT,
+) -> list[Figure]:
     conversations = [record(name) for name in (names or people())]
     for fresh, inputs, _, ctx in conversations:  # warm up
         replay(fresh, inputs, ctx)
@@ -86,6 +177,7 @@ def run(*, rounds: int = 7, passes: int = 4, names: tuple[str, ...] | None = Non
     plain, sealed = max(sizes.values(), key=lambda s: s[1])
     turns_per_conv = [len(c[1]) for c in conversations]
     tps = median(rates)
+    compared = [compare(against, rounds=rounds, passes=passes)] if baseline else []
     return [
         Figure(
             name="engine turns (complete scripted conversations)",
@@ -107,4 +199,5 @@ def run(*, rounds: int = 7, passes: int = 4, names: tuple[str, ...] | None = Non
             note=f"{plain} bytes of JSON before Fernet; per person (json, encrypted): "
             + ", ".join(f"{k.removeprefix('draft-')} {v[0]}/{v[1]}" for k, v in sizes.items()),
         ),
+        *compared,
     ]

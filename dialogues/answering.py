@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from dialogues import parse, render
-from dialogues.plan import Slot, allowed_choices, facts
+from dialogues import parse
+from dialogues.plan import Slot
 from dialogues.state import UNSET
 from dialogues.types import Command, UserInput
 from dialogues.validators import VALIDATORS
@@ -59,8 +59,7 @@ def on_input(turn: Turn, ui: UserInput, _command: Command | None, _arg: str | No
         _toggle(turn, slot, ui.choice)
         return
     if slot.step.kind == "multi" and slot.step.allow_all and parse.means_all(ui):
-        env = facts(state.answers, turn.ctx)
-        store(turn, slot, [c.id for c in allowed_choices(slot.step, env)])
+        store(turn, slot, [c.id for c in turn.plan.allowed(slot.step)])
         return
     try:
         value = _parse_value(turn, slot, ui)
@@ -85,8 +84,7 @@ def on_input(turn: Turn, ui: UserInput, _command: Command | None, _arg: str | No
 def _toggle(turn: Turn, slot: Slot, choice: str) -> None:
     """A multi-select's button: pick or unpick one choice, or "done"."""
     state = turn.state
-    env = facts(state.answers, turn.ctx)
-    allowed = [c.id for c in allowed_choices(slot.step, env)]
+    allowed = [c.id for c in turn.plan.allowed(slot.step)]
     if choice == "done":
         turn.command("done", None)
         return
@@ -98,7 +96,7 @@ def _toggle(turn: Turn, slot: Slot, choice: str) -> None:
         picks.remove(choice)
     else:
         picks.append(choice)
-    turn.replies.append(render.ask(state, slot, turn.ctx, turn.slots()))
+    turn.ask(slot)
 
 
 def _parse_value(turn: Turn, slot: Slot, ui: UserInput) -> Any:
@@ -107,8 +105,7 @@ def _parse_value(turn: Turn, slot: Slot, ui: UserInput) -> Any:
     if kind == "yes_no":
         return parse.yes_no(ui)
     if kind in ("choice", "multi"):
-        env = facts(turn.state.answers, turn.ctx)
-        options = allowed_choices(step_, env)
+        options = turn.plan.allowed(step_)
         if kind == "choice":
             return parse.one_choice(ui, step_, options)
         return parse.many_choices(ui, step_, options)
@@ -134,7 +131,7 @@ def fail(turn: Turn, slot: Slot, error: str) -> None:
     """Ask the question again with what was wrong; the third time, with advice."""
     fails = turn.state.fails
     fails[slot.key] = fails.get(slot.key, 0) + 1
-    turn.replies.append(render.ask(turn.state, slot, turn.ctx, turn.slots(), error=error))
+    turn.ask(slot, error=error)
 
 
 def store(turn: Turn, slot: Slot, value: Any) -> None:

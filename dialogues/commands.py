@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 
 from dialogues import answering, parse, render, summary
 from dialogues.flow import ROLES, text
-from dialogues.plan import unanswered
 from dialogues.state import UNSET, State
 from dialogues.types import Choice, Command, DiscardDraft, LanguageChanged, Reply, UserInput
 from intake.errors import FieldError
@@ -39,7 +38,7 @@ def _back(turn: Turn, _arg: str | None) -> None:
     while True:
         key = _undo(turn, history.pop())
         # An answer from a branch that no longer applies is undone too, silently.
-        if not history or any(slot.key == key for slot in turn.slots()):
+        if not history or any(slot.key == key for slot in turn.plan.slots):
             break
     state.picks, state.offer = [], []
     if key in state.answers:
@@ -109,7 +108,7 @@ def _done(turn: Turn, _arg: str | None) -> None:
 
 def _summary(turn: Turn, _arg: str | None) -> None:
     state = turn.state
-    if unanswered(state, turn.ctx, turn.slots()) is None:
+    if turn.plan.first_open() is None:
         state.mode, state.focus = "summary", None
         turn.show()
         return

@@ -54,10 +54,8 @@ def step(
     state: State, user_input: UserInput, ctx: Context
 ) -> tuple[State, list[Reply], list[Effect]]:
     try:
-        # One call works out the plan once per set of answers, not once per question on it.
-        with plan.memo():
-            turn = Turn(state.copy(), ctx)
-            turn.run(user_input)
+        turn = Turn(state.copy(), ctx)
+        turn.run(user_input)
         return turn.state, turn.replies, turn.effects
     except Exception as exc:  # the promise: never raise into an adapter
         _log.error("dialogue step failed at %s: %s", current_step(state), type(exc).__name__)

@@ -8,16 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
 from dialogues import conditions
 from dialogues.conditions import Test
 from dialogues.flow import ChoiceDef, Flow, Group, Step, load
-from dialogues.state import State, clone
+from dialogues.state import State
 from dialogues.types import Context
 from intake.errors import FieldError
 from intake.identifiers import age_on, parse_national_id
@@ -149,56 +146,6 @@ def _choices(step: Step) -> _Choices:
     return info
 
 
-class _Memo:
-    """What one engine call has worked out already: the facts and the plan for the answers
-    as they were (compared by value, so an answer stored in between is seen), and birth dates
-    by national id. Lives only for one call (`memo()`), so nothing personal outlives it."""
-
-    __slots__ = ("births", "records")
-
-    def __init__(self) -> None:
-        self.births: dict[str, dt.date | None] = {}
-        self.records: list[_Record] = []
-
-
-class _Record:
-    __slots__ = ("answers", "ctx_key", "env", "open", "slots")
-
-    def __init__(self, answers: dict[str, Any], ctx_key: tuple[Any, ...], env: dict[str, Any]):
-        self.answers = answers  # a private copy, so later changes to the caller's are not seen
-        self.ctx_key = ctx_key
-        self.env = env
-        self.slots: list[Slot] | None = None
-        self.open: tuple[Slot | None] | None = None  # `unanswered` of these slots, once known
-
-
-_MEMO: ContextVar[_Memo | None] = ContextVar("dialogues_plan_memo", default=None)
-_MEMO_SIZE = 4
-
-
-@contextmanager
-def memo() -> Iterator[None]:
-    """Within this block, facts and plans are computed once per distinct set of answers."""
-    token = _MEMO.set(_Memo())
-    try:
-        yield
-    finally:
-        _MEMO.reset(token)
-
-
-def _record(current: _Memo, answers: dict[str, Any], ctx: Context) -> _Record:
-    key = (ctx.today, ctx.policy.consent_age)  # everything `derived` reads from the context
-    for record in current.records:
-        if record.ctx_key == key and record.answers == answers:
-            return record
-    snapshot = clone(answers)
-    record = _Record(snapshot, key, _facts(snapshot, ctx))
-    current.records.append(record)
-    if len(current.records) > _MEMO_SIZE:
-        del current.records[0]
-    return record
-
-
 def _nid_birth_date(nid: str) -> dt.date | None:
     try:
         return parse_national_id(nid).birth_date
@@ -209,12 +156,7 @@ def _nid_birth_date(nid: str) -> dt.date | None:
 def birth_date(answers: dict[str, Any]) -> dt.date | None:
     nid = answers.get("person.national_id")
     if isinstance(nid, str):
-        current = _MEMO.get()
-        if current is None:
-            return _nid_birth_date(nid)
-        if nid not in current.births:
-            current.births[nid] = _nid_birth_date(nid)
-        return current.births[nid]
+        return _nid_birth_date(nid)
     raw = answers.get("person.birth_date")
     if isinstance(raw, str):
         try:
@@ -228,13 +170,6 @@ def facts(answers: dict[str, Any], ctx: Context) -> dict[str, Any]:
     """What conditions may read: facts derived from the answers, plus the answers to the
     questions that apply. An answer left over from another branch (a provider's "not informed"
     after the role became "parent") is not a fact any more, so it cannot steer this branch."""
-    current = _MEMO.get()
-    if current is None:
-        return _facts(answers, ctx)
-    return dict(_record(current, answers, ctx).env)
-
-
-def _facts(answers: dict[str, Any], ctx: Context) -> dict[str, Any]:
     env = derived(answers, ctx)
     for step_id, test in _layout(load()).facts:
         if step_id in answers and (test is None or test(env)):
@@ -278,14 +213,32 @@ def is_stale(step: Step, value: Any, env: dict[str, Any]) -> bool:
     return not isinstance(value, list) or any(v not in allowed for v in value)
 
 
+class Plan:
+    """The questions that apply to one set of answers, and the facts their conditions read,
+    worked out once. A turn keeps its plan until it changes an answer (`Turn.changed`)."""
+
+    __slots__ = ("_open", "answers", "env", "slots")
+
+    def __init__(self, answers: dict[str, Any], ctx: Context) -> None:
+        self.answers = answers
+        self.env = facts(answers, ctx)
+        self.slots = _plan(answers, self.env)
+        self._open: tuple[Slot | None] | None = None
+
+    def first_open(self) -> Slot | None:
+        """The first question of the plan without a (still valid) answer."""
+        if self._open is None:
+            self._open = (_unanswered(self.answers, self.env, self.slots),)
+        return self._open[0]
+
+    def allowed(self, step: Step) -> tuple[ChoiceDef, ...]:
+        """The choices `step` offers on this branch."""
+        return allowed_choices(step, self.env)
+
+
 def plan(state: State, ctx: Context) -> list[Slot]:
-    current = _MEMO.get()
-    if current is None:
-        return _plan(state.answers, _facts(state.answers, ctx))
-    record = _record(current, state.answers, ctx)
-    if record.slots is None:
-        record.slots = _plan(record.answers, record.env)
-    return list(record.slots)
+    """The questions that apply to `state`'s answers, in order."""
+    return Plan(state.answers, ctx).slots
 
 
 def _plan(answers: dict[str, Any], env: dict[str, Any]) -> list[Slot]:
@@ -312,30 +265,11 @@ def _group_slots(answers: dict[str, Any], part: _Part, env: dict[str, Any]) -> l
     return out
 
 
-def unanswered(state: State, ctx: Context, slots: list[Slot] | None = None) -> Slot | None:
-    """The first question of the plan without a (still valid) answer."""
-    current = _MEMO.get()
-    if current is None:
-        return _unanswered(state.answers, ctx, slots if slots is not None else plan(state, ctx))
-    record = _record(current, state.answers, ctx)
-    if record.slots is None:
-        record.slots = _plan(record.answers, record.env)
-    if slots is not None and slots != record.slots:  # (the same Slot objects compare fast)
-        return _unanswered(state.answers, ctx, slots)
-    if record.open is None:
-        record.open = (_unanswered(record.answers, ctx, record.slots),)
-    return record.open[0]
-
-
-def _unanswered(answers: dict[str, Any], ctx: Context, slots: list[Slot]) -> Slot | None:
-    env: dict[str, Any] | None = None
+def _unanswered(answers: dict[str, Any], env: dict[str, Any], slots: list[Slot]) -> Slot | None:
     for slot in slots:
         key = slot.key
         if key not in answers:
             return slot
-        if slot.step.kind in _CHOICE_KINDS:  # only a choice can go stale
-            if env is None:
-                env = facts(answers, ctx)
-            if is_stale(slot.step, answers[key], env):
-                return slot
+        if slot.step.kind in _CHOICE_KINDS and is_stale(slot.step, answers[key], env):
+            return slot  # (only a choice can go stale)
     return None

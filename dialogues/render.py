@@ -6,9 +6,9 @@ import datetime as dt
 from typing import Any
 
 from dialogues.flow import Step, text, texts, variant
-from dialogues.plan import Slot, allowed_choices, facts
+from dialogues.plan import Plan, Slot
 from dialogues.state import State
-from dialogues.types import Choice, Context, Reply
+from dialogues.types import Choice, Reply
 from intake.kommuner import kommuner
 from intake.messages import Language
 
@@ -27,14 +27,12 @@ def label(state: State, slot: Slot) -> str:
     return text(state.language, slot.step.label, n=_n(slot))
 
 
-def choices_for(state: State, slot: Slot, ctx: Context) -> tuple[Choice, ...]:
+def choices_for(state: State, slot: Slot, plan: Plan) -> tuple[Choice, ...]:
     if slot.key == "kommune" and state.offer:
         table = kommuner()
         return tuple(Choice(n, table.get(n, n)) for n in state.offer)
-    env = facts(state.answers, ctx)
     return tuple(
-        Choice(c.id, worded(state, slot.step.choice_key(c.id)))
-        for c in allowed_choices(slot.step, env)
+        Choice(c.id, worded(state, slot.step.choice_key(c.id))) for c in plan.allowed(slot.step)
     )
 
 
@@ -65,11 +63,11 @@ def value_text(state: State, step: Step, value: Any) -> str:
 def ask(
     state: State,
     slot: Slot,
-    ctx: Context,
-    slots: list[Slot],
+    plan: Plan,
     *,
     error: str | None = None,
 ) -> Reply:
+    """The question `slot` asks, with its choices and its place in `plan`."""
     lang = state.language
     step = slot.step
     parts = [worded(state, step.text, n=_n(slot))]
@@ -96,13 +94,13 @@ def ask(
         if step.optional:
             parts.append(text(lang, "fail.skip"))
         parts.append(text(lang, "fail.advice"))
-    keys = [s.key for s in slots]
+    keys = [s.key for s in plan.slots]
     position = keys.index(slot.key) + 1 if slot.key in keys else len(keys)
     return Reply(
         text="\n".join(parts),
         step=slot.key,
         kind=step.kind,
-        choices=choices_for(state, slot, ctx),
+        choices=choices_for(state, slot, plan),
         multi=step.kind == "multi",
         selected=tuple(state.picks) if step.kind == "multi" else (),
         optional=step.optional,

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from dialogues import parse, render
 from dialogues.build import attachment_refs, judge, key_for
-from dialogues.plan import Slot, unanswered
+from dialogues.plan import Slot
 from dialogues.types import Command, FileReferral, UserInput
 from intake.messages import message
 from intake.rules import Violation
@@ -70,13 +70,13 @@ def start_edit(turn: Turn, slot: Slot) -> None:
     state.mode, state.focus = "edit", slot.key
     state.picks = list(state.answers.get(slot.key) or []) if slot.step.kind == "multi" else []
     state.offer = []
-    turn.replies.append(render.ask(state, slot, turn.ctx, turn.slots()))
+    turn.ask(slot)
 
 
 def _send(turn: Turn) -> None:
     """File the referral when the model and the rules accept it, else ask what they refuse."""
     state = turn.state
-    if unanswered(state, turn.ctx, turn.slots()) is not None:
+    if turn.plan.first_open() is not None:
         turn.next()
         return
     referral, violations = judge(state, turn.ctx)
@@ -103,12 +103,13 @@ def route(turn: Turn, violation: Violation | None) -> None:
         else message("format_invalid", turn.lang)
     )
     field = violation.field if violation is not None else ""
-    key = key_for(field, turn.slots(), violation.key if violation is not None else "")
-    slot = next((s for s in turn.slots() if s.key == key), None)
+    slots = turn.plan.slots
+    key = key_for(field, slots, violation.key if violation is not None else "")
+    slot = next((s for s in slots if s.key == key), None)
     if slot is None:
         state.mode = "summary"
-        turn.replies.append(render.summary(state, turn.slots(), error=msg))
+        turn.replies.append(render.summary(state, slots, error=msg))
         return
     turn.say("check.problem")
     state.mode, state.focus = "edit", slot.key
-    turn.replies.append(render.ask(state, slot, turn.ctx, turn.slots(), error=msg))
+    turn.ask(slot, error=msg)

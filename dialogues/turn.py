@@ -18,7 +18,7 @@ from typing import Any
 
 from dialogues import answering, commands, parse, render, summary
 from dialogues.flow import ROLES, text, variant
-from dialogues.plan import Slot, plan, unanswered
+from dialogues.plan import Plan, Slot
 from dialogues.state import Mode, State
 from dialogues.types import Command, Context, Effect, Reply, UserInput
 from intake.messages import LANGUAGES, Language
@@ -39,7 +39,7 @@ class Turn:
         self.ctx = ctx
         self.replies: list[Reply] = []
         self.effects: list[Effect] = []
-        self._slots: list[Slot] | None = None
+        self._plan: Plan | None = None
 
     # -- helpers -------------------------------------------------------------------------
 
@@ -57,23 +57,29 @@ class Turn:
     def say(self, key: str, **params: Any) -> None:
         self.replies.append(Reply(text=self.t(key, **params)))
 
-    def slots(self) -> list[Slot]:
-        if self._slots is None:
-            self._slots = plan(self.state, self.ctx)
-        return self._slots
+    @property
+    def plan(self) -> Plan:
+        """The plan for the answers as they are now: one per turn, until an answer changes."""
+        if self._plan is None:
+            self._plan = Plan(self.state.answers, self.ctx)
+        return self._plan
 
     def changed(self) -> None:
-        self._slots = None
+        """An answer was stored, undone or the state replaced: plan again when next asked."""
+        self._plan = None
 
     def current(self) -> Slot | None:
         if self.state.mode == "edit" and self.state.focus:
-            for slot in self.slots():
+            for slot in self.plan.slots:
                 if slot.key == self.state.focus:
                     return slot
-        return unanswered(self.state, self.ctx, self.slots())
+        return self.plan.first_open()
 
     def answered_slots(self) -> list[Slot]:
-        return [s for s in self.slots() if s.key in self.state.answers]
+        return [s for s in self.plan.slots if s.key in self.state.answers]
+
+    def ask(self, slot: Slot, *, error: str | None = None) -> None:
+        self.replies.append(render.ask(self.state, slot, self.plan, error=error))
 
     # -- the turn ------------------------------------------------------------------------
 
@@ -102,6 +108,7 @@ class Turn:
             return
         if command == "start" and arg in ROLES and ROLE_FIELD not in self.state.answers:
             self.state.answers[ROLE_FIELD] = arg
+            self.changed()
         self.intro()
         self.state.mode = "ask"
         self.next()
@@ -124,19 +131,19 @@ class Turn:
         """Ask the first open question of the current branch, or show the summary."""
         self.state.focus = None
         self.state.mode = "ask"
-        slot = unanswered(self.state, self.ctx, self.slots())
+        slot = self.plan.first_open()
         if slot is None:
             self.state.mode = "summary"
-            self.replies.append(render.summary(self.state, self.slots()))
+            self.replies.append(render.summary(self.state, self.plan.slots))
             return
         self.state.focus = slot.key
-        self.replies.append(render.ask(self.state, slot, self.ctx, self.slots()))
+        self.ask(slot)
 
     def show(self, *, error: str | None = None) -> None:
         """Repeat what is pending (after help, a language switch, a refused command)."""
         mode = self.state.mode
         if mode == "summary":
-            self.replies.append(render.summary(self.state, self.slots(), error=error))
+            self.replies.append(render.summary(self.state, self.plan.slots, error=error))
             return
         if mode == "choose_edit":
             self.replies.append(render.summary(self.state, self.answered_slots(), partial=True))
@@ -147,7 +154,7 @@ class Turn:
             self.next()
             return
         self.state.focus = slot.key
-        self.replies.append(render.ask(self.state, slot, self.ctx, self.slots(), error=error))
+        self.ask(slot, error=error)
 
 
 # -- where the conversation begins or rests ------------------------------------------------

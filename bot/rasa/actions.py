@@ -30,7 +30,7 @@ from bot.runtime.wording import problem
 from dialogues import engine, parse, render
 from dialogues.build import judge
 from dialogues.flow import load, text
-from dialogues.plan import plan
+from dialogues.plan import Plan
 from dialogues.state import State
 from dialogues.types import Command, FileReferral, Reply, UserInput
 from intake.messages import LANGUAGES, Language
@@ -217,7 +217,8 @@ class AskAction(Action):  # type: ignore[misc]  # rasa_sdk is untyped
         ctx = runtime.ctx()
         key = s.key_of(self.slot)
         state = dialogue.state_from(tracker.slots, leave_out=frozenset({self.slot}))
-        slots = plan(state, ctx)
+        planned = Plan(state.answers, ctx)
+        slots = planned.slots
         slot = next((x for x in slots if x.key == key), None)
         if slot is None:
             log.warning("asked for %s, which the plan does not ask", self.slot)
@@ -228,7 +229,7 @@ class AskAction(Action):  # type: ignore[misc]  # rasa_sdk is untyped
             summary = render.summary(state, answered).text
             foot = "\n" + text(state.language, "summary.foot")  # says "send": not asked here
             dispatcher.utter_message(text=summary.removesuffix(foot))
-        reply = render.ask(state, slot, ctx, slots)
+        reply = render.ask(state, slot, planned)
         dispatcher.utter_message(text=reply.text, buttons=buttons(reply.choices))
         return []
 

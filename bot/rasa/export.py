@@ -23,7 +23,7 @@ from bot.rasa.actions import SUBMIT, custom_action_names, dynamic_slots
 from bot.settings import Settings
 from dialogues import parse, render
 from dialogues.flow import load, text, texts
-from dialogues.plan import Slot, step_of_key
+from dialogues.plan import Plan, Slot, step_of_key
 from dialogues.state import State
 from dialogues.types import Context
 from intake.messages import LANGUAGES, Language
@@ -102,7 +102,7 @@ def _question(lang: Language, key: str) -> dict[str, Any]:
     assert step is not None, key
     state = State(language=lang, draft_id="export")
     slot = Slot(key, step, index)
-    reply = render.ask(state, slot, _ctx(), [slot])
+    reply = render.ask(state, slot, Plan(state.answers, _ctx()))
     out: dict[str, Any] = {"text": reply.text}
     if reply.choices:
         out["buttons"] = [{"title": c.label, "payload": c.id} for c in reply.choices]
