@@ -42,6 +42,15 @@ class Settings(BaseSettings):
     telegram_flood_limit: int = 30
     telegram_flood_window_seconds: int = 10
 
+    # The web chat (`ke-intake web`). Origins allowed to frame the chat (space separated, for
+    # CSP frame-ancestors), e.g. "https://www.bergen.kommune.no"; empty: only the chat itself.
+    web_embed_origins: str = ""
+    # A browser session left this long without a turn closes; the draft stays for the resume code.
+    web_idle_minutes: int = 30
+    web_session_turns_per_minute: int = 60
+    web_address_turns_per_minute: int = 600
+    web_resume_tries: int = 10  # per address per 15 minutes
+
     @cached_property
     def sqlalchemy_url(self) -> str:
         if self.database_url:

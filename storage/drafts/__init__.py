@@ -7,5 +7,21 @@ and any other channel may use them as they are.
 
 from storage.drafts.cipher import DraftCipher, DraftUnreadable, generate_key, parse_keys
 from storage.drafts.pseudonyms import IdHasher
+from storage.drafts.store import (
+    EncryptedDrafts,
+    MemoryValueStore,
+    RedisValueStore,
+    ValueStore,
+)
 
-__all__ = ["DraftCipher", "DraftUnreadable", "IdHasher", "generate_key", "parse_keys"]
+__all__ = [
+    "DraftCipher",
+    "DraftUnreadable",
+    "EncryptedDrafts",
+    "IdHasher",
+    "MemoryValueStore",
+    "RedisValueStore",
+    "ValueStore",
+    "generate_key",
+    "parse_keys",
+]

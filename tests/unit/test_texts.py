@@ -16,13 +16,14 @@ import pytest
 
 from bot.commands.keys import _SHARED
 from bot.staff.texts import STAFF_TEXTS, t
+from bot.web.wording import WEB_TEXTS
 from dialogues.flow import TEXTS
 from intake.messages import MESSAGES
 from intake.texts import LANGUAGES, Catalogue, language_or_default
 from storage.render.labels import LABELS
 
 ROOT = Path(__file__).resolve().parents[2]
-CATALOGUES = [MESSAGES, TEXTS, LABELS, STAFF_TEXTS]
+CATALOGUES = [MESSAGES, TEXTS, LABELS, STAFF_TEXTS, WEB_TEXTS]
 
 
 def _placeholders(template: str) -> set[str]:

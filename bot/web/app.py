@@ -1,0 +1,487 @@
+"""The web chat's routes. Every turn is a form POST to /turn answered with a redirect to / (so a
+reload never sends twice); `chat.js` posts the same form with `X-KE-Partial: 1` and gets the
+conversation fragment back to update the page in place.
+
+Routes: GET / (the chat; `?kommune=`, `?lang=`, `?role=provider`, `?embed=1`), POST /turn,
+POST /resume (a resume code), POST /delete ("avbryt og slett"), POST /new (after the receipt),
+POST /keepalive (the time-out warning's "I am still here"), GET /embed (the snippet for a
+kommune's page), GET /healthz, /static/*.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.applications import Starlette
+from starlette.datastructures import FormData, UploadFile
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from bot.runtime.uploads import upload_of, worth_reading
+from bot.web import view
+from bot.web.security import (
+    COOKIE,
+    BodyTooLarge,
+    SecurityHeaders,
+    check_csrf,
+    clear_session_cookie,
+    csrf_token,
+    set_session_cookie,
+    start_token,
+)
+from bot.web.session import Sessions, WebDraft, new_code, new_session_id, parse_code, show_code
+from bot.web.turns import Turns
+from bot.web.wording import dialogue_text, language_of, web_text
+from dialogues.state import State, StateError
+from dialogues.types import Reply, UserInput
+from intake.attachments import MAX_ATTACHMENT_BYTES
+from intake.texts import Language
+from storage.counters import WindowCounter
+from storage.drafts import IdHasher
+
+log = logging.getLogger(__name__)
+
+HERE = Path(__file__).parent
+PARTIAL = "x-ke-partial"
+MINUTE = 60
+RESUME_WINDOW = 15 * MINUTE
+COMMANDS = ("back", "help", "skip", "summary", "done")
+
+
+@dataclass
+class Limits:
+    session_turns_per_minute: int = 60
+    address_turns_per_minute: int = 600
+    resume_tries: int = 10  # per address per RESUME_WINDOW
+    idle_minutes: int = 30
+    max_body: int = MAX_ATTACHMENT_BYTES + 256 * 1024
+
+
+@dataclass
+class Web:
+    """Everything the routes need, built once by `bot.web.build`."""
+
+    sessions: Sessions
+    turns: Turns
+    hasher: IdHasher
+    counter: WindowCounter
+    limits: Limits = field(default_factory=Limits)
+    default_language: Language = "nb"
+    draft_ttl_hours: int = 72
+    frame_ancestors: tuple[str, ...] = ()
+    clock: Callable[[], float] = time.time
+    oidc: Any = None  # bot.web.oidc.Login when ID-porten is configured
+
+
+def create_app(web: Web) -> Starlette:
+    templates = Environment(
+        loader=FileSystemLoader(HERE / "templates"),
+        autoescape=select_autoescape(("html",)),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    routes = Routes(web, templates)
+    app = Starlette(
+        routes=[
+            Route("/", routes.home, methods=["GET"]),
+            Route("/turn", routes.turn, methods=["POST"]),
+            Route("/resume", routes.resume, methods=["POST"]),
+            Route("/delete", routes.delete, methods=["POST"]),
+            Route("/new", routes.new, methods=["POST"]),
+            Route("/keepalive", routes.keepalive, methods=["POST"]),
+            Route("/embed", routes.embed, methods=["GET"]),
+            Route("/healthz", routes.healthz, methods=["GET"]),
+            *(web.oidc.routes(routes) if web.oidc is not None else []),
+            Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
+        ],
+        exception_handlers={404: routes.not_found, BodyTooLarge: routes.too_large},
+    )
+    return SecurityHeaders(app, frame_ancestors=web.frame_ancestors, max_body=web.limits.max_body)  # type: ignore[return-value]
+
+
+class Routes:
+    def __init__(self, web: Web, templates: Environment) -> None:
+        self.web = web
+        self.templates = templates
+
+    # -- pages ---------------------------------------------------------------------------
+
+    async def home(self, request: Request) -> Response:
+        sid = request.cookies.get(COOKIE)
+        draft = await self.web.sessions.load(sid) if sid else None
+        if sid and draft is not None and not self._idle(draft):
+            return self.page(request, sid, draft)
+        notice = None
+        if sid:
+            notice = await self._why_closed(sid, draft)
+        response = self.first_page(request, notice=notice)
+        if sid:
+            clear_session_cookie(response)
+        return response
+
+    def first_page(
+        self, request: Request, *, notice: str | None = None, status: int = 200
+    ) -> Response:
+        """The start: the intro and the first question, computed and not stored."""
+        presets = self._presets(request.query_params)
+        lang = language_of(presets["lang"], self.web.default_language)
+        preview = self._begin(presets, code="")
+        embedded = presets["embed"] == "1" or request.headers.get("sec-fetch-dest") == "iframe"
+        presets["embed"] = "1" if embedded else ""
+        context = {
+            "log": preview.log,
+            "ask": preview.asking,
+            "csrf": start_token(self.web.hasher, self.web.clock()),
+            "presets": {k: v for k, v in presets.items() if v},
+            "notice": notice,
+            "first": True,
+            "role": preview.role,
+            "query": {k: v for k, v in presets.items() if v and k != "lang"},
+        }
+        return self.render(request, "chat.html", lang, context, status=status)
+
+    def page(
+        self,
+        request: Request,
+        sid: str,
+        draft: WebDraft,
+        *,
+        notice: str | None = None,
+        status: int = 200,
+    ) -> Response:
+        lang = self._lang(draft)
+        until = self.web.clock() + self.web.draft_ttl_hours * 3600
+        context = {
+            "log": draft.log,
+            "ask": draft.asking,
+            "csrf": csrf_token(self.web.hasher, sid),
+            "presets": {},
+            "notice": notice,
+            "first": False,
+            "code": show_code(draft.code) if draft.code else None,
+            "until": view.oslo_time(until, lang),
+            "done": draft.reference is not None,
+            "identity": draft.identity,
+            "role": draft.role,
+        }
+        template = "chat.html"
+        if request.headers.get(PARTIAL) == "1":
+            template = "_chat.html"
+        return self.render(request, template, lang, context, status=status)
+
+    def render(
+        self,
+        request: Request,
+        template: str,
+        lang: Language,
+        context: dict[str, Any],
+        *,
+        status: int = 200,
+    ) -> HTMLResponse:
+        def t(key: str, **params: Any) -> str:
+            return web_text(lang, key, **params)
+
+        def d(key: str, **params: Any) -> str:
+            return dialogue_text(lang, key, **params)
+
+        html = self.templates.get_template(template).render(
+            lang=lang,
+            t=t,
+            d=d,
+            nonce=request.scope["state"]["nonce"],
+            idle_seconds=self.web.limits.idle_minutes * MINUTE,
+            idle_minutes=self.web.limits.idle_minutes,
+            languages=[(code, dialogue_text(code, "language.name")) for code in view.LANGUAGES],
+            field=view.field_for,
+            login=self.web.oidc is not None,
+            **context,
+        )
+        response = HTMLResponse(html, status_code=status)
+        response.headers["content-language"] = lang
+        return response
+
+    async def embed(self, request: Request) -> Response:
+        presets = self._presets(request.query_params)
+        lang = language_of(presets["lang"], self.web.default_language)
+        query = {k: v for k, v in presets.items() if v and k != "embed"}
+        base = str(request.base_url).rstrip("/")
+        snippet = view.embed_snippet(base, query, lang)
+        return self.render(request, "embed.html", lang, {"snippet": snippet})
+
+    async def healthz(self, request: Request) -> Response:
+        return PlainTextResponse("ok")
+
+    async def not_found(self, request: Request, exc: Exception) -> Response:
+        lang = language_of(request.query_params.get("lang"), self.web.default_language)
+        return self.render(request, "message.html", lang, {"message": "not_found"}, status=404)
+
+    async def too_large(self, request: Request, exc: Exception) -> Response:
+        sid, draft = await self._session(request)
+        mb = MAX_ATTACHMENT_BYTES // (1024 * 1024)
+        notice = web_text(self._lang(draft), "too_large", mb=mb)
+        if sid and draft is not None:
+            return self.page(request, sid, draft, notice=notice, status=413)
+        return self.first_page(request, notice=notice, status=413)
+
+    # -- the conversation ----------------------------------------------------------------
+
+    async def turn(self, request: Request) -> Response:
+        form = await self._form(request)
+        sid, draft = await self._session(request)
+        now = self.web.clock()
+        if not check_csrf(self.web.hasher, sid, str(form.get("csrf", "")), now):
+            return await self._refused(request, sid, draft, "expired_form", 403)
+        if await self._too_fast(request, sid):
+            return await self._refused(request, sid, draft, "slow_down", 429)
+        embedded = False
+        if sid is None or draft is None or self._idle(draft):
+            if form.get("first") != "1":
+                notice = await self._why_closed(sid, draft) if sid else None
+                return self.first_page(request, notice=notice)
+            presets = self._presets(form)
+            embedded = presets["embed"] == "1"
+            draft = self._begin(presets, code=new_code())
+            sid = new_session_id()
+        if draft.reference is not None:  # filed: only the receipt is left
+            return self._after(request, sid, draft, embedded)
+        try:
+            state = State.from_json(draft.engine)
+        except StateError:
+            return self.first_page(request)
+        user_input, shown = await self._input(form, draft, state)
+        if user_input is None:
+            return self._after(request, sid, draft, embedded)
+        if shown:
+            draft.add("me", shown, state.language)
+        result = await self.web.turns.step(state, user_input, self.web.sessions.upload)
+        if result.discard:
+            await self.web.sessions.delete(sid, draft)
+            return self._deleted(request, result.state.language)
+        self._record(draft, result.state, result.replies)
+        if result.reference is not None:
+            draft.reference = result.reference
+            await self.web.sessions.forget_answers(draft)
+        await self.web.sessions.save(sid, draft)
+        return self._after(request, sid, draft, embedded)
+
+    async def _input(
+        self, form: FormData, draft: WebDraft, state: State
+    ) -> tuple[UserInput | None, str]:
+        """The form as the engine's input, and how the person's side of it reads in the log."""
+        asking = draft.asking
+        lang = state.language
+        command = str(form.get("command", ""))
+        if command in COMMANDS:
+            return UserInput(command=command), dialogue_text(lang, f"cmd.{command}")  # type: ignore[arg-type]
+        language = str(form.get("language", ""))
+        if language in view.LANGUAGES:
+            name = dialogue_text(language_of(language), "language.name")
+            return UserInput(command="language", arg=language), name
+        choice = str(form.get("choice", ""))
+        labels = {c.id: c.label for c in asking.choices} if asking else {}
+        if choice:
+            return UserInput(choice=choice), labels.get(choice, choice)
+        upload = form.get("file")
+        if isinstance(upload, UploadFile) and upload.filename:
+            ref = uuid.uuid4().hex
+            name = Path(upload.filename).name
+            size = upload.size or 0
+            content = await upload.read(MAX_ATTACHMENT_BYTES + 1) if worth_reading(size) else None
+            if content is not None and not worth_reading(len(content)):
+                size, content = len(content), None
+            file = upload_of(content, filename=name, ref=ref, size=size)
+            if content is not None and file.sha256:
+                # kept (encrypted, expiring with the draft) until it is sealed with the referral
+                await self.web.sessions.keep_upload(ref, content)
+                draft.uploads.append(ref)
+            return UserInput(file=file), file.filename
+        text = str(form.get("text", ""))
+        ticked = tuple(str(v) for v in form.getlist("choices"))
+        if asking is not None and asking.multi and ticked and not text.strip():
+            return UserInput(choices=ticked), ", ".join(labels.get(c, c) for c in ticked)
+        return UserInput(text=text), text
+
+    def _record(self, draft: WebDraft, state: State, replies: list[Reply]) -> None:
+        draft.engine = state.to_json()
+        role = state.answers.get("submitter.role")
+        draft.role = role if isinstance(role, str) else None
+        lang = state.language
+        asking = None
+        for reply in replies:
+            if reply.error:
+                draft.add("bot", reply.error, lang, error=True)
+            if reply.text:
+                draft.add("bot", reply.text, lang)
+            if reply.step:
+                asking = reply
+        draft.ask = view.asking_data(asking) if asking is not None else None
+
+    def _after(self, request: Request, sid: str, draft: WebDraft, embedded: bool) -> Response:
+        if request.headers.get(PARTIAL) == "1":
+            response = self.page(request, sid, draft)
+        else:
+            response = RedirectResponse("/", status_code=303)
+        if request.cookies.get(COOKIE) != sid:
+            set_session_cookie(response, sid, embedded=embedded)
+        return response
+
+    # -- resume, delete, keep alive ------------------------------------------------------
+
+    async def resume(self, request: Request) -> Response:
+        form = await self._form(request)
+        sid, _ = await self._session(request)
+        if not check_csrf(self.web.hasher, sid, str(form.get("csrf", "")), self.web.clock()):
+            return self.first_page(request, notice=web_text(self._lang(None), "expired_form"))
+        address = self.web.hasher.digest("web address", _address(request))
+        tries = await self.web.counter.hit(f"web-resume:{address}", RESUME_WINDOW)
+        lang = language_of(form.get("lang"), self.web.default_language)
+        if tries > self.web.limits.resume_tries:
+            return self.first_page(request, notice=web_text(lang, "slow_down"), status=429)
+        code = parse_code(str(form.get("code", "")))
+        new_sid = new_session_id()
+        draft = await self.web.sessions.resume(code, new_sid) if code else None
+        if draft is None:
+            log.info("web: a resume code was not found")
+            notice = web_text(lang, "resume.bad", hours=self.web.draft_ttl_hours)
+            return self.first_page(request, notice=notice, status=400)
+        if sid:
+            await self.web.sessions.drafts.delete("web", sid)
+        embedded = form.get("embed") == "1"
+        response = RedirectResponse("/", status_code=303)
+        set_session_cookie(response, new_sid, embedded=embedded)
+        return response
+
+    async def delete(self, request: Request) -> Response:
+        form = await self._form(request)
+        sid, draft = await self._session(request)
+        if sid is None or not check_csrf(
+            self.web.hasher, sid, str(form.get("csrf", "")), self.web.clock()
+        ):
+            return await self._refused(request, sid, draft, "expired_form", 403)
+        lang = self._lang(draft)
+        await self.web.sessions.delete(sid, draft)
+        return self._deleted(request, lang)
+
+    def _deleted(self, request: Request, lang: Language) -> Response:
+        response = self.render(request, "message.html", lang, {"message": "deleted"})
+        clear_session_cookie(response)
+        return response
+
+    async def new(self, request: Request) -> Response:
+        form = await self._form(request)
+        sid, draft = await self._session(request)
+        if sid is not None and check_csrf(
+            self.web.hasher, sid, str(form.get("csrf", "")), self.web.clock()
+        ):
+            await self.web.sessions.delete(sid, draft)
+        response = RedirectResponse("/", status_code=303)
+        clear_session_cookie(response)
+        return response
+
+    async def keepalive(self, request: Request) -> Response:
+        form = await self._form(request)
+        sid, draft = await self._session(request)
+        if sid is None or draft is None or self._idle(draft):
+            return PlainTextResponse("closed", status_code=410)
+        if not check_csrf(self.web.hasher, sid, str(form.get("csrf", "")), self.web.clock()):
+            return PlainTextResponse("forbidden", status_code=403)
+        await self.web.sessions.save(sid, draft)
+        return PlainTextResponse(web_text(self._lang(draft), "timeout.extended"))
+
+    # -- helpers -------------------------------------------------------------------------
+
+    async def _form(self, request: Request) -> FormData:
+        return await request.form(max_files=1, max_fields=80, max_part_size=64 * 1024)
+
+    async def _session(self, request: Request) -> tuple[str | None, WebDraft | None]:
+        sid = request.cookies.get(COOKIE)
+        if not sid or len(sid) > 100:
+            return None, None
+        return sid, await self.web.sessions.load(sid)
+
+    async def _too_fast(self, request: Request, sid: str | None) -> bool:
+        minute = MINUTE
+        address = self.web.hasher.digest("web address", _address(request))
+        if await self.web.counter.hit(f"web-ip:{address}", minute) > (
+            self.web.limits.address_turns_per_minute
+        ):
+            log.info("web: turn limit per address reached")
+            return True
+        if sid is not None:
+            key = self.web.hasher.digest("web session", sid)
+            if await self.web.counter.hit(f"web-s:{key}", minute) > (
+                self.web.limits.session_turns_per_minute
+            ):
+                log.info("web: turn limit per session reached")
+                return True
+        return False
+
+    async def _refused(
+        self,
+        request: Request,
+        sid: str | None,
+        draft: WebDraft | None,
+        key: str,
+        status: int,
+    ) -> Response:
+        notice = web_text(self._lang(draft), key)
+        if sid and draft is not None and not self._idle(draft):
+            return self.page(request, sid, draft, notice=notice, status=status)
+        return self.first_page(request, notice=notice, status=status)
+
+    async def _why_closed(self, sid: str, draft: WebDraft | None) -> str | None:
+        lang = self._lang(draft)
+        if draft is not None:
+            return web_text(lang, "timeout.closed")
+        if await self.web.sessions.moved(sid):
+            return web_text(lang, "resume.moved")
+        return None
+
+    def _idle(self, draft: WebDraft) -> bool:
+        if draft.reference is not None:
+            return False
+        return self.web.clock() - draft.seen > self.web.limits.idle_minutes * MINUTE
+
+    def _lang(self, draft: WebDraft | None) -> Language:
+        if draft is not None and draft.log:
+            return language_of(draft.log[-1].lang, self.web.default_language)
+        return self.web.default_language
+
+    def _presets(self, source: Any) -> dict[str, str]:
+        """`kommune`, `lang`, `role` and `embed` from the query (GET) or the first form."""
+        kommune = str(source.get("kommune", "") or "").strip()[:60]
+        role = str(source.get("role", "") or "")
+        return {
+            "lang": language_of(source.get("lang"), self.web.default_language),
+            "kommune": kommune if kommune.replace(" ", "").isalnum() or not kommune else "",
+            "role": "provider" if role == "provider" else "",
+            "embed": "1" if source.get("embed") == "1" else "",
+        }
+
+    def _begin(self, presets: dict[str, str], *, code: str) -> WebDraft:
+        """The start of a conversation with its presets: the same for the first page (shown,
+        not stored) and the first answer (stored)."""
+        lang = language_of(presets["lang"], self.web.default_language)
+        turns = self.web.turns
+        draft = WebDraft(engine="", code=code, seen=self.web.clock())
+        state, replies = turns.start(lang, presets["role"] or None)
+        self._record(draft, state, replies)
+        if presets["kommune"]:
+            after, more = turns.step_now(state, UserInput(text=presets["kommune"]))
+            if not any(r.error for r in more):  # a kommune we cannot read is asked as usual
+                draft.add("me", view.kommune_label(after), lang)
+                self._record(draft, after, more)
+        return draft
+
+
+def _address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"

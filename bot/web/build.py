@@ -1,0 +1,87 @@
+"""Wiring the web chat: settings -> draft store (memory or Redis) -> turns -> the ASGI app."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from bot.runtime.context import Runtime
+from bot.settings import Settings
+from bot.web.app import Limits, Web, create_app
+from bot.web.session import Sessions
+from bot.web.turns import Filer, Turns
+from intake.texts import LANGUAGES, Language
+from storage.counters import MemoryWindowCounter, RedisWindowCounter, WindowCounter
+from storage.drafts import (
+    DraftCipher,
+    EncryptedDrafts,
+    IdHasher,
+    MemoryValueStore,
+    RedisValueStore,
+    ValueStore,
+)
+
+log = logging.getLogger(__name__)
+
+REDIS_CONNECTIONS = 50
+REDIS_WAIT_SECONDS = 30
+
+
+def build_web(
+    settings: Settings,
+    filer: Filer | None,
+    *,
+    prefix: str = "ke:",
+    clock: Any = None,
+    oidc: Any = None,
+) -> Web:
+    """The draft store and counters are the ones Telegram uses (same keys, cipher, expiry):
+    in memory for one process, Redis (`KE_REDIS_URL`) for several workers."""
+    secret = settings.id_hash_secret.get_secret_value() if settings.id_hash_secret else None
+    hasher = IdHasher.from_secret(secret)
+    keys = settings.draft_keys.get_secret_value() if settings.draft_keys else None
+    cipher = DraftCipher.from_secret(keys)
+    store: ValueStore
+    counter: WindowCounter
+    if settings.redis_url:
+        from redis.asyncio import BlockingConnectionPool, Redis
+
+        pool = BlockingConnectionPool.from_url(
+            settings.redis_url, max_connections=REDIS_CONNECTIONS, timeout=REDIS_WAIT_SECONDS
+        )
+        redis = Redis(connection_pool=pool)
+        store = RedisValueStore(redis)
+        counter = RedisWindowCounter(redis, f"{prefix}web:")
+        log.info("web: drafts in Redis, expiry %s h", settings.draft_ttl_hours)
+    else:
+        store = MemoryValueStore()
+        counter = MemoryWindowCounter()
+        log.info("web: drafts in memory (one worker only), expiry %s h", settings.draft_ttl_hours)
+    ttl = settings.draft_ttl_hours * 3600
+    drafts = EncryptedDrafts(store, cipher, hasher, ttl_seconds=ttl, prefix=f"{prefix}draft:")
+    runtime = Runtime(settings, "web", can_delete_chat=True)  # the transcript goes once filed
+    if clock is not None:
+        runtime = runtime.with_clock(clock)
+    turns = Turns(runtime, filer)
+    language: Language = next((c for c in LANGUAGES if c == settings.language), "nb")
+    limits = Limits(
+        session_turns_per_minute=settings.web_session_turns_per_minute,
+        address_turns_per_minute=settings.web_address_turns_per_minute,
+        resume_tries=settings.web_resume_tries,
+        idle_minutes=settings.web_idle_minutes,
+    )
+    return Web(
+        sessions=Sessions(drafts),
+        turns=turns,
+        hasher=hasher,
+        counter=counter,
+        limits=limits,
+        default_language=language,
+        draft_ttl_hours=settings.draft_ttl_hours,
+        frame_ancestors=tuple(settings.web_embed_origins.split()),
+        oidc=oidc,
+    )
+
+
+def asgi_app(web: Web) -> Any:
+    return create_app(web)

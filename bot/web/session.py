@@ -1,0 +1,182 @@
+"""What the web keeps per conversation, and where: one encrypted draft per browser session in
+the shared draft store (`storage.drafts.EncryptedDrafts`: memory in one process, Redis for
+several workers), plus its companions under the same keys and expiry:
+
+- `web:<session id>`: the `WebDraft` (engine state, transcript, the question shown now).
+- `code:<resume code>`: the session id the code opens; the code moves the draft to a new session.
+- `moved:<session id>`: a marker that the draft moved on (the old window is told so).
+- `upload:<upload id>`: the bytes of an uploaded document until it is sealed with the referral.
+
+The browser holds only the opaque session id, in an HttpOnly cookie set when the person sends
+a first answer. Nothing in a storage key names a person: every id is hashed (IdHasher) first.
+
+Resume codes: 10 characters of Crockford base32 (50 bits). With the per-address limit on tries
+(`Settings.web_resume_limit` per 15 minutes) and codes expiring with their draft, guessing any
+one of a million live codes takes on the order of 2^30 tries per success.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from dialogues.types import Choice, Reply
+from storage.drafts import EncryptedDrafts
+
+CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
+CODE_LENGTH = 10
+_CONFUSABLE = str.maketrans({"O": "0", "I": "1", "L": "1", "U": "V"})
+CODE_RENEW_SECONDS = 3600
+LOG_LIMIT = 80  # transcript entries kept (the oldest drop off; the answers stay in the engine)
+
+
+def new_session_id() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def new_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def show_code(code: str) -> str:
+    return f"{code[:5]}-{code[5:]}"
+
+
+def parse_code(raw: str) -> str | None:
+    """What a person typed (any case, spaces, dashes, O for 0) -> the code, or None."""
+    cleaned = "".join(c for c in raw.upper() if c.isalnum()).translate(_CONFUSABLE)
+    if len(cleaned) != CODE_LENGTH or any(c not in CODE_ALPHABET for c in cleaned):
+        return None
+    return cleaned
+
+
+def reply_to_data(reply: Reply) -> dict[str, Any]:
+    data = asdict(reply)
+    data["choices"] = [[c.id, c.label] for c in reply.choices]
+    return data
+
+
+def reply_from_data(data: dict[str, Any]) -> Reply:
+    values = dict(data)
+    values["choices"] = tuple(Choice(str(i), str(label)) for i, label in data.get("choices", ()))
+    values["selected"] = tuple(data.get("selected", ()))
+    progress = data.get("progress")
+    values["progress"] = tuple(progress) if progress else None
+    return Reply(**values)
+
+
+@dataclass
+class Entry:
+    """One message in the transcript: from the guide ("bot") or the person ("me")."""
+
+    id: int
+    who: str
+    text: str
+    lang: str
+    error: bool = False
+
+
+@dataclass
+class WebDraft:
+    engine: str  # dialogues State.to_json(); "" once filed (the answers are gone)
+    code: str
+    seen: float
+    log: list[Entry] = field(default_factory=list)
+    seq: int = 0
+    ask: dict[str, Any] | None = None  # the Reply asking now, as data
+    uploads: list[str] = field(default_factory=list)  # upload ids held for this draft
+    identity: dict[str, Any] | None = None  # from ID-porten, when the person logged in
+    reference: str | None = None  # set once filed
+    role: str | None = None  # the submitter's role once answered (for input purposes)
+    code_saved: float | None = None  # when the code's index entry was last renewed
+
+    def add(self, who: str, text: str, lang: str, *, error: bool = False) -> None:
+        self.seq += 1
+        self.log.append(Entry(self.seq, who, text, lang, error))
+        del self.log[:-LOG_LIMIT]
+
+    @property
+    def asking(self) -> Reply | None:
+        return reply_from_data(self.ask) if self.ask else None
+
+    def to_bytes(self) -> bytes:
+        data = asdict(self)
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+    @classmethod
+    def from_bytes(cls, raw: bytes) -> WebDraft | None:
+        try:
+            data = json.loads(raw)
+            data["log"] = [Entry(**entry) for entry in data.get("log", [])]
+            return cls(**data)
+        except (ValueError, TypeError, KeyError):
+            return None
+
+
+class Sessions:
+    def __init__(self, drafts: EncryptedDrafts, *, clock: Callable[[], float] = time.time) -> None:
+        self.drafts = drafts
+        self.clock = clock
+
+    async def load(self, sid: str) -> WebDraft | None:
+        raw = await self.drafts.load("web", sid)
+        return WebDraft.from_bytes(raw) if raw is not None else None
+
+    async def save(self, sid: str, draft: WebDraft) -> None:
+        now = self.clock()
+        draft.seen = now
+        renew = bool(draft.code) and (
+            draft.code_saved is None or now - draft.code_saved > CODE_RENEW_SECONDS
+        )
+        if renew:
+            draft.code_saved = now
+        await self.drafts.save("web", sid, draft.to_bytes())
+        if renew:
+            # The code expires with the draft: its entry is renewed as the draft is saved
+            # (hourly is enough: the draft itself lives for days).
+            await self.drafts.save("code", draft.code, sid.encode("ascii"))
+
+    async def moved(self, sid: str) -> bool:
+        return await self.drafts.load("moved", sid) is not None
+
+    async def delete(self, sid: str, draft: WebDraft | None) -> None:
+        """Everything of this conversation, at once: draft, code, uploads."""
+        await self.drafts.delete("web", sid)
+        if draft is not None:
+            if draft.code:
+                await self.drafts.delete("code", draft.code)
+            if draft.uploads:
+                await self.drafts.delete("upload", *draft.uploads)
+
+    async def forget_answers(self, draft: WebDraft) -> None:
+        """After filing: the code and the uploads go; only the receipt stays for this session."""
+        if draft.code:
+            await self.drafts.delete("code", draft.code)
+        if draft.uploads:
+            await self.drafts.delete("upload", *draft.uploads)
+        draft.code, draft.uploads, draft.engine = "", [], ""
+
+    async def resume(self, code: str, new_sid: str) -> WebDraft | None:
+        """Move the draft the code opens to `new_sid`; the old session is told it moved."""
+        raw_sid = await self.drafts.load("code", code)
+        if raw_sid is None:
+            return None
+        old_sid = raw_sid.decode("ascii")
+        draft = await self.load(old_sid)
+        if draft is None or draft.code != code:
+            return None
+        draft.code_saved = None  # the code now opens the new session
+        await self.save(new_sid, draft)
+        await self.drafts.delete("web", old_sid)
+        await self.drafts.save("moved", old_sid, b"1")
+        return draft
+
+    async def keep_upload(self, upload_id: str, content: bytes) -> None:
+        await self.drafts.save("upload", upload_id, content)
+
+    async def upload(self, upload_id: str) -> bytes | None:
+        return await self.drafts.load("upload", upload_id)

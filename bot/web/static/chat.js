@@ -1,0 +1,160 @@
+// Progressive enhancement of the chat: the same form posts, without reloading the page.
+// The server answers a post with `X-KE-Partial: 1` with the conversation fragment; new
+// transcript entries are appended to the live log (so they are announced), the rest is
+// replaced around the answer field, which is kept as the same element: focus never jumps.
+(function () {
+  "use strict";
+  var chat = document.getElementById("chat");
+  if (!chat || !window.fetch || !window.DOMParser || !window.FormData) return;
+  var KEEP = ["log", "status", "answer"];
+  var busy = false;
+  var timer = null;
+  var warnTimer = null;
+
+  function containsKeeper(node) {
+    if (node.nodeType !== 1) return null;
+    for (var i = 0; i < KEEP.length; i++) {
+      if (node.id === KEEP[i] || node.querySelector("#" + KEEP[i])) return KEEP[i];
+    }
+    return null;
+  }
+
+  function appendEntries(oldLog, newLog) {
+    var have = {};
+    Array.prototype.forEach.call(oldLog.children, function (c) { have[c.dataset.id] = true; });
+    Array.prototype.forEach.call(newLog.children, function (c) {
+      if (!have[c.dataset.id]) oldLog.appendChild(document.importNode(c, true));
+    });
+  }
+
+  function copyAttributes(target, source) {
+    Array.prototype.slice.call(target.attributes).forEach(function (a) {
+      if (a.name !== "id" && !source.hasAttribute(a.name)) target.removeAttribute(a.name);
+    });
+    Array.prototype.forEach.call(source.attributes, function (a) {
+      if (target.getAttribute(a.name) !== a.value) target.setAttribute(a.name, a.value);
+    });
+  }
+
+  // Make `old` look like `fresh`, keeping the elements named in KEEP (and their ancestors).
+  function patch(old, fresh) {
+    if (old.id === "log") { appendEntries(old, fresh); return; }
+    if (old.id === "status") return;
+    copyAttributes(old, fresh);
+    if (old.id === "answer") { old.value = ""; return; }
+    var kept = {};
+    Array.prototype.slice.call(old.childNodes).forEach(function (child) {
+      var k = containsKeeper(child);
+      if (k && fresh.querySelector("#" + k)) kept[k] = child; else old.removeChild(child);
+    });
+    var cursor = null; // insert after this node (null: at the start)
+    Array.prototype.slice.call(fresh.childNodes).forEach(function (child) {
+      var k = containsKeeper(child);
+      var match = k && kept[k];
+      if (match) { patch(match, child); cursor = match; return; }
+      var node = document.importNode(child, true);
+      old.insertBefore(node, cursor ? cursor.nextSibling : old.firstChild);
+      cursor = node;
+    });
+  }
+
+  function update(html) {
+    var doc = new DOMParser().parseFromString("<div id='chat'>" + html + "</div>", "text/html");
+    var fresh = doc.getElementById("chat");
+    var answer = document.getElementById("answer");
+    var focused = document.activeElement;
+    var fromForm = focused && focused !== answer && focused.closest && focused.closest("#turn");
+    var freshAnswer = fresh.querySelector("#answer");
+    if (answer && !freshAnswer) answer = null;
+    patch(chat, fresh);
+    if (answer && (fromForm || document.activeElement === document.body)) {
+      // A quick reply or command button was used (and replaced): back to the answer field.
+      if (fromForm) answer.focus();
+    }
+    startTimer();
+  }
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (form.id !== "turn") return;
+    event.preventDefault();
+    if (busy) return;
+    var submitter = event.submitter;
+    var data = submitter ? new FormData(form, submitter) : new FormData(form);
+    var status = document.getElementById("status");
+    busy = true;
+    form.setAttribute("aria-busy", "true");
+    if (status) status.textContent = status.dataset.typing || "";
+    fetch(form.action, {
+      method: "POST",
+      body: data,
+      credentials: "same-origin",
+      headers: { "X-KE-Partial": "1" }
+    }).then(function (response) {
+      var type = response.headers.get("content-type") || "";
+      if (response.redirected || type.indexOf("text/html") !== 0) {
+        window.location.assign("/");
+        return null;
+      }
+      var lang = response.headers.get("content-language");
+      return response.text().then(function (html) {
+        if (lang && lang !== document.documentElement.lang) {
+          window.location.assign("/"); // a new language: the whole page changes
+          return;
+        }
+        update(html);
+      });
+    }).catch(function () {
+      form.submit(); // the network failed us: fall back to the plain post
+    }).then(function () {
+      busy = false;
+      var current = document.getElementById("turn");
+      if (current) current.removeAttribute("aria-busy");
+      var s = document.getElementById("status");
+      if (s) s.textContent = "";
+    });
+  });
+
+  // The time-out warning (WCAG 2.2.1): shown ahead of the idle limit, with a way to extend it.
+  function startTimer() {
+    var idle = parseInt(chat.dataset.idle || "0", 10);
+    clearTimeout(timer);
+    clearTimeout(warnTimer);
+    var box = document.getElementById("timeout");
+    if (!idle || !box) return;
+    box.hidden = true;
+    var lead = Math.min(300, Math.floor(idle / 5));
+    warnTimer = setTimeout(function () {
+      var b = document.getElementById("timeout");
+      if (!b) return;
+      var template = document.getElementById("timeout-warn");
+      var minutes = Math.max(1, Math.round(lead / 60));
+      document.getElementById("timeout-text").textContent =
+        (template ? template.textContent : "").replace("{minutes}", String(minutes));
+      b.hidden = false;
+    }, (idle - lead) * 1000);
+  }
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("#timeout-extend");
+    if (!button) return;
+    var box = document.getElementById("timeout");
+    var body = new FormData();
+    body.append("csrf", box.dataset.csrf);
+    fetch("/keepalive", { method: "POST", body: body, credentials: "same-origin" })
+      .then(function (response) {
+        if (!response.ok) { window.location.assign("/"); return null; }
+        return response.text();
+      })
+      .then(function (text) {
+        if (text === null) return;
+        var s = document.getElementById("status");
+        if (s) s.textContent = text;
+        startTimer();
+        var answer = document.getElementById("answer");
+        if (answer) answer.focus();
+      });
+  });
+
+  startTimer();
+})();

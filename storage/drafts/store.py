@@ -1,0 +1,111 @@
+"""Drafts by `(kind, id)` for any channel: one Fernet token per record under the draft keys, an
+HMAC pseudonym of the id as the storage key, and the draft TTL on every record (checked again on
+decryption). The backend is a `ValueStore`: in memory for one process, Redis for several."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from storage.drafts.cipher import DraftCipher, DraftUnreadable
+from storage.drafts.pseudonyms import IdHasher
+
+log = logging.getLogger(__name__)
+
+
+class ValueStore(Protocol):
+    """Bytes under a key, each with its own expiry: the backend under `EncryptedDrafts`."""
+
+    async def get(self, key: str) -> bytes | None: ...
+
+    async def set(self, key: str, value: bytes, ttl_seconds: int) -> None: ...
+
+    async def delete(self, *keys: str) -> None: ...
+
+
+class MemoryValueStore:
+    """The in-memory twin (one process): expired values are dropped when read or swept."""
+
+    def __init__(self, *, clock: Callable[[], float] = time.monotonic, limit: int = 10_000) -> None:
+        self._values: dict[str, tuple[float, bytes]] = {}
+        self._clock = clock
+        self._limit = limit
+
+    async def get(self, key: str) -> bytes | None:
+        entry = self._values.get(key)
+        if entry is None:
+            return None
+        if entry[0] <= self._clock():
+            del self._values[key]
+            return None
+        return entry[1]
+
+    async def set(self, key: str, value: bytes, ttl_seconds: int) -> None:
+        now = self._clock()
+        if len(self._values) >= self._limit:
+            self._values = {k: v for k, v in self._values.items() if v[0] > now}
+        self._values[key] = (now + ttl_seconds, value)
+
+    async def delete(self, *keys: str) -> None:
+        for key in keys:
+            self._values.pop(key, None)
+
+
+class RedisValueStore:
+    def __init__(self, redis: Any) -> None:
+        self._redis = redis
+
+    async def get(self, key: str) -> bytes | None:
+        value = await self._redis.get(key)
+        return bytes(value) if value is not None else None
+
+    async def set(self, key: str, value: bytes, ttl_seconds: int) -> None:
+        await self._redis.set(key, value, ex=ttl_seconds)
+
+    async def delete(self, *keys: str) -> None:
+        if keys:
+            await self._redis.delete(*keys)
+
+
+class EncryptedDrafts:
+    """Drafts and their companions (uploads, resume codes) by `(kind, id)`: the value is one
+    Fernet token under the draft keys, the storage key an HMAC pseudonym of the id, and every
+    record expires with the draft TTL (checked again on decryption)."""
+
+    def __init__(
+        self,
+        store: ValueStore,
+        cipher: DraftCipher,
+        hasher: IdHasher,
+        *,
+        ttl_seconds: int,
+        prefix: str = "ke:draft:",
+    ) -> None:
+        self.store = store
+        self.cipher = cipher
+        self.hasher = hasher
+        self.ttl_seconds = ttl_seconds
+        self.prefix = prefix
+
+    def key(self, kind: str, ident: str) -> str:
+        return f"{self.prefix}{kind}:{self.hasher.digest(kind, ident)}"
+
+    async def load(self, kind: str, ident: str) -> bytes | None:
+        """The plaintext, or None when there is none (missing, expired or unreadable)."""
+        token = await self.store.get(self.key(kind, ident))
+        if token is None:
+            return None
+        try:
+            return self.cipher.decrypt(token.decode("ascii"), ttl_seconds=self.ttl_seconds)
+        except (DraftUnreadable, UnicodeDecodeError):
+            log.info("drafts: a stored %s expired or could not be read", kind)
+            return None
+
+    async def save(self, kind: str, ident: str, plaintext: bytes) -> None:
+        token = self.cipher.encrypt(plaintext).encode("ascii")
+        await self.store.set(self.key(kind, ident), token, self.ttl_seconds)
+
+    async def delete(self, kind: str, *idents: str) -> None:
+        await self.store.delete(*(self.key(kind, ident) for ident in idents))

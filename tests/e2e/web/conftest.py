@@ -1,0 +1,84 @@
+"""Fixtures for the web chat in Chromium: one `ke-intake web --demo` process per module and one
+browser per session; each test gets fresh contexts (cookies, JavaScript on or off)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.webchat.browser import AXE, chromium_path
+from tests.webchat.server import WebServer, web_server
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    executable = chromium_path()
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:  # pragma: no cover - declared in the dev extras
+        pytest.skip("playwright is not installed")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=executable, args=["--no-sandbox"])
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebServer]:
+    with web_server(tmp_path_factory.mktemp("web")) as running:
+        yield running
+
+
+class Contexts:
+    """Browser contexts for one test; each records requests to other origins and CSP reports."""
+
+    def __init__(self, browser: Any, server: WebServer) -> None:
+        self.browser = browser
+        self.server = server
+        self.opened: list[Any] = []
+        self.foreign: list[str] = []
+        self.console_errors: list[str] = []
+
+    def page(self, *, js: bool = True, width: int = 1024, axe: bool = False) -> Any:
+        context = self.browser.new_context(
+            java_script_enabled=js,
+            viewport={"width": width, "height": 800},
+            locale="nb-NO",
+        )
+        context.set_default_timeout(10_000)
+        if axe:
+            context.add_init_script(path=str(AXE))
+        self.opened.append(context)
+        page = context.new_page()
+        origin = self.server.url
+        page.on(
+            "request",
+            lambda r: None if r.url.startswith((origin, "data:")) else self.foreign.append(r.url),
+        )
+        page.on(
+            "console",
+            lambda m: self.console_errors.append(m.text) if m.type == "error" else None,
+        )
+        return page
+
+    def close(self) -> None:
+        for context in self.opened:
+            context.close()
+
+
+@pytest.fixture
+def contexts(browser: Any, server: WebServer) -> Iterator[Contexts]:
+    opened = Contexts(browser, server)
+    yield opened
+    opened.close()
+    assert not opened.foreign, f"requests to other origins: {opened.foreign}"
+    csp = [e for e in opened.console_errors if "Content Security Policy" in e]
+    assert not csp, csp
+
+
+@pytest.fixture
+def tmp(tmp_path: Path) -> Path:
+    return tmp_path

@@ -1,0 +1,83 @@
+"""A complete referral in Chromium, with JavaScript on and off, in nb, nn and en, by keyboard;
+the referral arrives sealed in the KE inbox and opens with the KE's key."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from tests.conversations import load
+from tests.webchat.person import Person
+from tests.webchat.server import WebServer
+
+pytestmark = pytest.mark.slow
+
+
+def today() -> dt.date:
+    return dt.datetime.now(ZoneInfo("Europe/Oslo")).date()
+
+
+def open_referral(server: WebServer, reference: str) -> tuple[Any, dict[str, bytes]]:
+    import json
+
+    from storage.body import unpack_body
+    from storage.envelope import open_envelope
+    from storage.keys import load_private_key
+
+    from bot.bootstrap import App
+    from bot.settings import Settings
+
+    app = App.from_settings(
+        Settings(_env_file=None, data_dir=server.data_dir),  # type: ignore[call-arg]
+        intake_side=False,
+    )
+    try:
+        record = next(r for r in app.inbox.list() if r.reference == reference)
+        assert record.channel == "web"
+        blob = app.inbox.envelope(reference)
+        key = load_private_key(app.demo_private_key_file(), b"demo")
+        _, body = open_envelope(blob, private_key=key, verify_keys=app.verify_keys)
+        referral_json, files = unpack_body(body)
+        return json.loads(referral_json), files
+    finally:
+        app.close()
+
+
+@pytest.mark.parametrize(
+    ("name", "js"),
+    [
+        ("mother_child", True),
+        ("mother_child", False),
+        ("nn_adult_self", True),
+        ("nn_adult_self", False),
+        ("english_dnumber", True),
+        ("english_dnumber", False),
+    ],
+)
+def test_a_whole_referral_by_keyboard(
+    contexts: Any, server: WebServer, tmp: Path, name: str, js: bool
+) -> None:
+    script = load(name, today())
+    page = contexts.page(js=js)
+    page.goto(f"{server.url}/?lang={script.language}")
+    assert page.get_attribute("html", "lang") == script.language
+    # nothing is stored in the browser before the person answers
+    assert page.context.cookies() == []
+    person = Person(page, js=js, tmp=tmp)
+    reference = person.complete(script)
+    assert page.get_attribute("html", "lang") == script.language
+    referral, _ = open_referral(server, reference)
+    assert referral["meta"]["channel"] == "web"
+    assert referral["meta"]["language"] == script.language
+    for path, expected in script.expect.items():
+        from tests.conversations import dig
+
+        assert dig(referral, path) == expected, path
+    # the receipt is all that is left of the conversation in the page
+    assert "KE-" in person.transcript()
+    for secret in ("Nygårdsgaten", "Storgata"):
+        assert secret not in server.logs()
