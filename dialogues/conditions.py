@@ -13,6 +13,10 @@ Grammar (no eval, no attribute access, no calls):
 A NAME is a derived fact (`role`, `age`, `minor`, `unborn`, `requests`, ...) or a field id
 (`person.interpreter.needed`). Unknown names are null. A comparison involving null is false, so a
 question whose condition cannot be judged yet is simply not asked yet.
+
+Two readings of one parsed condition: `evaluate` walks the tree and is the reference;
+`compiled` turns it into closures once (when the flow is loaded), which the engine runs. A
+property test (tests/unit/test_conditions_oracle.py) holds the two to the same answer.
 """
 
 from __future__ import annotations
@@ -20,7 +24,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
 _TOKEN = re.compile(
@@ -155,7 +158,6 @@ class _Parser:
         raise ConditionError("unexpected token in condition")
 
 
-@cache
 def parse(source: str) -> Node:
     return _Parser(_tokens(source)).parse()
 
@@ -224,18 +226,18 @@ def _truth(node: Node, env: Mapping[str, Any]) -> bool:
     return bool(value)
 
 
+def evaluate(source: str, env: Mapping[str, Any]) -> bool:
+    """The reference reading of a condition: the parsed tree walked against the facts."""
+    return _truth(parse(source), env)
+
+
 Test = Callable[[Mapping[str, Any]], bool]
-_COMPILED: dict[str, Test] = {}
 
 
 def compiled(source: str) -> Test:
-    """The condition as a function of the facts: parsed once, then a few closure calls per
-    check instead of a walk over the tree (conditions are checked hundreds of times a turn).
-    Same semantics as `_truth`, which stays the reference."""
-    test = _COMPILED.get(source)
-    if test is None:
-        test = _COMPILED[source] = _compile_truth(parse(source))
-    return test
+    """The condition as a function of the facts: a few closure calls per check instead of a
+    walk over the tree (conditions are checked many times a turn). Same answers as `evaluate`."""
+    return _compile_truth(parse(source))
 
 
 def _compile_value(node: Node) -> Callable[[Mapping[str, Any]], Any]:

@@ -9,10 +9,14 @@ A question, help, example or choice text may have a wording per submitter role, 
 `<key>.<role>` (`q.person.given_name.self`: "du" instead of "personen"); the engine uses it
 when the texts have it (`variant`), else `<key>`. A multi step with `"allow_all": true` takes
 "alle"/"all" for every choice shown.
+
+`load()` reads the data once and compiles every condition (`test`: a function of the facts,
+None where there is no condition), so the engine never parses a condition while it runs.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -20,16 +24,24 @@ from functools import cache
 from importlib import resources
 from typing import Any, cast
 
+from dialogues import conditions
+from dialogues.conditions import Test
 from dialogues.types import StepKind
 from intake.texts import Catalogue, Language
 
 TEXTS = Catalogue("dialogues", "texts")
 
 
+def _compiled(when: str | None) -> Test | None:
+    return conditions.compiled(when) if when else None
+
+
 @dataclass(frozen=True, slots=True)
 class ChoiceDef:
     id: str
     when: str | None = None
+    # `when` compiled at load (not part of what the data says: left out of == and repr)
+    test: Test | None = dataclasses.field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +50,8 @@ class Group:
     min: int
     max: int
     when: str | None = None
+    # `when` compiled at load (not part of what the data says: left out of == and repr)
+    test: Test | None = dataclasses.field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +75,12 @@ class Step:
     on_false: str | None = None
     # A multi-select where "alle"/"all" picks every choice shown.
     allow_all: bool = False
+    # `when` compiled at load (not part of what the data says: left out of == and repr)
+    test: Test | None = dataclasses.field(default=None, compare=False, repr=False)
+    # Every choice id, when no choice has a condition (a stored choice is then never stale).
+    fixed_choices: frozenset[str] | None = dataclasses.field(
+        default=None, compare=False, repr=False
+    )
 
     def choice_key(self, choice_id: str) -> str:
         if self.kind == "yes_no":
@@ -74,9 +94,10 @@ class Flow:
     steps: tuple[Step, ...]
     groups: dict[str, Group]
     commands: dict[str, tuple[str, ...]]
+    by_id: dict[str, Step] = dataclasses.field(default_factory=dict, compare=False, repr=False)
 
     def step(self, step_id: str) -> Step | None:
-        return _by_id().get(step_id)
+        return self.by_id.get(step_id)
 
 
 def _read(path: str) -> Any:
@@ -88,9 +109,12 @@ def _step(raw: dict[str, Any]) -> Step:
     group = step_id.split("[]")[0] if "[]" in step_id else None
     more = step_id.endswith("[].more")
     choices = tuple(
-        ChoiceDef(c) if isinstance(c, str) else ChoiceDef(str(c["id"]), c.get("when"))
+        ChoiceDef(c)
+        if isinstance(c, str)
+        else ChoiceDef(str(c["id"]), c.get("when"), _compiled(c.get("when")))
         for c in raw.get("choices", [])
     )
+    fixed = None if any(c.when for c in choices) else frozenset(c.id for c in choices)
     if raw["kind"] == "yes_no" and not choices:
         choices = (ChoiceDef("yes"), ChoiceDef("no"))
     return Step(
@@ -112,6 +136,8 @@ def _step(raw: dict[str, Any]) -> Step:
         must_be_error=raw.get("must_be_error"),
         on_false=raw.get("on_false"),
         allow_all=bool(raw.get("allow_all", False)),
+        test=_compiled(raw.get("when")),
+        fixed_choices=fixed,
     )
 
 
@@ -123,16 +149,12 @@ ROLES = frozenset({"self", "parent", "guardian", "attorney", "relative", "provid
 def load() -> Flow:
     data = _read("data/flow.json")
     groups = {
-        name: Group(name, int(g["min"]), int(g["max"]), g.get("when"))
+        name: Group(name, int(g["min"]), int(g["max"]), g.get("when"), _compiled(g.get("when")))
         for name, g in data["groups"].items()
     }
     commands = {name: tuple(words) for name, words in _read("data/commands.json").items()}
-    return Flow(int(data["version"]), tuple(_step(s) for s in data["steps"]), groups, commands)
-
-
-@cache
-def _by_id() -> dict[str, Step]:
-    return {s.id: s for s in load().steps}
+    steps = tuple(_step(s) for s in data["steps"])
+    return Flow(int(data["version"]), steps, groups, commands, {s.id: s for s in steps})
 
 
 def steps() -> tuple[Step, ...]:

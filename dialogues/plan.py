@@ -1,7 +1,8 @@
 """Which questions apply now: derived facts, conditions, repeated groups, stale answers.
 
 The plan is recomputed from the answers on every turn, so going back, editing or changing a
-branch never leaves the conversation in a state the flow data does not describe.
+branch never leaves the conversation in a state the flow data does not describe. The flow is
+laid out for it once, at import (`_LAYOUT`); its conditions were compiled when it was loaded.
 """
 
 from __future__ import annotations
@@ -55,28 +56,21 @@ class _Row:
 
 @dataclass(frozen=True, slots=True)
 class _Part:
-    """A stretch of the flow, with its conditions compiled: one question, or a group."""
+    """A stretch of the flow: consecutive questions under one condition, or a group."""
 
-    slot: Slot  # the question (the first question of the group at index 0 for a group)
-    test: Test | None  # the question's or the group's condition (None: none)
-    group: Group | None = None
-    rows: tuple[_Row, ...] = ()
-    run: tuple[Slot, ...] = ()  # outside groups: consecutive questions under one condition
+    test: Test | None  # the questions' or the group's condition (None: none)
+    run: tuple[Slot, ...] = ()  # outside groups: the questions
+    rows: tuple[_Row, ...] | None = None  # a group: its repetitions
 
 
 @dataclass(frozen=True, slots=True)
 class _Layout:
-    facts: tuple[tuple[str, Test | None], ...]  # questions outside groups: their answers
+    # Questions outside groups whose answers a condition reads, with their own condition.
+    facts: tuple[tuple[str, Test | None], ...]
     parts: tuple[_Part, ...]
 
 
 _CHOICE_KINDS = frozenset({"choice", "multi"})
-_LAYOUTS: dict[int, tuple[Flow, _Layout]] = {}
-_CHOICES: dict[int, tuple[Step, _Choices]] = {}
-
-
-def _test(source: str | None) -> Test | None:
-    return conditions.compiled(source) if source else None
 
 
 def _group_part(group: Group, block: list[Step]) -> _Part:
@@ -84,7 +78,7 @@ def _group_part(group: Group, block: list[Step]) -> _Part:
     more = next((s for s in block if s.more), None)
     rows = []
     for index in range(group.max):
-        slots = [(Slot(step_key(s, index), s, index), _test(s.when)) for s in block]
+        slots = [(Slot(step_key(s, index), s, index), s.test) for s in block]
         last = index + 1 >= group.max
         rows.append(
             _Row(
@@ -96,15 +90,19 @@ def _group_part(group: Group, block: list[Step]) -> _Part:
                 tuple(pair for pair in slots if not (pair[0].step.more and last)),
             )
         )
-    return _Part(Slot(first.id, first), _test(group.when), group, tuple(rows))
+    return _Part(group.test, rows=tuple(rows))
+
+
+def _read_by_conditions(flow: Flow) -> frozenset[str]:
+    sources = [s.when for s in flow.steps] + [c.when for s in flow.steps for c in s.choices]
+    sources += [g.when for g in flow.groups.values()]
+    return frozenset(name for source in sources if source for name in conditions.names(source))
 
 
 def _layout(flow: Flow) -> _Layout:
-    """The flow prepared once for planning (keyed by the flow object, so a reload is seen)."""
-    hit = _LAYOUTS.get(id(flow))
-    if hit is not None and hit[0] is flow:
-        return hit[1]
+    """The flow laid out for planning, once (`_LAYOUT`)."""
     parts: list[_Part] = []
+    whens: list[str | None] = []  # the condition of each part outside groups, to join runs
     steps = flow.steps
     i = 0
     while i < len(steps):
@@ -114,36 +112,24 @@ def _layout(flow: Flow) -> _Layout:
             # condition is judged once against facts that do not change while planning.
             slot = Slot(step.id, step)
             last = parts[-1] if parts else None
-            if last is not None and last.group is None and last.slot.step.when == step.when:
-                parts[-1] = _Part(last.slot, last.test, run=(*last.run, slot))
+            if last is not None and last.rows is None and whens[-1] == step.when:
+                parts[-1] = _Part(last.test, run=(*last.run, slot))
             else:
-                parts.append(_Part(slot, _test(step.when), run=(slot,)))
+                parts.append(_Part(step.test, run=(slot,)))
+                whens.append(step.when)
             i += 1
             continue
         block = [s for s in steps[i:] if s.group == step.group]
         i += len(block)
         parts.append(_group_part(flow.groups[step.group], block))
-    single = tuple((s.id, _test(s.when)) for s in steps if s.group is None)
-    layout = _Layout(single, tuple(parts))
-    _LAYOUTS[id(flow)] = (flow, layout)
-    return layout
+        whens.append(None)
+    read = _read_by_conditions(flow)
+    # An answer no condition reads cannot steer the plan: it is left out of the facts.
+    single = tuple((s.id, s.test) for s in steps if s.group is None and s.id in read)
+    return _Layout(single, tuple(parts))
 
 
-@dataclass(frozen=True, slots=True)
-class _Choices:
-    tests: tuple[tuple[ChoiceDef, Test | None], ...]
-    fixed: frozenset[str] | None  # every choice id, when no choice has a condition
-
-
-def _choices(step: Step) -> _Choices:
-    hit = _CHOICES.get(id(step))
-    if hit is not None and hit[0] is step:
-        return hit[1]
-    tests = tuple((c, _test(c.when)) for c in step.choices)
-    fixed = None if any(c.when for c in step.choices) else frozenset(c.id for c in step.choices)
-    info = _Choices(tests, fixed)
-    _CHOICES[id(step)] = (step, info)
-    return info
+_LAYOUT = _layout(load())
 
 
 def _nid_birth_date(nid: str) -> dt.date | None:
@@ -171,7 +157,7 @@ def facts(answers: dict[str, Any], ctx: Context) -> dict[str, Any]:
     questions that apply. An answer left over from another branch (a provider's "not informed"
     after the role became "parent") is not a fact any more, so it cannot steer this branch."""
     env = derived(answers, ctx)
-    for step_id, test in _layout(load()).facts:
+    for step_id, test in _LAYOUT.facts:
         if step_id in answers and (test is None or test(env)):
             env[step_id] = answers[step_id]
     return env
@@ -197,17 +183,16 @@ def derived(answers: dict[str, Any], ctx: Context) -> dict[str, Any]:
 
 
 def allowed_choices(step: Step, env: dict[str, Any]) -> tuple[ChoiceDef, ...]:
-    return tuple(c for c, test in _choices(step).tests if test is None or test(env))
+    return tuple(c for c in step.choices if c.test is None or c.test(env))
 
 
 def is_stale(step: Step, value: Any, env: dict[str, Any]) -> bool:
     """A stored choice the current branch no longer allows (a child became an adult...)."""
     if value is None or step.kind not in ("choice", "multi"):
         return False
-    info = _choices(step)
-    allowed = info.fixed
+    allowed = step.fixed_choices
     if allowed is None:
-        allowed = frozenset(c.id for c, test in info.tests if test is None or test(env))
+        allowed = frozenset(c.id for c in allowed_choices(step, env))
     if step.kind == "choice":
         return value not in allowed
     return not isinstance(value, list) or any(v not in allowed for v in value)
@@ -243,19 +228,21 @@ def plan(state: State, ctx: Context) -> list[Slot]:
 
 def _plan(answers: dict[str, Any], env: dict[str, Any]) -> list[Slot]:
     out: list[Slot] = []
-    for part in _layout(load()).parts:
+    for part in _LAYOUT.parts:
         test = part.test
         if test is None or test(env):
-            if part.group is None:
+            if part.rows is None:
                 out += part.run
             else:
-                out += _group_slots(answers, part, env)
+                out += _group_slots(answers, part.rows, env)
     return out
 
 
-def _group_slots(answers: dict[str, Any], part: _Part, env: dict[str, Any]) -> list[Slot]:
+def _group_slots(
+    answers: dict[str, Any], rows: tuple[_Row, ...], env: dict[str, Any]
+) -> list[Slot]:
     out: list[Slot] = []
-    for row in part.rows:
+    for row in rows:
         empty = answers.get(row.first_key, "") is None
         for slot, test in row.first if empty else row.full:
             if test is None or test(env):
