@@ -24,12 +24,11 @@ def today() -> dt.date:
 def open_referral(server: WebServer, reference: str) -> tuple[Any, dict[str, bytes]]:
     import json
 
-    from storage.body import unpack_body
-    from storage.envelope import open_envelope
-    from storage.keys import load_private_key
-
     from bot.bootstrap import App
     from bot.settings import Settings
+    from storage.crypto.body import unpack_body
+    from storage.crypto.envelope import open_envelope
+    from storage.crypto.keys import load_private_key
 
     app = App.from_settings(
         Settings(_env_file=None, data_dir=server.data_dir),  # type: ignore[call-arg]
