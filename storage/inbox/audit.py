@@ -112,7 +112,7 @@ def chain_hash(prev_hash: str, entry: AuditEntry) -> str:
 
 
 def next_entry(
-    previous: AuditEntry | None,
+    previous: AuditEntry | tuple[int, str] | None,
     *,
     at: datetime,
     actor: str,
@@ -120,12 +120,15 @@ def next_entry(
     reference: str | None,
     details: Mapping[str, Any] | None = None,
 ) -> AuditEntry:
-    """The entry that follows `previous` (None for the first), hash included."""
+    """The entry that follows `previous` (an entry, its (seq, hash), or None for the first),
+    hash included."""
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")
-    prev_hash = previous.hash if previous else GENESIS
+    if isinstance(previous, AuditEntry):
+        previous = (previous.seq, previous.hash)
+    prev_seq, prev_hash = previous if previous else (0, GENESIS)
     draft = AuditEntry(
-        seq=(previous.seq + 1) if previous else 1,
+        seq=prev_seq + 1,
         at=utc(at),
         actor=actor,
         action=action,

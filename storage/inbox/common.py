@@ -17,6 +17,10 @@ from storage.inbox.errors import InvalidStatus
 from storage.inbox.types import OUTCOMES, STATUSES
 
 VerifyKeys = Mapping[str, Ed25519PublicKey]
+# How long an inbox may seal to the recipient keys it read, after another process changed them.
+# A re-seal after removing a key (`rewrap_inbox(..., settle_seconds=...)`) waits this long first
+# so that filings sealed to the old set in the meantime are re-sealed too.
+KEY_CACHE_SECONDS = 1.0
 
 
 def idempotency_hash(secret: bytes, key: str | None) -> str | None:

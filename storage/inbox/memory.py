@@ -100,7 +100,12 @@ class MemoryInbox:
                 idempotency_hash=idem,
                 events=[event],
             )
-            details = {"recipient": recipient, "channel": channel, "size": len(envelope)}
+            details = {
+                "channel": channel,
+                "recipient": recipient,
+                "referral_id": str(referral_id),
+                "size": len(envelope),
+            }
             self._append(received_at, actor, "filed", reference, details)
         return FilingResult(reference, received_at, duplicate=False)
 

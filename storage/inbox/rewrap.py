@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Mapping
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -27,10 +28,15 @@ def rewrap_inbox(
     signing_key: Ed25519PrivateKey,
     actor: str,
     rewrap_note: NoteRewrapper | None = None,
+    settle_seconds: float = 0.0,
 ) -> dict[str, int]:
     """Counts: `done` re-sealed, `current` already on the current keys, `other` not openable
     with `private_key` (sealed to other keys, or failing verification), `notes` status notes
     re-sealed by `rewrap_note` (whose format belongs to the staff tools) for the records done."""
+    if settle_seconds > 0:
+        # Right after a key change, other processes may still seal to the old key set for up
+        # to KEY_CACHE_SECONDS (storage.inbox.common): wait them out, then re-seal.
+        time.sleep(settle_seconds)
     mine = key_id(private_key.public_key())
     counts = {"done": 0, "current": 0, "other": 0, "notes": 0}
     current_keys: dict[str, list[RecipientKey]] = {}

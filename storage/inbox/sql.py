@@ -1,17 +1,24 @@
 """The inbox on SQLAlchemy Core: SQLite by default, PostgreSQL in production.
 
-Every write is one transaction that also appends its audit entry. Audit appends are serialised
-(SQLite: `BEGIN IMMEDIATE`; PostgreSQL: a lock on `audit_log`) so the hash chain stays a chain
-under concurrent filings.
+Every write is one transaction that also appends its audit entry. Filings go through a group
+commit (`storage.inbox.group`): concurrent filings in a process are written together, their
+audit entries chained in order after the tip this process remembers, without a lock; another
+process's append in between makes the `seq` primary key refuse the batch, which is then written
+under the audit lock (SQLite: `BEGIN IMMEDIATE`; PostgreSQL: a lock on `audit_log`) with the
+tip read afresh. Every other write takes that lock, so the hash chain stays one chain.
 """
 
 from __future__ import annotations
 
 import builtins
+import functools
 import json
 import logging
+import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -23,6 +30,7 @@ from intake.filing import ReferenceTaken
 from storage.crypto.envelope import RecipientKey
 from storage.inbox.audit import AuditEntry, AuditReport, details_json, next_entry, utc, verify_chain
 from storage.inbox.common import (
+    KEY_CACHE_SECONDS,
     VerifyKeys,
     check_event,
     check_key,
@@ -35,6 +43,7 @@ from storage.inbox.common import (
 )
 from storage.inbox.db import writing
 from storage.inbox.errors import UnknownReference
+from storage.inbox.group import GroupCommit, Slot
 from storage.inbox.schema import audit_log, recipient_keys, referrals, status_events
 from storage.inbox.types import (
     AccessAction,
@@ -45,6 +54,8 @@ from storage.inbox.types import (
 )
 
 log = logging.getLogger(__name__)
+# A locked batch that still meets another process's append is tried again this often.
+_ATTEMPTS = 5
 _ACCESS = {"open": "opened", "export": "exported"}
 _LISTED = [c for c in referrals.c if c.name != "idempotency_hash"]
 
@@ -60,6 +71,11 @@ class SqlInbox:
         self.engine = engine
         self._secret = idempotency_secret
         self.verify_keys = verify_keys
+        self._filings: GroupCommit[_Filing, FilingResult] = GroupCommit(self._file_batch)
+        # The audit chain's tip as this process last wrote it; None when unknown.
+        self._tip: tuple[int, str] | None = None
+        # recipient -> (read at, its current keys); see KEY_CACHE_SECONDS.
+        self._keys: dict[str, tuple[float, builtins.list[RecipientKey]]] = {}
 
     # -- filing ------------------------------------------------------------------------------
 
@@ -76,48 +92,126 @@ class SqlInbox:
         idempotency_key: str | None,
         actor: str,
     ) -> FilingResult:
-        idem = idempotency_hash(self._secret, idempotency_key)
-        if idem and (earlier := self._filed_with(idem)):
-            return earlier
-        try:
+        """File one referral. Concurrent filings in this process are written together (see
+        `storage.inbox.group`): one transaction, audit entries chained in order."""
+        pending = _Filing(
+            referral_id=referral_id,
+            reference=reference,
+            recipient=recipient,
+            channel=channel,
+            received_at=received_at,
+            key_ids=tuple(key_ids),
+            envelope=envelope,
+            idem=idempotency_hash(self._secret, idempotency_key),
+            actor=actor,
+        )
+        return self._filings.submit(pending)
+
+    def _file_batch(self, batch: Sequence[Slot[_Filing, FilingResult]]) -> None:
+        """Write a batch in one transaction.
+
+        The common case takes no lock: the chain's tip (seq, hash) is remembered from this
+        process's last write and the entries are inserted after it; if another process has
+        appended meanwhile, the primary key on `seq` refuses the insert. Then, or when a row's
+        unique columns refuse it (a retried client key, a taken reference), the batch is written
+        again under the audit lock with the tip read afresh and each filing judged on its own.
+        """
+        works = [slot.work for slot in batch]
+        tip, self._tip = self._tip, None  # unknown until a transaction is known to commit
+        if tip is not None:
+            try:
+                new_tip = self._insert_optimistic(works, tip)
+            except IntegrityError:
+                pass
+            else:
+                self._tip = new_tip
+                for slot in batch:
+                    slot.settle(_filed(slot.work))
+                return
+        outcomes = self._insert_locked(works)
+        for slot, outcome in zip(batch, outcomes, strict=True):
+            if isinstance(outcome, FilingResult):
+                slot.settle(outcome)
+            elif isinstance(outcome, _Filing):  # the same client key twice in one batch
+                slot.settle(_duplicate_of(outcome))
+            else:
+                slot.fail(outcome)
+
+    def _insert_locked(
+        self, works: Sequence[_Filing]
+    ) -> builtins.list[FilingResult | _Filing | Exception]:
+        for attempt in range(_ATTEMPTS):
+            try:
+                with writing(self.engine) as conn:
+                    self._lock(conn)
+                    outcomes, tip = self._insert_batch(conn, works)
+            except IntegrityError:
+                if attempt + 1 == _ATTEMPTS:
+                    raise
+                continue  # another process appended between our lock and our insert
+            self._tip = tip
+            return outcomes
+        raise AssertionError("unreachable")
+
+    def _insert_batch(
+        self, conn: sa.Connection, filings: Sequence[_Filing]
+    ) -> tuple[builtins.list[FilingResult | _Filing | Exception], tuple[int, str] | None]:
+        """Under the audit lock: each filing checked against the stored rows, then written."""
+        r = referrals.c
+        idems = [f.idem for f in filings if f.idem]
+        earlier: dict[str, FilingResult] = {}
+        if idems:
+            query = sa.select(r.idempotency_hash, r.reference, r.received_at)
+            for row in conn.execute(query.where(r.idempotency_hash.in_(idems))):
+                earlier[row.idempotency_hash] = FilingResult(
+                    row.reference, utc(row.received_at), duplicate=True
+                )
+        taken = set(
+            conn.execute(
+                sa.select(r.reference).where(r.reference.in_([f.reference for f in filings]))
+            ).scalars()
+        )
+        outcomes: list[FilingResult | _Filing | Exception] = []
+        new: list[_Filing] = []
+        first_with: dict[str, _Filing] = {}
+        for f in filings:
+            if f.idem and f.idem in earlier:
+                outcomes.append(earlier[f.idem])
+            elif f.idem and f.idem in first_with:
+                outcomes.append(first_with[f.idem])
+            elif f.reference in taken:
+                outcomes.append(ReferenceTaken())
+            else:
+                taken.add(f.reference)
+                if f.idem:
+                    first_with[f.idem] = f
+                new.append(f)
+                outcomes.append(FilingResult(f.reference, utc(f.received_at), duplicate=False))
+        tip = self._insert_new(conn, new, self._read_tip(conn)) if new else None
+        return outcomes, tip
+
+    def _insert_optimistic(self, works: Sequence[_Filing], tip: tuple[int, str]) -> tuple[int, str]:
+        """The batch after `tip`, without the audit lock. On PostgreSQL one statement in
+        autocommit (a round trip per batch: the referrals, their first status events and their
+        audit entries are data-modifying CTEs of one INSERT, so all or nothing); on SQLite one
+        `BEGIN IMMEDIATE` transaction, which is SQLite's only way to write anyway."""
+        rows, events, entries, new_tip = _batch_rows(works, tip)
+        if self.engine.dialect.name != "postgresql":
             with writing(self.engine) as conn:
-                self._lock(conn)
-                conn.execute(
-                    referrals.insert().values(
-                        id=referral_id,
-                        reference=reference,
-                        recipient=recipient,
-                        received_at=received_at,
-                        status="received",
-                        outcome=None,
-                        channel=channel,
-                        key_ids=join_ids(key_ids),
-                        size=len(envelope),
-                        coordinator=None,
-                        envelope=envelope,
-                        idempotency_hash=idem,
-                    )
-                )
-                conn.execute(
-                    status_events.insert().values(
-                        referral_id=referral_id,
-                        status="received",
-                        outcome=None,
-                        at=received_at,
-                        actor=actor,
-                        note=None,
-                    )
-                )
-                details = {"recipient": recipient, "channel": channel, "size": len(envelope)}
-                self._append(conn, received_at, actor, "filed", reference, details)
-        except IntegrityError:
-            # A concurrent duplicate won the race, or the reference is taken: tell which.
-            if idem and (earlier := self._filed_with(idem)):
-                return earlier
-            if self.get(reference) is not None:
-                raise ReferenceTaken() from None
-            raise
-        return FilingResult(reference, utc(received_at), duplicate=False)
+                _insert_rows(conn, rows, events, entries)
+            return new_tip
+        with self.engine.connect() as conn:
+            conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql(
+                _pg_batch_sql(len(works)), _flat(rows, events, entries)
+            )
+        return new_tip
+
+    def _insert_new(
+        self, conn: sa.Connection, new: Sequence[_Filing], tip: tuple[int, str] | None
+    ) -> tuple[int, str]:
+        rows, events, entries, new_tip = _batch_rows(new, tip)
+        _insert_rows(conn, rows, events, entries)
+        return new_tip
 
     def _filed_with(self, idem: str) -> FilingResult | None:
         with self.engine.connect() as conn:
@@ -193,8 +287,7 @@ class SqlInbox:
     def log_access(
         self, reference: str, action: AccessAction, actor: str, at: datetime | None = None
     ) -> None:
-        with writing(self.engine) as conn:
-            self._lock(conn)
+        with self._writing() as conn:
             self._id_of(conn, reference)
             self._append(conn, at or _now(), actor, _ACCESS[action], reference, {})
 
@@ -207,13 +300,11 @@ class SqlInbox:
         at: datetime | None = None,
     ) -> None:
         check_event(action)
-        with writing(self.engine) as conn:
-            self._lock(conn)
+        with self._writing() as conn:
             self._append(conn, at or _now(), actor, action, reference, dict(details or {}))
 
     def add_note(self, reference: str, note_envelope: bytes, actor: str, at: datetime) -> None:
-        with writing(self.engine) as conn:
-            self._lock(conn)
+        with self._writing() as conn:
             referral_id = self._id_of(conn, reference)
             row = conn.execute(
                 sa.select(referrals.c.status, referrals.c.outcome).where(
@@ -233,8 +324,7 @@ class SqlInbox:
             self._append(conn, at, actor, "note_added", reference, {"status": row.status})
 
     def delete(self, reference: str, actor: str, at: datetime, reason: str) -> None:
-        with writing(self.engine) as conn:
-            self._lock(conn)
+        with self._writing() as conn:
             referral_id = self._id_of(conn, reference)
             conn.execute(status_events.delete().where(status_events.c.referral_id == referral_id))
             conn.execute(referrals.delete().where(referrals.c.id == referral_id))
@@ -252,8 +342,7 @@ class SqlInbox:
         at: datetime,
     ) -> None:
         check_status(status, outcome)
-        with writing(self.engine) as conn:
-            self._lock(conn)
+        with self._writing() as conn:
             referral_id = self._id_of(conn, reference)
             conn.execute(
                 referrals.update()
@@ -274,8 +363,7 @@ class SqlInbox:
             self._append(conn, at, actor, "status_changed", reference, details)
 
     def assign(self, reference: str, coordinator: str | None, actor: str, at: datetime) -> None:
-        with writing(self.engine) as conn:
-            self._lock(conn)
+        with self._writing() as conn:
             referral_id = self._id_of(conn, reference)
             conn.execute(
                 referrals.update()
@@ -292,8 +380,7 @@ class SqlInbox:
         actor: str,
         at: datetime | None = None,
     ) -> None:
-        with writing(self.engine) as conn:
-            self._lock(conn)
+        with self._writing() as conn:
             referral_id = self._id_of(conn, reference)
             old = conn.execute(
                 sa.select(referrals.c.key_ids).where(referrals.c.id == referral_id)
@@ -316,8 +403,7 @@ class SqlInbox:
     ) -> None:
         """Swap a status event's sealed note for a re-sealed one (key rotation)."""
         e = status_events.c
-        with writing(self.engine) as conn:
-            self._lock(conn)
+        with self._writing() as conn:
             referral_id = self._id_of(conn, reference)
             changed = conn.execute(
                 status_events.update()
@@ -340,8 +426,7 @@ class SqlInbox:
             .order_by(referrals.c.reference)
         )
         count = 0
-        with writing(self.engine) as conn:
-            self._lock(conn)
+        with self._writing() as conn:
             for row in conn.execute(query).all():
                 withdrawn = row.outcome == "withdrawn"
                 if not withdrawn and row.closed_at > cutoff:
@@ -379,8 +464,7 @@ class SqlInbox:
         recipient's other keys: the start of a new key generation."""
         check_key(key_id, public_bytes)
         k = recipient_keys.c
-        with writing(self.engine) as conn:
-            self._lock(conn)
+        with self._writing() as conn:
             row = conn.execute(
                 sa.select(k.retired).where(k.recipient == recipient, k.key_id == key_id)
             ).first()
@@ -422,8 +506,7 @@ class SqlInbox:
         self, recipient: str, key_id: str, *, actor: str, at: datetime
     ) -> bool:
         k = recipient_keys.c
-        with writing(self.engine) as conn:
-            self._lock(conn)
+        with self._writing() as conn:
             changed = conn.execute(
                 recipient_keys.update()
                 .where(k.recipient == recipient, k.key_id == key_id, k.retired.is_(False))
@@ -435,6 +518,18 @@ class SqlInbox:
         return bool(changed)
 
     def recipient_keys(self, recipient: str) -> builtins.list[RecipientKey]:
+        """The recipient's current keys, as read at most KEY_CACHE_SECONDS ago (every filing
+        asks, and the lookup would cost as much as the filing's own insert). A change made
+        through this inbox object is seen at once."""
+        now = time.monotonic()
+        cached = self._keys.get(recipient)
+        if cached is not None and now - cached[0] < KEY_CACHE_SECONDS:
+            return list(cached[1])
+        keys = self._read_recipient_keys(recipient)
+        self._keys[recipient] = (now, keys)
+        return list(keys)
+
+    def _read_recipient_keys(self, recipient: str) -> builtins.list[RecipientKey]:
         k = recipient_keys.c
         query = (
             sa.select(k.key_id, k.public_key)
@@ -465,6 +560,17 @@ class SqlInbox:
 
     # -- helpers -----------------------------------------------------------------------------
 
+    @contextmanager
+    def _writing(self) -> Iterator[sa.Connection]:
+        """A write that appends to the audit chain: alone in this process (no batch of filings
+        in flight), under the audit lock, and the remembered tip forgotten."""
+        with self._filings.exclusive():
+            self._tip = None
+            self._keys.clear()
+            with writing(self.engine) as conn:
+                self._lock(conn)
+                yield conn
+
     def _lock(self, conn: sa.Connection) -> None:
         # SQLite already holds the write lock (BEGIN IMMEDIATE); PostgreSQL serialises writers
         # on the audit table while still letting readers read.
@@ -488,27 +594,24 @@ class SqlInbox:
         reference: str | None,
         details: dict[str, Any],
     ) -> None:
-        last = conn.execute(sa.select(audit_log).order_by(audit_log.c.seq.desc()).limit(1)).first()
-        entry = next_entry(
-            _entry(last) if last else None,
-            at=at,
-            actor=actor,
-            action=action,
-            reference=reference,
-            details=details,
-        )
-        conn.execute(
-            audit_log.insert().values(
-                seq=entry.seq,
-                at=entry.at,
-                actor=entry.actor,
-                action=entry.action,
-                reference=entry.reference,
-                details=details_json(entry.details),
-                prev_hash=entry.prev_hash,
-                hash=entry.hash,
-            )
-        )
+        self._append_many(conn, [(at, actor, action, reference, details)], self._read_tip(conn))
+
+    def _read_tip(self, conn: sa.Connection) -> tuple[int, str] | None:
+        """The newest entry's (seq, hash); read under the audit lock to be current."""
+        a = audit_log.c
+        last = conn.execute(sa.select(a.seq, a.hash).order_by(a.seq.desc()).limit(1)).first()
+        return (int(last.seq), str(last.hash)) if last else None
+
+    def _append_many(
+        self,
+        conn: sa.Connection,
+        items: Sequence[tuple[datetime, str, str, str | None, Mapping[str, Any]]],
+        tip: tuple[int, str] | None,
+    ) -> tuple[int, str]:
+        """Chain `items` in order after `tip`; returns the new tip."""
+        rows, new_tip = _entry_rows(items, tip)
+        conn.execute(audit_log.insert(), rows)
+        return new_tip
 
 
 def _entry(row: Any) -> AuditEntry:
@@ -532,3 +635,158 @@ def _entry(row: Any) -> AuditEntry:
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+@dataclass(frozen=True, eq=False)
+class _Filing:
+    referral_id: uuid.UUID
+    reference: str
+    recipient: str
+    channel: str
+    received_at: datetime
+    key_ids: tuple[str, ...]
+    envelope: bytes
+    idem: str | None
+    actor: str
+
+
+def _filed_details(f: _Filing) -> dict[str, Any]:
+    """What the audit's "filed" entry records, so every row can be checked against it."""
+    return {
+        "channel": f.channel,
+        "recipient": f.recipient,
+        "referral_id": str(f.referral_id),
+        "size": len(f.envelope),
+    }
+
+
+def _batch_rows(
+    new: Sequence[_Filing], tip: tuple[int, str] | None
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]], tuple[int, str]]:
+    """The referral rows, their "received" status events and their audit entries chained after
+    `tip`, with the new tip."""
+    rows = [
+        {
+            "id": f.referral_id,
+            "reference": f.reference,
+            "recipient": f.recipient,
+            "received_at": f.received_at,
+            "status": "received",
+            "outcome": None,
+            "channel": f.channel,
+            "key_ids": join_ids(f.key_ids),
+            "size": len(f.envelope),
+            "coordinator": None,
+            "envelope": f.envelope,
+            "idempotency_hash": f.idem,
+        }
+        for f in new
+    ]
+    events = [
+        {
+            "referral_id": f.referral_id,
+            "status": "received",
+            "outcome": None,
+            "at": f.received_at,
+            "actor": f.actor,
+            "note": None,
+        }
+        for f in new
+    ]
+    entries, new_tip = _entry_rows(
+        [(f.received_at, f.actor, "filed", f.reference, _filed_details(f)) for f in new], tip
+    )
+    return rows, events, entries, new_tip
+
+
+_REFERRAL_COLUMNS = (
+    "id",
+    "reference",
+    "recipient",
+    "received_at",
+    "status",
+    "outcome",
+    "channel",
+    "key_ids",
+    "size",
+    "coordinator",
+    "envelope",
+    "idempotency_hash",
+)
+_EVENT_COLUMNS = ("referral_id", "status", "outcome", "at", "actor", "note")
+_AUDIT_COLUMNS = ("seq", "at", "actor", "action", "reference", "details", "prev_hash", "hash")
+
+
+@functools.cache
+def _pg_batch_sql(n: int) -> str:
+    """One PostgreSQL statement that inserts `n` filings: referrals and their first status
+    events as data-modifying CTEs of the audit insert. Written out once per batch size, since
+    compiling a multi-row insert costs more than sending it."""
+
+    def values(columns: tuple[str, ...]) -> str:
+        row = "(" + ", ".join(["%s"] * len(columns)) + ")"
+        return f"({', '.join(columns)}) VALUES " + ", ".join([row] * n)
+
+    return (
+        f"WITH filed AS (INSERT INTO referrals {values(_REFERRAL_COLUMNS)} RETURNING id), "
+        f"events AS (INSERT INTO status_events {values(_EVENT_COLUMNS)} RETURNING id) "
+        f"INSERT INTO audit_log {values(_AUDIT_COLUMNS)}"
+    )
+
+
+def _flat(
+    rows: list[dict[str, Any]], events: list[dict[str, Any]], entries: list[dict[str, Any]]
+) -> tuple[Any, ...]:
+    return (
+        *(row[c] for row in rows for c in _REFERRAL_COLUMNS),
+        *(event[c] for event in events for c in _EVENT_COLUMNS),
+        *(entry[c] for entry in entries for c in _AUDIT_COLUMNS),
+    )
+
+
+def _insert_rows(
+    conn: sa.Connection,
+    rows: list[dict[str, Any]],
+    events: list[dict[str, Any]],
+    entries: list[dict[str, Any]],
+) -> None:
+    conn.execute(referrals.insert(), rows)
+    conn.execute(status_events.insert(), events)
+    conn.execute(audit_log.insert(), entries)
+
+
+def _entry_rows(
+    items: Sequence[tuple[datetime, str, str, str | None, Mapping[str, Any]]],
+    tip: tuple[int, str] | None,
+) -> tuple[list[dict[str, Any]], tuple[int, str]]:
+    """Audit rows for `items`, chained in order after `tip`, and the new tip. A `tip` that is
+    no longer the newest entry makes their insert fail on the `seq` primary key."""
+    previous = tip
+    rows = []
+    for at, actor, action, reference, details in items:
+        entry = next_entry(
+            previous, at=at, actor=actor, action=action, reference=reference, details=details
+        )
+        previous = (entry.seq, entry.hash)
+        rows.append(
+            {
+                "seq": entry.seq,
+                "at": entry.at,
+                "actor": entry.actor,
+                "action": entry.action,
+                "reference": entry.reference,
+                "details": details_json(entry.details),
+                "prev_hash": entry.prev_hash,
+                "hash": entry.hash,
+            }
+        )
+    assert previous is not None, "no audit entries to chain"
+    return rows, previous
+
+
+def _filed(f: _Filing) -> FilingResult:
+    return FilingResult(f.reference, utc(f.received_at), duplicate=False)
+
+
+def _duplicate_of(f: _Filing) -> FilingResult:
+    return FilingResult(f.reference, utc(f.received_at), duplicate=True)

@@ -70,6 +70,40 @@ def test_concurrent_filings_lose_nothing_and_duplicate_nothing(database_url: str
         engine.dispose()
 
 
+def test_two_workers_filing_at_once_keep_one_chain(database_url: str) -> None:
+    """Two inbox objects on one database are two bot processes: each remembers the chain's tip
+    from its own last write, so each batch meets the other's appends on the `seq` key and must
+    fall back to the locked path without losing or doubling a filing."""
+    engines = [make_engine(database_url, pool_size=THREADS, max_overflow=0) for _ in range(2)]
+    upgrade(engines[0])
+    workers = [SqlInbox(engine, idempotency_secret=b"test") for engine in engines]
+
+    def submit(n: int) -> FilingResult:
+        referral_id = uuid.uuid4()
+        return workers[n % 2].file(
+            b"sealed " + referral_id.bytes,
+            referral_id=referral_id,
+            reference=make_reference(referral_id.bytes),
+            recipient="0301",
+            channel="telegram",
+            received_at=datetime.now(UTC),
+            key_ids=["0123456789abcdef"],
+            idempotency_key=f"draft-{n}",
+            actor="intake:telegram",
+        )
+
+    try:
+        with ThreadPoolExecutor(THREADS) as pool:
+            results = list(pool.map(submit, range(120)))
+        assert not any(r.duplicate for r in results)
+        assert len(workers[0].list()) == 120
+        report = workers[1].verify_audit()
+        assert (report.ok, report.count) == (True, 120)
+    finally:
+        for engine in engines:
+            engine.dispose()
+
+
 def test_racing_duplicates_of_one_submission_file_once(database_url: str) -> None:
     """Every thread passes the 'already filed?' check together, so all but one must lose the
     insert race on the unique constraint and still answer with the winner's reference."""
