@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING
 
+from bot.runtime.clock import Clock, utcnow
 from bot.runtime.context import Runtime
 from bot.settings import Settings
 from dialogues.types import Context
@@ -21,13 +22,14 @@ _settings: Settings | None = None
 _runtime: Runtime | None = None
 _filer: LazyApp | None = None
 _demo = False
+_clock: Clock = utcnow
 
 
-def configure(*, demo: bool, settings: Settings | None = None) -> None:
-    """Called once by `ke-intake rasa-actions` before serving."""
-    global _demo, _settings, _runtime, _filer
+def configure(*, demo: bool, settings: Settings | None = None, clock: Clock = utcnow) -> None:
+    """Called once by `ke-intake rasa-actions` before serving (a test may pass a clock)."""
+    global _demo, _settings, _runtime, _filer, _clock
     with _lock:
-        _demo, _settings, _runtime, _filer = demo, settings, None, None
+        _demo, _settings, _runtime, _filer, _clock = demo, settings, None, None, clock
 
 
 def runtime() -> Runtime:
@@ -35,7 +37,7 @@ def runtime() -> Runtime:
     with _lock:
         if _runtime is None:
             settings = (_settings or Settings()).with_synthetic_ids(_demo)
-            _runtime = Runtime(settings, "rasa")
+            _runtime = Runtime(settings, "rasa", clock=_clock)
         return _runtime
 
 

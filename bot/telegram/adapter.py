@@ -9,18 +9,15 @@ bytes fetched from Telegram, and cleaning the chat afterwards unless the person 
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import dataclasses
 import datetime as dt
-import hashlib
 import io
 import logging
 import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
@@ -33,6 +30,11 @@ from aiogram.types import (
     Message,
 )
 
+from bot.runtime import resume
+from bot.runtime.clock import utcnow
+from bot.runtime.context import Runtime
+from bot.runtime.filing import Filed, Filer, file_effect_async
+from bot.runtime.uploads import upload_of, worth_reading
 from bot.settings import Settings
 from bot.telegram import render, wording
 from bot.telegram.callbacks import Callback
@@ -49,10 +51,7 @@ from dialogues.types import (
     Reply,
     UserInput,
 )
-from intake.attachments import MAX_ATTACHMENT_BYTES
-from intake.filing import Receipt
 from intake.messages import Language
-from intake.model import Attachment, Referral
 
 log = logging.getLogger(__name__)
 
@@ -70,52 +69,29 @@ COMMANDS: dict[str, Command] = {
     "edit": "edit",
     "restart": "restart",
 }
-ACTIVE_MODES = frozenset({"ask", "edit", "summary", "choose_edit", "language"})
-_MAGIC = (
-    (b"%PDF-", "application/pdf"),
-    (b"\xff\xd8\xff", "image/jpeg"),
-    (b"\x89PNG\r\n\x1a\n", "image/png"),
-)
-
-
-class Filer(Protocol):
-    """`bot.bootstrap.App` satisfies this."""
-
-    def file(
-        self,
-        referral: Referral,
-        *,
-        channel: str,
-        language: Language,
-        idempotency_key: str | None,
-        attachments: Sequence[tuple[Attachment, bytes]] = (),
-    ) -> Receipt: ...
-
-
-def _utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 @dataclass
 class Adapter:
     settings: Settings
     filer: Filer | None
-    clock: Callable[[], dt.datetime] = _utcnow
+    clock: Callable[[], dt.datetime] = utcnow
     resume_after: dt.timedelta = dt.timedelta(minutes=30)
-    max_upload_bytes: int = MAX_ATTACHMENT_BYTES  # the model's limit; larger is not fetched
     new_draft_id: Callable[[], str] = field(default=lambda: uuid.uuid4().hex)
+    runtime: Runtime = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.runtime = Runtime(
+            self.settings,
+            "telegram",
+            clock=self.clock,
+            can_delete_chat=True,
+            new_draft_id=self.new_draft_id,
+        )
 
     # -- context -------------------------------------------------------------------------
     def context(self) -> Context:
-        now = self.clock()
-        return Context(
-            today=now.date(),
-            now=now,
-            policy=self.settings.policy(now.date()),
-            channel="telegram",
-            draft_ttl_hours=self.settings.draft_ttl_hours,
-            can_delete_chat=True,
-        )
+        return self.runtime.context()
 
     def _language(self, code: str | None) -> Language:
         return wording.language_of(code, self.settings.language)
@@ -179,14 +155,16 @@ class Adapter:
             and int(callback.arg) < len(keyboard.choice_ids)
         ):
             ui = UserInput(choice=keyboard.choice_ids[int(callback.arg)])
+            if keyboard.step == resume.STEP:
+                ui = resume.answer(ui.choice)
         elif callback.op == "m" and callback.arg in COMMANDS:
             ui = UserInput(command=COMMANDS[callback.arg])
         elif callback.op == "l":
             ui = UserInput(command="language", arg=callback.arg)
-        elif callback.op == "r":
-            ui = UserInput(command="start")
+        elif callback.op == "r":  # resume buttons shown before the offer became a choice
+            ui = resume.answer("resume")
         elif callback.op == "n":
-            ui = UserInput(command="restart")
+            ui = resume.answer("start_over")
         if ui is None:
             return
         conv.paused = False
@@ -257,21 +235,15 @@ class Adapter:
             name, media_type = "photo.jpg", "image/jpeg"
         else:
             return None
-        sha256 = ""
-        if 0 < size <= self.max_upload_bytes:
+        content: bytes | None = None
+        if worth_reading(size):
             try:
                 content = await self._download(bot, file_id)
             except (TelegramAPIError, OSError) as error:
                 log.warning("telegram: upload could not be fetched (%s)", type(error).__name__)
-            else:
-                size, sha256 = len(content), hashlib.sha256(content).hexdigest()
-                media_type = _sniff(content) or media_type
-                del content
-        # The engine judges type and size (its rules); an unread file carries no hash and so
-        # fails its check with the engine's own message.
-        return FileUpload(
-            filename=name, media_type=media_type, size=size, sha256=sha256, ref=file_id
-        )
+        # Typed by its content; the engine judges type and size with its own messages (an
+        # unread file carries no hash and is refused).
+        return upload_of(content, filename=name, ref=file_id, size=size, declared_type=media_type)
 
     async def _download(self, bot: Bot, file_id: str) -> bytes:
         buffer = io.BytesIO()
@@ -281,9 +253,7 @@ class Adapter:
 
     # -- the turn --------------------------------------------------------------------------
     def _new_conversation(self, language: Language, preset: str | None, now: float) -> Conversation:
-        fresh = engine.new_state(
-            language=language, draft_id=self.new_draft_id(), preset_role=preset
-        )
+        fresh = self.runtime.new_state(language, preset_role=preset)
         return Conversation(engine=fresh.to_json(), seen=now)
 
     def _engine_state(self, conv: Conversation) -> State:
@@ -297,9 +267,12 @@ class Adapter:
         return engine.current_step(self._engine_state(conv)) or "-"
 
     def _after_gap(self, conv: Conversation, now: float) -> bool:
-        if now - conv.seen < self.resume_after.total_seconds():
-            return False
-        return self._engine_state(conv).mode in ACTIVE_MODES and not conv.paused
+        return not conv.paused and resume.due(
+            self._engine_state(conv),
+            seen=dt.datetime.fromtimestamp(conv.seen, dt.UTC),
+            now=dt.datetime.fromtimestamp(now, dt.UTC),
+            after=self.resume_after,
+        )
 
     async def _advance(
         self,
@@ -422,20 +395,9 @@ class Adapter:
     ) -> None:
         language = self._engine_state(conv).language
         conv.paused = True
+        conv.keyboard = None
         await self._save(fsm, conv)
-        markup, keyboard = render.buttons(
-            language, "resume", ("resume", "r", ""), ("start_over", "n", "")
-        )
-        try:
-            message = await bot.send_message(
-                chat_id, wording.text(language, "resume_prompt"), reply_markup=markup
-            )
-        except TelegramAPIError as error:
-            log.warning("telegram: send failed (%s); draft kept", type(error).__name__)
-            return
-        keyboard.message_id = message.message_id
-        conv.keyboard = keyboard
-        conv.track(message.message_id, message.date.timestamp())
+        await self._send(bot, chat_id, conv, [resume.offer(language)], language)
         await self._save(fsm, conv)
 
     async def _chat_commands(self, bot: Bot, chat_id: int, language: Language) -> None:
@@ -450,39 +412,20 @@ class Adapter:
     async def _file(
         self, bot: Bot, conv: Conversation, effect: FileReferral, ctx: Context
     ) -> tuple[list[Reply], bool]:
-        state = self._engine_state(conv)
-        try:
-            if self.filer is None:
-                raise RuntimeError("no inbox configured")
-            attachments: list[tuple[Attachment, bytes]] = []
-            for attachment in effect.referral.attachments:
-                ref = effect.attachment_refs.get(attachment.sha256)
-                if ref is None:
-                    raise LookupError("attachment reference missing")
-                content = await self._download(bot, ref)
-                if hashlib.sha256(content).hexdigest() != attachment.sha256:
-                    raise ValueError("attachment changed since upload")
-                attachments.append((attachment, content))
-            started = time.monotonic()
-            receipt = await asyncio.to_thread(
-                self.filer.file,
-                effect.referral,
-                channel="telegram",
-                language=state.language,
-                idempotency_key=effect.idempotency_key,
-                attachments=attachments,
-            )
-        except Exception as error:  # any failure: the person is told, the draft is kept
-            log.warning("telegram: filing failed (%s)", type(error).__name__)
-            state, replies = engine.filing_failed(state, ctx)
-            conv.engine = state.to_json()
-            return replies, False
-        log.info("telegram: referral filed in %.0f ms", (time.monotonic() - started) * 1000)
+        started = time.monotonic()
         # The receipt says the chat copy is deleted only when it will be.
         ctx = dataclasses.replace(ctx, can_delete_chat=not conv.keep)
-        state, replies = engine.filed(state, receipt.reference, ctx)
-        conv.engine = state.to_json()
-        return replies, True
+        outcome = await file_effect_async(
+            effect,
+            self._engine_state(conv),
+            ctx,
+            filer=self.filer,
+            fetch=lambda ref: self._download(bot, ref),
+        )
+        conv.engine = outcome.state.to_json()
+        if isinstance(outcome, Filed):
+            log.info("telegram: referral filed in %.0f ms", (time.monotonic() - started) * 1000)
+        return list(outcome.replies), isinstance(outcome, Filed)
 
     async def _finish(
         self,
@@ -559,10 +502,3 @@ def command_list(language: Language) -> list[BotCommand]:
 def _keep_toggle(conv: Conversation, reply: Reply) -> bool | None:
     """The keep-the-chat toggle goes under the summary, where the person decides to send."""
     return conv.keep if reply.step == "summary" and reply.choices else None
-
-
-def _sniff(content: bytes) -> str | None:
-    for magic, media_type in _MAGIC:
-        if content.startswith(magic):
-            return media_type
-    return None

@@ -7,7 +7,7 @@ from __future__ import annotations
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.telegram import wording
-from bot.telegram.callbacks import Callback, Op, new_nonce
+from bot.telegram.callbacks import Callback, new_nonce
 from bot.telegram.conversation import Keyboard
 from dialogues.types import Reply
 from intake.messages import Language
@@ -76,20 +76,6 @@ def keyboard(
         multi=reply.multi,
     )
     return InlineKeyboardMarkup(inline_keyboard=rows), state
-
-
-def buttons(
-    language: Language, step: str, *pairs: tuple[str, Op, str]
-) -> tuple[InlineKeyboardMarkup, Keyboard]:
-    """A keyboard of adapter actions: (purpose for the label, op, arg) each."""
-    nonce = new_nonce()
-    row = [
-        InlineKeyboardButton(
-            text=wording.text(language, purpose), callback_data=Callback(nonce, op, arg).pack()
-        )
-        for purpose, op, arg in pairs
-    ]
-    return InlineKeyboardMarkup(inline_keyboard=[row]), Keyboard(nonce, step, [])
 
 
 def keep_button(nonce: str, keep: bool, language: Language) -> InlineKeyboardButton:

@@ -21,9 +21,10 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import PRODUCTION, TelegramAPIServer
 from aiogram.exceptions import TelegramAPIError
 
+from bot.runtime.filing import Filer
 from bot.settings import Settings
 from bot.telegram import wording
-from bot.telegram.adapter import Adapter, Filer, command_list
+from bot.telegram.adapter import Adapter, command_list
 from bot.telegram.fsm import DraftBackend, build_backend
 from bot.telegram.retry import RetryMiddleware
 from bot.telegram.router import build_dispatcher

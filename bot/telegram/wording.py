@@ -13,9 +13,6 @@ from intake.messages import Language
 KEYS = {
     "done": "btn.done",
     "skip": "btn.skip",
-    "resume": "tg.resume",
-    "start_over": "tg.start_over",
-    "resume_prompt": "tg.resume_prompt",
     "stale": "tg.button_outdated",
     "slow_down": "tg.slow_down",
     "removed": "tg.removed",

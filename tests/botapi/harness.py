@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any
 
 from aiogram import Bot
@@ -19,37 +19,9 @@ from bot.telegram.router import build_dispatcher
 from dialogues import flow
 from storage.drafts import generate_key
 from tests.botapi.fake import ChatMessage, FakeTelegram
-from tests.botapi.person import PDF, answer_for, identify
+from tests.botapi.person import PDF, Answer, answer_for, identify
 from tests.botapi.recording import RecordingSession
-
-
-@dataclass
-class Receipt:
-    reference: str
-    received_at: dt.datetime
-    duplicate: bool = False
-
-
-@dataclass
-class RecordingFiler:
-    """Stands in for `App.file` where a test is about the chat, not the inbox."""
-
-    filed: list[tuple[Any, list[tuple[Any, bytes]], str]] = field(default_factory=list)
-    fail: bool = False
-
-    def file(
-        self,
-        referral: Any,
-        *,
-        channel: str,
-        language: str,
-        idempotency_key: str | None,
-        attachments: Any = (),
-    ) -> Receipt:
-        if self.fail:
-            raise RuntimeError("inbox unavailable")
-        self.filed.append((referral, list(attachments), channel))
-        return Receipt(f"KE-TEST-{len(self.filed):04d}", dt.datetime.now(dt.UTC))
+from tests.filers import RecordingFiler
 
 
 def label_for(step_id: str, choice_id: str, language: str = "nb") -> str:
@@ -90,6 +62,8 @@ class Harness:
         self.workers = [self.dispatcher]
         self.backends = [self.backend]
         self.turn = 0
+        # Who answers: the scripted person of tests/botapi/person.py unless a test brings one.
+        self.person: Callable[[str, dt.date], Answer] = answer_for
 
     def add_worker(self) -> None:
         """Another bot process on the same storage: updates then go to each worker in turn."""
@@ -157,7 +131,7 @@ class Harness:
     async def answer_current(self) -> str:
         step = self.current_step()
         assert step is not None, "no question found in the chat"
-        answer = answer_for(step, self.today)
+        answer = self.person(step, self.today)
         if answer.kind == "text":
             await self.send(answer.value[0])
         elif answer.kind == "skip":

@@ -153,15 +153,15 @@ async def test_resume_or_start_over_after_a_gap() -> None:
     await harness.send("Oslo")
     harness.now += dt.timedelta(hours=5)
     await harness.send("hei igjen")
-    assert harness.fake.last_bot_message().text == flow.text("nb", "tg.resume_prompt")
-    await harness.press(flow.text("nb", "tg.resume"))
+    assert harness.fake.last_bot_message().text == flow.text("nb", "resume.prompt")
+    await harness.press(flow.text("nb", "resume.continue"))
     texts = [m.text or "" for m in harness.fake.bot_messages()[-2:]]
     assert flow.text("nb", "resume") in texts[0]
     assert harness.current_step() == "submitter.role"
 
     harness.now += dt.timedelta(hours=5)
     await harness.send("hallo")
-    await harness.press(flow.text("nb", "tg.start_over"))
+    await harness.press(flow.text("nb", "resume.start_over"))
     assert flow.text("nb", "restart.ask") in (harness.fake.last_bot_message().text or "")
     await harness.press(label_for("confirm", "yes"))
     assert harness.current_step() == "kommune"

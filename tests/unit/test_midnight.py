@@ -1,0 +1,207 @@
+"""Midnight in Oslo on every channel: the dialogue and the filing count ages on the same
+Norwegian calendar day, so a young person who turns 16 that day files at 00:00:01 (when the
+UTC date is still yesterday's), and one who is 15 until midnight files with the parents'
+consent at 23:59:59. Regression for the Telegram bug where the dialogue used the UTC date."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any, get_args
+
+import pytest
+
+from bot.runtime.context import ChannelName, Runtime, context_at
+from bot.settings import Settings
+from bot.terminal.chat import TerminalChat
+from dialogues import flow
+from dialogues.types import UserInput
+from tests import midnight
+from tests.botapi.harness import Harness
+from tests.botapi.person import Answer
+from tests.filers import RecordingFiler
+
+SETTINGS = Settings(_env_file=None, allow_synthetic_ids=True, consent_age=16)  # type: ignore[call-arg]
+MOMENTS = pytest.mark.parametrize(
+    "moment", [midnight.BEFORE, midnight.AFTER], ids=["23:59:59", "00:00:01"]
+)
+
+
+@MOMENTS
+@pytest.mark.parametrize("channel", get_args(ChannelName))
+def test_every_channel_context_is_on_the_oslo_day(
+    channel: ChannelName, moment: dt.datetime
+) -> None:
+    ctx = context_at(moment.astimezone(dt.UTC), SETTINGS, channel)
+    assert ctx.today == ctx.policy.today == moment.date()
+
+
+def _consent(referral: Any) -> str:
+    return str(referral.consent.given_by)
+
+
+# -- terminal ----------------------------------------------------------------------------------
+
+
+def _terminal_walk(chat: TerminalChat, moment: dt.datetime) -> None:
+    line = chat.turn(UserInput(command="start")).as_json()
+    for _ in range(120):
+        if line["step"] == "done":
+            return
+        step = line["step"]
+        given = midnight.answer(step, moment)
+        if given is None:
+            assert line["optional"] or step.endswith(".more"), step
+            ui = UserInput(command="skip") if line["optional"] else UserInput(choice="no")
+        elif given[0] == "text":
+            ui = UserInput(text=given[1])
+        elif line["multi"] and any(c["id"] == given[1] for c in line["choices"]):
+            chat.turn(UserInput(choice=given[1]))
+            ui = UserInput(command="done")
+        else:
+            ui = UserInput(choice=given[1])
+        line = chat.turn(ui).as_json()
+        assert line["step"] != step or line["multi"] is False or not line["error"], line
+    raise AssertionError(f"the terminal chat did not finish at {line['step']}")
+
+
+@MOMENTS
+def test_the_terminal_files_on_the_oslo_day(moment: dt.datetime) -> None:
+    filer = RecordingFiler()
+    utc = moment.astimezone(dt.UTC)
+    chat = TerminalChat(
+        runtime=Runtime(SETTINGS, "terminal", clock=lambda: utc),
+        language="nb",
+        filer=filer,
+        json_mode=True,
+    )
+    _terminal_walk(chat, moment)
+    ((referral, _, _),) = filer.filed
+    assert _consent(referral) == midnight.consent_by(moment)
+
+
+def test_a_birthday_at_midnight_between_summary_and_filing_asks_who_consents_again() -> None:
+    """The dialogue ran on the 15th (parents consent) and "send" came at 23:59:59; the filing,
+    a moment later, judges on the 16th: refused, and the engine asks who gives consent again
+    (the young person, now 16, answers) instead of telling them to send again."""
+    from intake.filing import InvalidReferral
+    from intake.rules import validate_referral
+
+    moments = [midnight.BEFORE.astimezone(dt.UTC)]
+
+    class JudgingFiler(RecordingFiler):
+        def file(self, referral: Any, **options: Any) -> Any:
+            _, problems = validate_referral(
+                referral.model_dump(mode="json", exclude_none=True),
+                SETTINGS.policy(midnight.AFTER.date()),
+            )
+            if problems:
+                raise InvalidReferral(problems)
+            return super().file(referral, **options)
+
+    chat = TerminalChat(
+        runtime=Runtime(SETTINGS, "terminal", clock=lambda: moments[-1]),
+        language="nb",
+        filer=JudgingFiler(),
+        json_mode=True,
+    )
+    line = chat.turn(UserInput(command="start")).as_json()
+    for _ in range(120):
+        if line["step"] == "summary":
+            break
+        given = midnight.answer(line["step"], midnight.BEFORE)
+        if given is None:
+            ui = UserInput(command="skip") if line["optional"] else UserInput(choice="no")
+        elif given[0] == "text":
+            ui = UserInput(text=given[1])
+        elif line["multi"]:
+            chat.turn(UserInput(choice=given[1]))
+            ui = UserInput(command="done")
+        else:
+            ui = UserInput(choice=given[1])
+        line = chat.turn(ui).as_json()
+    line = chat.turn(UserInput(text="send")).as_json()
+    assert line["step"] == "consent.given_by" and line["error"] and not chat.finished
+    moments.append(midnight.AFTER.astimezone(dt.UTC))
+    line = chat.turn(UserInput(choice="person")).as_json()
+    for _ in range(10):
+        if line["step"] == "done":
+            break
+        line = chat.turn(UserInput(text="ja" if line["step"] != "summary" else "send")).as_json()
+    assert line["step"] == "done" and line["reference"]
+
+
+# -- Telegram ----------------------------------------------------------------------------------
+
+
+def _telegram_person(moment: dt.datetime) -> Any:
+    def person(step: str, _today: dt.date) -> Answer:
+        given = midnight.answer(step, moment)
+        if given is None:
+            return Answer("choice", ("no",)) if step.endswith(".more") else Answer("skip")
+        if step == "consent.given_by":  # its buttons say "me" to a person filing for themselves
+            key = flow.variant("nb", f"c.consent.given_by.{given[1]}", "self")
+            return Answer("text", (flow.text("nb", key),))
+        return Answer(given[0], (given[1],))
+
+    return person
+
+
+@MOMENTS
+async def test_telegram_files_on_the_oslo_day(moment: dt.datetime) -> None:
+    harness = Harness(settings=_telegram_settings(), now=moment.astimezone(dt.UTC))
+    harness.person = _telegram_person(moment)
+    try:
+        await harness.walk()
+    finally:
+        await harness.close()
+    ((referral, _, channel),) = harness.filer.filed
+    assert channel == "telegram"
+    assert _consent(referral) == midnight.consent_by(moment)
+
+
+def _telegram_settings() -> Settings:
+    from storage.drafts import generate_key
+
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        draft_keys=generate_key(),
+        id_hash_secret="unit-test-secret-unit-test-secret",
+        allow_synthetic_ids=True,
+        consent_age=16,
+    )
+
+
+# -- Rasa ----------------------------------------------------------------------------------------
+
+
+@MOMENTS
+async def test_rasa_judges_consent_on_the_oslo_day(moment: dt.datetime, tmp_path: Path) -> None:
+    from bot.rasa import runtime
+    from bot.rasa.server import build_executor
+    from tests import rasa_calls as rc
+
+    utc = moment.astimezone(dt.UTC)
+    runtime.configure(
+        demo=True, settings=Settings(data_dir=tmp_path, allow_synthetic_ids=True), clock=lambda: utc
+    )
+    try:
+        executor = build_executor()
+        slots = {
+            "language": "nb",
+            "kommune": "4601",
+            "submitter__role": "self",
+            "person__given_name": "Ida",
+            "person__family_name": "Testesen",
+            "person__national_id": midnight.NATIONAL_ID,
+            "requests": ["coordinator"],
+        }
+        results = {}
+        for who in ("person", "parents"):
+            body = rc.validation_call("u", slots, "consent__given_by", who)
+            results[who] = rc.slot_events(await rc.run(executor, body)).get("consent__given_by")
+    finally:
+        runtime.configure(demo=False)
+    allowed = midnight.consent_by(moment)
+    assert results[allowed] == allowed
+    assert results["person" if allowed == "parents" else "parents"] is None
