@@ -38,9 +38,12 @@ class Settings(BaseSettings):
     telegram_webhook_secret: SecretStr | None = None
     # After this long away, the person is offered to resume or start over.
     telegram_resume_after_minutes: int = 30
-    # Per-chat flood limit: updates per window before a polite "slow down".
-    telegram_flood_limit: int = 30
-    telegram_flood_window_seconds: int = 10
+    # Per-chat flood control (bot/telegram/gate.py): a burst of `limit` updates, then one per
+    # window/limit seconds, in order; at most `queue` waiting, beyond which the person is told
+    # exactly which messages to send again. Telegram itself allows about one message a second.
+    telegram_flood_limit: int = 20
+    telegram_flood_window_seconds: float = 20.0
+    telegram_flood_queue: int = 60
 
     # The web chat (`ke-intake web`). Origins allowed to frame the chat (space separated, for
     # CSP frame-ancestors), e.g. "https://www.bergen.kommune.no"; empty: only the chat itself.

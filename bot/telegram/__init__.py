@@ -13,6 +13,8 @@ KE_DRAFT_TTL_HOURS.
 
 Modules: `adapter` (the turn: input -> engine -> messages, filing, clean-up), `render` (keyboards,
 splitting), `callbacks` (button data tied to the live keyboard), `conversation` (what is kept per
-chat), `fsm` (encrypted storage), `middlewares` (once per update, flood), `retry` (Bot API
-retries), `redact` (log filter), `router` and `runner` (wiring and running), `wording` (text keys).
+chat), `fsm` (encrypted storage), `gate` (each update on its own: once, in order per chat, floods
+slowed, failures answered), `polling` (long polling no update can stop; the webhook's parser),
+`retry` (Bot API retries), `redact` (log filter), `router` and `runner` (wiring and running),
+`wording` (text keys).
 """

@@ -102,14 +102,20 @@ class Adapter:
         now = self.clock().timestamp()
         fallback = self._language(message.from_user.language_code if message.from_user else None)
         conv = Conversation.from_data(await state.get_data())
+        key = f"m{message.message_id}"
+        if conv is not None and conv.seen_before(key):
+            log.info("telegram: message already applied, not again")
+            return
         # A first message only starts the conversation: an upload there is not even fetched.
         ui = await self._input_of(message, bot) if conv is not None or message.text else None
         if conv is None:
             preset = ui.arg if ui is not None and ui.command == "start" else None
             conv = self._new_conversation(fallback, preset, now)
+            conv.applied(key)
             conv.track(message.message_id, message.date.timestamp())
             await self._advance(bot, message.chat.id, conv, UserInput(command="start"), state)
         else:
+            conv.applied(key)
             conv.track(message.message_id, message.date.timestamp())
             if ui is None:
                 await self._send_notice(bot, message.chat.id, conv, "unsupported", state)
@@ -143,6 +149,12 @@ class Adapter:
             await query.answer(text=wording.text(language, "stale"))
             log.info("telegram: stale button answered")
             return
+        key = f"q{query.id}"
+        if conv.seen_before(key):
+            await query.answer()
+            log.info("telegram: button press already applied, not again")
+            return
+        conv.applied(key)
         if callback.op == "k":
             await self._toggle_keep(query, bot, message, conv, language, state)
             return
@@ -151,6 +163,7 @@ class Adapter:
         ui: UserInput | None = None
         if (
             callback.op == "c"
+            and callback.arg.isascii()
             and callback.arg.isdigit()
             and int(callback.arg) < len(keyboard.choice_ids)
         ):
@@ -481,15 +494,14 @@ class Adapter:
         except TelegramAPIError as error:
             log.warning("telegram: send failed (%s)", type(error).__name__)
 
-    async def chat_language(self, fsm: FSMContext | None, fallback: Language) -> Language:
+    async def chat_language(
+        self, fsm: FSMContext | None, fallback: Language | None
+    ) -> Language | None:
         """The language the conversation was left in, else `fallback` (the client's)."""
         if fsm is None:
             return fallback
         conv = Conversation.from_data(await fsm.get_data())
         return self._engine_state(conv).language if conv is not None else fallback
-
-    async def throttled(self, bot: Bot, chat_id: int, language: Language) -> None:
-        await self._plain(bot, chat_id, wording.text(language, "slow_down"))
 
 
 def command_list(language: Language) -> list[BotCommand]:

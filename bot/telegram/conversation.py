@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+HANDLED_KEPT = 64
+
 
 @dataclass
 class Keyboard:
@@ -27,6 +29,17 @@ class Conversation:
     messages: list[list[int]] = field(default_factory=list)
     paused: bool = False  # waiting for "resume or start over" after a gap
     keep: bool = False  # the person chose to keep the chat copy; by default it is deleted
+    # The inputs applied lately ("m<message id>", "q<button press id>"): an update Telegram
+    # sends again (to this worker or another, or after a restart) is recognised and not applied
+    # twice. Saved with the engine state, so the two never disagree.
+    handled: list[str] = field(default_factory=list)
+
+    def seen_before(self, key: str) -> bool:
+        return key in self.handled
+
+    def applied(self, key: str) -> None:
+        self.handled.append(key)
+        del self.handled[:-HANDLED_KEPT]
 
     def track(self, message_id: int, sent_at: float) -> None:
         self.messages.append([message_id, int(sent_at)])
@@ -51,6 +64,7 @@ class Conversation:
                 "messages": [list(m) for m in self.messages],
                 "paused": self.paused,
                 "keep": self.keep,
+                "handled": list(self.handled),
             }
         }
 
@@ -68,6 +82,7 @@ class Conversation:
                 messages=[[int(m), int(t)] for m, t in raw.get("messages", [])],
                 paused=bool(raw.get("paused", False)),
                 keep=bool(raw.get("keep", False)),
+                handled=[str(key) for key in raw.get("handled", [])],
             )
         except (KeyError, TypeError, ValueError):
             return None

@@ -1,22 +1,17 @@
-"""The aiogram wiring: one router for messages and button presses, the update middlewares."""
+"""The aiogram wiring: one router for messages and button presses, and the gate in front."""
 
 from __future__ import annotations
 
-from aiogram import Dispatcher, F, Router
+from aiogram import Bot, Dispatcher, F, Router
 
 from bot.telegram import responses  # noqa: F401  (keeps aiogram's response models cached)
 from bot.telegram.adapter import Adapter
 from bot.telegram.fsm import DraftBackend
-from bot.telegram.middlewares import FloodThrottle, OncePerUpdate
+from bot.telegram.gate import Gate
+from intake.messages import Language
 
 
-def build_dispatcher(
-    adapter: Adapter,
-    backend: DraftBackend,
-    *,
-    flood_limit: int = 20,
-    flood_window_seconds: int = 10,
-) -> Dispatcher:
+def build_dispatcher(adapter: Adapter, backend: DraftBackend) -> Dispatcher:
     dispatcher = Dispatcher(storage=backend.storage, events_isolation=backend.isolation)
     router = Router(name="intake")
     # Private chats only: a referral never belongs in a group.
@@ -24,14 +19,31 @@ def build_dispatcher(
     router.message.register(adapter.on_message)
     router.callback_query.register(adapter.on_callback)
     dispatcher.include_router(router)
-    dispatcher.update.outer_middleware(OncePerUpdate(backend.recent_updates))
-    dispatcher.update.outer_middleware(
-        FloodThrottle(
-            backend.flood,
-            backend.hasher,
-            adapter,
-            limit=flood_limit,
-            window_seconds=flood_window_seconds,
-        )
-    )
     return dispatcher
+
+
+def build_gate(
+    adapter: Adapter,
+    backend: DraftBackend,
+    *,
+    flood_limit: int = 20,
+    flood_window_seconds: float = 20.0,
+    flood_queue: int = 60,
+) -> Gate:
+    """The dispatcher behind the gate every update passes (see `bot.telegram.gate`)."""
+    dispatcher = build_dispatcher(adapter, backend)
+
+    async def conversation_language(bot: Bot, chat_id: int, user_id: int | None) -> Language | None:
+        context = dispatcher.fsm.resolve_context(bot, chat_id, user_id)
+        if context is None:
+            return None
+        return await adapter.chat_language(context, None)
+
+    return Gate(
+        dispatcher,
+        language_hint=conversation_language,
+        default_language=adapter.settings.language,
+        limit=flood_limit,
+        window_seconds=flood_window_seconds,
+        max_waiting=flood_queue,
+    )

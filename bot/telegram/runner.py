@@ -11,12 +11,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import hmac
 import logging
 import signal
 from typing import Any
 from urllib.parse import urlsplit
 
-from aiogram import Bot, Dispatcher
+from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import PRODUCTION, TelegramAPIServer
 from aiogram.exceptions import TelegramAPIError
@@ -26,8 +27,10 @@ from bot.settings import Settings
 from bot.telegram import wording
 from bot.telegram.adapter import Adapter, command_list
 from bot.telegram.fsm import DraftBackend, build_backend
+from bot.telegram.gate import Gate
+from bot.telegram.polling import Poller, accept
 from bot.telegram.retry import RetryMiddleware
-from bot.telegram.router import build_dispatcher
+from bot.telegram.router import build_gate
 from intake.messages import LANGUAGES
 
 log = logging.getLogger(__name__)
@@ -50,20 +53,21 @@ def make_bot(settings: Settings) -> Bot:
     return Bot(settings.telegram_token.get_secret_value(), session=session)
 
 
-def make_dispatcher(settings: Settings, filer: Filer | None) -> tuple[Dispatcher, DraftBackend]:
+def make_gate(settings: Settings, filer: Filer | None) -> tuple[Gate, DraftBackend]:
     backend = build_backend(settings)
     adapter = Adapter(
         settings=settings,
         filer=filer,
         resume_after=dt.timedelta(minutes=settings.telegram_resume_after_minutes),
     )
-    dispatcher = build_dispatcher(
+    gate = build_gate(
         adapter,
         backend,
         flood_limit=settings.telegram_flood_limit,
         flood_window_seconds=settings.telegram_flood_window_seconds,
+        flood_queue=settings.telegram_flood_queue,
     )
-    return dispatcher, backend
+    return gate, backend
 
 
 async def set_commands(bot: Bot, default_language: str) -> None:
@@ -81,7 +85,8 @@ async def run(
     listen: tuple[str, int] = ("127.0.0.1", 8080),
 ) -> int:
     bot = make_bot(settings)
-    dispatcher, backend = make_dispatcher(settings, filer)
+    gate, backend = make_gate(settings, filer)
+    stop = _stop_on_signals()
     try:
         me = await bot.get_me()
         log.info("telegram: connected as bot id %s", me.id)
@@ -90,18 +95,26 @@ async def run(
         except TelegramAPIError as error:
             log.warning("telegram: command menu not set (%s)", type(error).__name__)
         if webhook_url:
-            await _serve_webhook(bot, dispatcher, settings, webhook_url, listen)
+            await _serve_webhook(bot, gate, settings, webhook_url, listen, stop)
         else:
             await bot.delete_webhook(drop_pending_updates=False)
             log.info("telegram: long polling")
-            await dispatcher.start_polling(
-                bot, handle_signals=True, close_bot_session=False, polling_timeout=20
-            )
+            allowed = gate.dispatcher.resolve_used_update_types()
+            await Poller(bot, gate, timeout=20, allowed_updates=allowed).run(stop)
     finally:
         await backend.close()
         await bot.session.close()
     log.info("telegram: stopped")
     return 0
+
+
+def _stop_on_signals() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    return stop
 
 
 WEBHOOK_PATH = "/telegram/webhook"
@@ -117,24 +130,42 @@ def webhook_target(url: str) -> tuple[str, str]:
     return url, path
 
 
-def webhook_app(bot: Bot, dispatcher: Dispatcher, secret: str, path: str = WEBHOOK_PATH) -> Any:
-    """The aiohttp application Telegram posts updates to; requests without the secret token
-    header are refused (401) by aiogram's handler."""
-    from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
+
+
+def webhook_app(bot: Bot, gate: Gate, secret: str, path: str = WEBHOOK_PATH) -> Any:
+    """The aiohttp application Telegram posts updates to. Requests without the secret token
+    header are refused (401). An update is answered 200 once it has been handled, so Telegram
+    sends it again if this worker dies first; a malformed one is answered and skipped (200)
+    rather than refused, which would make Telegram retry it forever."""
     from aiohttp import web
 
+    expected = secret.encode()
+
+    async def receive(request: web.Request) -> web.Response:
+        given = request.headers.get(SECRET_HEADER, "").encode()
+        if not hmac.compare_digest(given, expected):
+            return web.Response(status=401)
+        try:
+            item = await request.json()
+        except ValueError:
+            log.warning("telegram: webhook body is not JSON, skipped")
+            return web.Response(status=200)
+        await accept(bot, gate, item)
+        return web.Response(status=200)
+
     app = web.Application()
-    SimpleRequestHandler(dispatcher, bot, secret_token=secret).register(app, path=path)
-    setup_application(app, dispatcher, bot=bot)
+    app.router.add_post(path, receive)
     return app
 
 
 async def _serve_webhook(
     bot: Bot,
-    dispatcher: Dispatcher,
+    gate: Gate,
     settings: Settings,
     url: str,
     listen: tuple[str, int],
+    stop: asyncio.Event,
 ) -> None:
     from aiohttp import web
 
@@ -142,21 +173,16 @@ async def _serve_webhook(
         raise ConfigError("KE_TELEGRAM_WEBHOOK_SECRET is required with --webhook")
     secret = settings.telegram_webhook_secret.get_secret_value()
     hook_url, path = webhook_target(url)
-    runner = web.AppRunner(webhook_app(bot, dispatcher, secret, path), handle_signals=False)
+    runner = web.AppRunner(webhook_app(bot, gate, secret, path), handle_signals=False)
     await runner.setup()
     await web.TCPSite(runner, listen[0], listen[1]).start()
     await bot.set_webhook(
         hook_url,
         secret_token=secret,
-        allowed_updates=dispatcher.resolve_used_update_types(),
+        allowed_updates=gate.dispatcher.resolve_used_update_types(),
     )
     log.info("telegram: webhook listening on %s:%s", listen[0], listen[1])
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, stop.set)
     try:
         await stop.wait()
     finally:
-        await runner.cleanup()  # finishes requests in flight, runs the dispatcher's shutdown
+        await runner.cleanup()  # finishes requests in flight

@@ -3,19 +3,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 from collections.abc import Callable
 from typing import Any
 
 from aiogram import Bot
-from aiogram.types import Update
 
 from bot.settings import Settings
 from bot.telegram.adapter import Adapter
 from bot.telegram.callbacks import Callback
 from bot.telegram.fsm import build_backend
-from bot.telegram.router import build_dispatcher
+from bot.telegram.gate import Gate
+from bot.telegram.polling import Poller, accept
+from bot.telegram.router import build_gate
 from dialogues import flow
 from storage.drafts import generate_key
 from tests.botapi.fake import ChatMessage, FakeTelegram
@@ -42,6 +44,7 @@ class Harness:
         settings: Settings | None = None,
         now: dt.datetime | None = None,
         flood_limit: int = 1000,
+        flood_queue: int = 1000,
         prefix: str = "ke:",
     ) -> None:
         self.now = now or dt.datetime.now(dt.UTC).replace(microsecond=0)
@@ -54,22 +57,37 @@ class Harness:
             allow_synthetic_ids=True,
         )
         self.prefix = prefix
-        self.flood_limit = flood_limit
+        self.flood = {"flood_limit": flood_limit, "flood_queue": flood_queue}
+        # The gate's monotonic clock; its waits advance it instead of sleeping.
+        self.monotonic = 0.0
+        self.waited: list[float] = []
         self.backend = build_backend(self.settings, prefix=prefix)
         self.filer = filer if filer is not None else RecordingFiler()
         self.adapter = Adapter(settings=self.settings, filer=self.filer, clock=lambda: self.now)
-        self.dispatcher = build_dispatcher(self.adapter, self.backend, flood_limit=flood_limit)
-        self.workers = [self.dispatcher]
+        self.gate = self._gate(self.adapter, self.backend)
+        self.dispatcher = self.gate.dispatcher
+        self.workers = [self.gate]
         self.backends = [self.backend]
         self.turn = 0
         # Who answers: the scripted person of tests/botapi/person.py unless a test brings one.
         self.person: Callable[[str, dt.date], Answer] = answer_for
 
+    def _gate(self, adapter: Adapter, backend: Any) -> Gate:
+        gate = build_gate(adapter, backend, **self.flood)  # type: ignore[arg-type]
+        gate.clock = lambda: self.monotonic
+
+        async def wait(seconds: float) -> None:
+            self.waited.append(seconds)
+            self.monotonic += seconds
+
+        gate.sleep = wait
+        return gate
+
     def add_worker(self) -> None:
         """Another bot process on the same storage: updates then go to each worker in turn."""
         backend = build_backend(self.settings, prefix=self.prefix)
         adapter = Adapter(settings=self.settings, filer=self.filer, clock=lambda: self.now)
-        self.workers.append(build_dispatcher(adapter, backend, flood_limit=self.flood_limit))
+        self.workers.append(self._gate(adapter, backend))
         self.backends.append(backend)
 
     async def close(self) -> None:
@@ -81,9 +99,24 @@ class Harness:
         return self.now.date()
 
     async def feed(self, update: dict[str, Any]) -> None:
+        """One update as Telegram sends it (JSON), through the gate of the next worker."""
         worker = self.workers[self.turn % len(self.workers)]
         self.turn += 1
-        await worker.feed_update(self.bot, Update.model_validate(update, context={"bot": self.bot}))
+        await accept(self.bot, worker, update)
+
+    async def poll_all(self, *, rounds: int = 200) -> Poller:
+        """Long-poll the fake until every update pushed so far is handled, then stop."""
+        poller = Poller(self.bot, self.gate, timeout=0, hold_seconds=5.0, grace_seconds=5.0)
+        stop = asyncio.Event()
+        task = asyncio.create_task(poller.run(stop))
+        last = self.fake.pushed_ids()[-1:] or [0]
+        for _ in range(rounds):
+            await asyncio.sleep(0.01)
+            if poller.offset() is not None and poller.offset() > last[0]:  # type: ignore[operator]
+                break
+        stop.set()
+        await asyncio.wait_for(task, 10)
+        return poller
 
     async def send(self, text: str) -> list[ChatMessage]:
         before = len(self.fake.calls)

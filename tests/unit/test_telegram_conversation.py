@@ -28,6 +28,7 @@ conversations = st.builds(
     ),
     paused=st.booleans(),
     keep=st.booleans(),
+    handled=st.lists(st.text(max_size=12), max_size=4),
 )
 
 

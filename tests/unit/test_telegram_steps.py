@@ -136,15 +136,19 @@ async def test_duplicate_update_is_handled_once() -> None:
     assert harness.current_step() == "submitter.role"
 
 
-async def test_flood_is_throttled_politely_once() -> None:
+async def test_flood_is_slowed_politely_once_and_nothing_is_dropped() -> None:
     harness = Harness(flood_limit=3)
     for _ in range(3):
         await harness.send("/help")
     sent = len(harness.fake.calls_of("sendMessage"))
     await harness.send("/help")
+    once = [c.params["text"] for c in harness.fake.calls_of("sendMessage")[sent:]]
     await harness.send("/help")
-    after = harness.fake.calls_of("sendMessage")[sent:]
-    assert [c.params["text"] for c in after] == [flow.text("nb", "tg.slow_down")]
+    await harness.send("/help")
+    after = [c.params["text"] for c in harness.fake.calls_of("sendMessage")[sent:]]
+    assert once[0] == flow.text("nb", "tg.slow_down")
+    assert after == [*once, *once[1:], *once[1:]]
+    assert harness.waited  # the gate waited for the window instead of dropping
 
 
 async def test_resume_or_start_over_after_a_gap() -> None:
