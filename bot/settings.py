@@ -53,6 +53,22 @@ class Settings(BaseSettings):
     web_session_turns_per_minute: int = 60
     web_address_turns_per_minute: int = 600
     web_resume_tries: int = 10  # per address per 15 minutes
+    # The KE staff web (`ke-intake staff-web`, KE side only).
+    staff_idle_minutes: int = 15
+    staff_oidc_issuer: str | None = None
+    staff_oidc_client_id: str | None = None
+    staff_oidc_client_secret: SecretStr | None = None
+    # The ID-token claim that names the staff account (`staff add --oidc-subject`).
+    staff_oidc_claim: str = "sub"
+    # Content-free notices ("1 ny melding i innboksen") by SMTP to the KE's address.
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_starttls: bool = False
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    notice_from: str | None = None
+    notice_to: str | None = None
+    notice_interval_seconds: int = 300
 
     @cached_property
     def sqlalchemy_url(self) -> str:

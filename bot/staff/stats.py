@@ -9,12 +9,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from bot.staff.workflow import OPEN_STATUSES
 from storage.inbox import OUTCOMES, STATUSES, InboxRecord, StatusEvent
 from storage.inbox.audit import utc
 from storage.render import Labels
 from storage.render.formatting import OSLO
-
-OPEN_STATUSES = ("received", "in_review")
 
 
 @dataclass

@@ -11,9 +11,16 @@ from dataclasses import dataclass
 
 from storage.inbox import OUTCOMES, STATUSES
 
+# Cases that wait for the KE's answer: forvaltningsloven § 11a asks for an interim answer when
+# one takes more than a month; staff are warned a week ahead.
+OPEN_STATUSES = ("received", "in_review")
+INTERIM_ANSWER_DAYS = 30
+INTERIM_WARNING_DAYS = 23
+
 # A case may skip steps (a referral that is obviously for another municipality is closed as
 # `forwarded` straight from `received`), and may go back to review when a coordinator steps
-# down. A closed case is final: purge deletes it after the retention period.
+# down. A closed case leaves only by an explicit reopen (with a reason); purge deletes it after
+# the retention period.
 TRANSITIONS: dict[str, frozenset[str]] = {
     "received": frozenset({"in_review", "coordinator_appointed", "closed"}),
     "in_review": frozenset({"coordinator_appointed", "closed"}),

@@ -1,5 +1,6 @@
 """The web's guards: security headers with a per-request CSP nonce, a body-size limit, CSRF
-tokens and the session cookie's attributes.
+tokens and the session cookie's attributes. The staff inbox (bot/staff/web) uses the same
+`SecurityHeaders`; its CSRF tokens live in its server-side sessions.
 
 CSRF tokens are stateless HMACs (any worker can check them): bound to the session id once there
 is one, and to a timestamp on the first page (which has no session yet, by design: nothing is
@@ -103,8 +104,10 @@ class SecurityHeaders:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
+                # A response may narrow its own policy (an SVG chart served as an image).
+                if not any(name == b"content-security-policy" for name, _ in headers):
+                    headers.append((b"content-security-policy", csp))
                 headers += [
-                    (b"content-security-policy", csp),
                     (b"x-content-type-options", b"nosniff"),
                     (b"referrer-policy", b"no-referrer"),
                     (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),

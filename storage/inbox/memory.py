@@ -153,14 +153,23 @@ class MemoryInbox:
         with self._lock:
             self._append(at or _now(), actor, action, reference, dict(details or {}))
 
-    def add_note(self, reference: str, note_envelope: bytes, actor: str, at: datetime) -> None:
+    def add_note(
+        self,
+        reference: str,
+        note_envelope: bytes,
+        actor: str,
+        at: datetime,
+        details: Mapping[str, Any] | None = None,
+    ) -> None:
+        """A sealed note without a status change; `details` (never personal) join the audit."""
         with self._lock:
             row = self._row(reference)
             event = StatusEvent(
                 row.status, row.outcome, utc(at), actor, bytes(note_envelope), self._next_event()
             )
             row.events.append(event)
-            self._append(at, actor, "note_added", reference, {"status": row.status})
+            audit = {"status": row.status, **(details or {})}
+            self._append(at, actor, "note_added", reference, audit)
 
     def delete(self, reference: str, actor: str, at: datetime, reason: str) -> None:
         with self._lock:

@@ -303,7 +303,15 @@ class SqlInbox:
         with self._writing() as conn:
             self._append(conn, at or _now(), actor, action, reference, dict(details or {}))
 
-    def add_note(self, reference: str, note_envelope: bytes, actor: str, at: datetime) -> None:
+    def add_note(
+        self,
+        reference: str,
+        note_envelope: bytes,
+        actor: str,
+        at: datetime,
+        details: Mapping[str, Any] | None = None,
+    ) -> None:
+        """A sealed note without a status change; `details` (never personal) join the audit."""
         with self._writing() as conn:
             referral_id = self._id_of(conn, reference)
             row = conn.execute(
@@ -321,7 +329,8 @@ class SqlInbox:
                     note=note_envelope,
                 )
             )
-            self._append(conn, at, actor, "note_added", reference, {"status": row.status})
+            audit = {"status": row.status, **(details or {})}
+            self._append(conn, at, actor, "note_added", reference, audit)
 
     def delete(self, reference: str, actor: str, at: datetime, reason: str) -> None:
         with self._writing() as conn:

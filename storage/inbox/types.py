@@ -102,7 +102,14 @@ class Inbox(Protocol):
         at: datetime | None = None,
     ) -> None: ...
 
-    def add_note(self, reference: str, note_envelope: bytes, actor: str, at: datetime) -> None: ...
+    def add_note(
+        self,
+        reference: str,
+        note_envelope: bytes,
+        actor: str,
+        at: datetime,
+        details: Mapping[str, Any] | None = None,
+    ) -> None: ...
 
     def delete(self, reference: str, actor: str, at: datetime, reason: str) -> None: ...
 

@@ -213,7 +213,7 @@ class TestInboxContract:
     def test_a_note_keeps_the_status_and_is_audited(self, inbox: Inbox) -> None:
         file(inbox, "KE-AAAA-0001")
         inbox.set_status("KE-AAAA-0001", "in_review", None, b"n1", "Kari", T0 + timedelta(hours=1))
-        inbox.add_note("KE-AAAA-0001", b"n2", "Ola", T0 + timedelta(hours=2))
+        inbox.add_note("KE-AAAA-0001", b"n2", "Ola", T0 + timedelta(hours=2), {"interim": True})
         assert inbox.get("KE-AAAA-0001").status == "in_review"  # type: ignore[union-attr]
         events = inbox.status_events("KE-AAAA-0001")
         assert [(e.status, e.actor, e.note_envelope) for e in events[1:]] == [
@@ -224,7 +224,7 @@ class TestInboxContract:
         assert (last.action, last.actor, dict(last.details)) == (
             "note_added",
             "Ola",
-            {"status": "in_review"},
+            {"status": "in_review", "interim": True},
         )
 
     def test_delete_removes_one_referral_and_its_history(self, inbox: Inbox) -> None:

@@ -16,6 +16,7 @@ import pytest
 
 from bot.commands.keys import _SHARED
 from bot.staff.texts import STAFF_TEXTS, t
+from bot.staff.web.wording import STAFF_WEB_TEXTS
 from bot.web.wording import WEB_TEXTS
 from dialogues.flow import TEXTS
 from intake.messages import MESSAGES
@@ -23,7 +24,7 @@ from intake.texts import LANGUAGES, Catalogue, language_or_default
 from storage.render.labels import LABELS
 
 ROOT = Path(__file__).resolve().parents[2]
-CATALOGUES = [MESSAGES, TEXTS, LABELS, STAFF_TEXTS, WEB_TEXTS]
+CATALOGUES = [MESSAGES, TEXTS, LABELS, STAFF_TEXTS, WEB_TEXTS, STAFF_WEB_TEXTS]
 
 
 def _placeholders(template: str) -> set[str]:
@@ -67,7 +68,11 @@ def _keys_called(path: Path, names: set[str]) -> set[str]:
 
 def test_every_staff_key_the_code_names_is_in_the_staff_texts() -> None:
     used: set[str] = set()
-    for path in [*(ROOT / "bot" / "staff").glob("*.py"), ROOT / "bot" / "commands" / "inbox.py"]:
+    for path in [
+        *(ROOT / "bot" / "staff").rglob("*.py"),
+        ROOT / "bot" / "commands" / "inbox.py",
+        ROOT / "bot" / "commands" / "staff.py",
+    ]:
         used |= _keys_called(path, {"t", "StaffError", "Refusal"})
     keys_command = _keys_called(ROOT / "bot" / "commands" / "keys.py", {"_t"})
     used |= {k if k in _SHARED else f"keys.{k}" for k in keys_command}

@@ -1,0 +1,49 @@
+"""Bar charts as SVG (pygal), for the overview page; no script, no external reference.
+
+A chart is an `<img>` with a text alternative on the page, and the same figures are in a table
+beside it: the chart is a convenience for sighted readers, the table is the record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pygal
+from pygal.style import Style
+
+# Dark bars on white, text at full contrast (WCAG 1.4.3 / 1.4.11).
+STYLE = Style(
+    background="#ffffff",
+    plot_background="#ffffff",
+    foreground="#1a1a1a",
+    foreground_strong="#1a1a1a",
+    foreground_subtle="#595959",
+    colors=("#1f4e79",),
+    font_family="DejaVu Sans, Arial, sans-serif",
+    label_font_size=13,
+    major_label_font_size=13,
+    title_font_size=16,
+    value_font_size=13,
+)
+
+
+def bar_chart(title: str, rows: Sequence[tuple[str, float]], *, horizontal: bool = False) -> bytes:
+    kind = pygal.HorizontalBar if horizontal else pygal.Bar
+    chart = kind(
+        style=STYLE,
+        js=[],  # pygal's tooltips would load a script from its own site
+        show_legend=False,
+        width=720,
+        height=320 if not horizontal else max(160, 48 * len(rows) + 80),
+        title=title,
+        print_values=True,
+        print_values_position="top",
+        x_label_rotation=0 if len(rows) <= 8 else 35,
+        min_scale=1,
+        max_scale=6,
+        no_data_text="–",
+    )
+    chart.x_labels = [label for label, _ in rows]
+    chart.add(title, [value for _, value in rows])
+    svg: bytes = chart.render()
+    return svg
