@@ -5,7 +5,9 @@ consent at 23:59:59. Regression for the Telegram bug where the dialogue used the
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, get_args
 
@@ -15,7 +17,7 @@ from bot.runtime.context import ChannelName, Runtime, context_at
 from bot.settings import Settings
 from bot.terminal.chat import TerminalChat
 from dialogues import flow
-from dialogues.types import UserInput
+from dialogues.types import Reply, UserInput
 from tests import midnight
 from tests.botapi.harness import Harness
 from tests.botapi.person import Answer
@@ -40,29 +42,36 @@ def _consent(referral: Any) -> str:
     return str(referral.consent.given_by)
 
 
-# -- terminal ----------------------------------------------------------------------------------
+# -- terminal and web: the engine's replies, driven by channel-neutral inputs ------------------
 
 
-def _terminal_walk(chat: TerminalChat, moment: dt.datetime) -> None:
-    line = chat.turn(UserInput(command="start")).as_json()
+def _walk(
+    turn: Callable[[UserInput], list[Reply]], moment: dt.datetime, until: str = "done"
+) -> None:
+    """Answer as the young person would until the step `until` is asked."""
+    replies = turn(UserInput(command="start"))
     for _ in range(120):
-        if line["step"] == "done":
+        asking = next((r for r in reversed(replies) if r.step), None)
+        assert asking is not None, [r.text for r in replies]
+        if asking.step == until:
             return
-        step = line["step"]
-        given = midnight.answer(step, moment)
+        given = midnight.answer(asking.step, moment)
         if given is None:
-            assert line["optional"] or step.endswith(".more"), step
-            ui = UserInput(command="skip") if line["optional"] else UserInput(choice="no")
+            assert asking.optional or asking.step.endswith(".more"), asking.step
+            ui = UserInput(command="skip") if asking.optional else UserInput(choice="no")
         elif given[0] == "text":
             ui = UserInput(text=given[1])
-        elif line["multi"] and any(c["id"] == given[1] for c in line["choices"]):
-            chat.turn(UserInput(choice=given[1]))
+        elif asking.multi:
+            turn(UserInput(choice=given[1]))
             ui = UserInput(command="done")
         else:
             ui = UserInput(choice=given[1])
-        line = chat.turn(ui).as_json()
-        assert line["step"] != step or line["multi"] is False or not line["error"], line
-    raise AssertionError(f"the terminal chat did not finish at {line['step']}")
+        replies = turn(ui)
+    raise AssertionError(f"the conversation did not reach {until}")
+
+
+def _terminal(chat: TerminalChat) -> Callable[[UserInput], list[Reply]]:
+    return lambda ui: chat.turn(ui).replies
 
 
 @MOMENTS
@@ -75,7 +84,7 @@ def test_the_terminal_files_on_the_oslo_day(moment: dt.datetime) -> None:
         filer=filer,
         json_mode=True,
     )
-    _terminal_walk(chat, moment)
+    _walk(_terminal(chat), moment)
     ((referral, _, _),) = filer.filed
     assert _consent(referral) == midnight.consent_by(moment)
 
@@ -105,21 +114,7 @@ def test_a_birthday_at_midnight_between_summary_and_filing_asks_who_consents_aga
         filer=JudgingFiler(),
         json_mode=True,
     )
-    line = chat.turn(UserInput(command="start")).as_json()
-    for _ in range(120):
-        if line["step"] == "summary":
-            break
-        given = midnight.answer(line["step"], midnight.BEFORE)
-        if given is None:
-            ui = UserInput(command="skip") if line["optional"] else UserInput(choice="no")
-        elif given[0] == "text":
-            ui = UserInput(text=given[1])
-        elif line["multi"]:
-            chat.turn(UserInput(choice=given[1]))
-            ui = UserInput(command="done")
-        else:
-            ui = UserInput(choice=given[1])
-        line = chat.turn(ui).as_json()
+    _walk(_terminal(chat), midnight.BEFORE, until="summary")
     line = chat.turn(UserInput(text="send")).as_json()
     assert line["step"] == "consent.given_by" and line["error"] and not chat.finished
     moments.append(midnight.AFTER.astimezone(dt.UTC))
@@ -129,6 +124,29 @@ def test_a_birthday_at_midnight_between_summary_and_filing_asks_who_consents_aga
             break
         line = chat.turn(UserInput(text="ja" if line["step"] != "summary" else "send")).as_json()
     assert line["step"] == "done" and line["reference"]
+
+
+@MOMENTS
+def test_the_web_chat_files_on_the_oslo_day(moment: dt.datetime) -> None:
+    from bot.web.turns import Turns
+
+    filer = RecordingFiler()
+    utc = moment.astimezone(dt.UTC)
+    turns = Turns(Runtime(SETTINGS, "web", clock=lambda: utc), filer)
+    state = turns.runtime.new_state("nb")
+
+    async def no_uploads(ref: str) -> bytes | None:
+        return None
+
+    def turn(ui: UserInput) -> list[Reply]:
+        nonlocal state
+        result = asyncio.run(turns.step(state, ui, no_uploads))
+        state = result.state
+        return result.replies
+
+    _walk(turn, moment)
+    ((referral, _, channel),) = filer.filed
+    assert channel == "web" and _consent(referral) == midnight.consent_by(moment)
 
 
 # -- Telegram ----------------------------------------------------------------------------------
