@@ -6,42 +6,28 @@ commands (`/back`, `/tilbake`) and as plain words ("tilbake", "hopp over").
 
 from __future__ import annotations
 
+import difflib
+import json
 import re
-import unicodedata
 from collections.abc import Mapping
 from functools import cache
+from importlib import resources
 from typing import Any, cast
 
 from dialogues.flow import ChoiceDef, Step, load, texts, wordings
 from dialogues.types import Command, FileUpload, UserInput
+from dialogues.words import fold as fold
+from dialogues.words import is_decline, is_no, is_yes, words
 from intake.attachments import MAX_ATTACHMENT_BYTES, MEDIA_TYPES
 from intake.errors import FieldError
 from intake.messages import LANGUAGES, Language
 
-YES = frozenset(
-    {"ja", "j", "yes", "y", "jo", "jepp", "ok", "okay", "sure", "ja takk", "yes please"}
-)
-NO = frozenset({"nei", "n", "no", "nope", "nei takk", "no thanks", "nei, takk", "no, thanks"})
-FOLLOWS = frozenset(
-    {
-        "ettersendes",
-        "ettersender",
-        "ettersend",
-        "blir ettersendt",
-        "sendes senere",
-        "sender senere",
-        "sender seinare",
-        "blir sendt seinare",
-        "will send",
-        "will send later",
-        "send later",
-        "later",
-        "by post",
-        "per post",
-    }
-)
+# The word lists are data (`data/words.json`), shared by every channel through the engine.
+YES = words().yes
+NO = words().no
+FOLLOWS = words().follows
 # "Everything listed", for the multi-selects that allow it (never the requests question).
-ALL = frozenset({"alle", "all", "alle sammen", "alle saman", "all of them", "everything"})
+ALL = words().all
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _LANG_WORDS = {
     "nb": "nb",
@@ -58,12 +44,6 @@ _LANG_WORDS = {
 _ARG_COMMANDS = frozenset({"edit", "language", "start"})
 # Commands whose words are also names people have ("Endre", "Start"): slash form only there.
 _NAME_LIKE = frozenset({"edit", "start", "done", "restart"})
-
-
-def fold(text: str) -> str:
-    """Case, width and spacing folded; trailing punctuation dropped."""
-    folded = " ".join(unicodedata.normalize("NFKC", text).casefold().split())
-    return folded.rstrip(".!")
 
 
 @cache
@@ -110,13 +90,17 @@ def language_of(arg: str | None) -> str | None:
     return _LANG_WORDS.get(fold(arg).lstrip("/"))
 
 
+def _raw(ui: UserInput) -> str | None:
+    return ui.choice if ui.choice is not None else ui.text
+
+
 def yes_no(ui: UserInput) -> bool:
-    raw = ui.choice if ui.choice is not None else ui.text
+    raw = _raw(ui)
     if raw is not None:
         word = fold(raw)
-        if word in YES or word in {"1", "yes", "true"}:
+        if is_yes(raw) or word in {"1", "true"}:
             return True
-        if word in NO or word in {"2", "no", "false"}:
+        if is_no(raw) or word in {"2", "false"}:
             return False
         for lang in LANGUAGES:  # "Ja" / "Nei" as shown on a button, in any language
             if word == fold(texts(lang).get("c.yes", "")):
@@ -126,8 +110,13 @@ def yes_no(ui: UserInput) -> bool:
     raise FieldError("yes_no")
 
 
+def declines(ui: UserInput) -> bool:
+    """A plain no, none or don't know typed as an answer ("nei takk", "ingen", "n/a")."""
+    return ui.text is not None and is_decline(ui.text)
+
+
 def means_all(ui: UserInput) -> bool:
-    raw = ui.choice if ui.choice is not None else ui.text
+    raw = _raw(ui)
     return raw is not None and fold(raw) in ALL
 
 
@@ -137,8 +126,60 @@ def numbers(ui: UserInput) -> bool:
     return raw is not None and re.fullmatch(r"[\d\s,;]*\d[\d\s,;]*", raw) is not None
 
 
+class ChoiceNearMiss(FieldError):
+    """Typed close to one choice ("pårørnde"): used only once the person confirms it."""
+
+    def __init__(self, choice: str) -> None:
+        super().__init__("choice_near")
+        self.choice = choice
+
+
+# Words that say nothing about which choice is meant ("det gjelder meg": "det").
+_STOP = frozenset(
+    {"og", "eller", "til", "et", "en", "ei", "av", "for", "det", "it", "is", "a", "an", "the"}
+    | {"or", "and", "of", "to", "about", "om", "i", "på", "med", "with", "er", "du"}
+)
+_WORD = re.compile(r"[^\W\d_]+(?:[-'][^\W\d_]+)*")
+
+
+@cache
+def _synonyms() -> dict[str, dict[str, frozenset[str]]]:
+    raw = resources.files("dialogues").joinpath("data/synonyms.json").read_text("utf-8")
+    data = json.loads(raw)
+    return {
+        step: {choice: frozenset(fold(w) for w in ws) for choice, ws in table.items()}
+        for step, table in data.items()
+        if isinstance(table, dict)
+    }
+
+
+def synonyms(step_id: str, choice_id: str) -> frozenset[str]:
+    return _synonyms().get(step_id, {}).get(choice_id, frozenset())
+
+
+def _label_words(step: Step, option: ChoiceDef) -> frozenset[str]:
+    """The words of a choice's labels in every language and wording, stop words left out."""
+    key = step.choice_key(option.id)
+    found: set[str] = set()
+    for lang in LANGUAGES:
+        for shown in _shown(lang, key):
+            found |= {w for w in _WORD.findall(shown) if w not in _STOP}
+    return frozenset(found)
+
+
+def _by_words(word: str, options: tuple[ChoiceDef, ...], step: Step) -> str | None:
+    """The one choice whose label holds every word typed ("meg selv", "pårørende")."""
+    typed = {w for w in _WORD.findall(word) if w not in _STOP}
+    if not typed:
+        return None
+    hits = [o.id for o in options if typed <= _label_words(step, o)]
+    return hits[0] if len(hits) == 1 else None
+
+
 def _match_choice(token: str, options: tuple[ChoiceDef, ...], step: Step) -> str | None:
-    word = fold(token)
+    word = fold(token).strip(" ,;")
+    if not word:
+        return None
     if word.isdigit() and 1 <= int(word) <= len(options):
         return options[int(word) - 1].id
     for option in options:
@@ -149,7 +190,29 @@ def _match_choice(token: str, options: tuple[ChoiceDef, ...], step: Step) -> str
             # The label as shown, in any language and any role's wording ("Meg selv").
             if word in _shown(lang, key):
                 return option.id
-    return None
+    hits = [o.id for o in options if word in synonyms(step.id, o.id)]
+    if len(hits) == 1:
+        return hits[0]
+    return _by_words(word, options, step)
+
+
+def near_choice(token: str, options: tuple[ChoiceDef, ...], step: Step) -> str | None:
+    """The one choice a typing slip is close to ("pårørnde", "fulmektig"), if any."""
+    word = fold(token)
+    if len(word) < 4 or word.isdigit():
+        return None
+    owner: dict[str, set[str]] = {}
+    for option in options:
+        key = step.choice_key(option.id)
+        spellings = set(synonyms(step.id, option.id))
+        spellings |= {w for w in _label_words(step, option) if len(w) >= 4}
+        for lang in LANGUAGES:
+            spellings |= _shown(lang, key)
+        for spelling in spellings:
+            owner.setdefault(spelling, set()).add(option.id)
+    close = difflib.get_close_matches(word, list(owner), n=3, cutoff=0.8)
+    meant = {choice for spelling in close for choice in owner[spelling]}
+    return next(iter(meant)) if len(meant) == 1 else None
 
 
 _SHOWN: dict[tuple[str, str], tuple[Mapping[str, str], frozenset[str]]] = {}
@@ -168,11 +231,15 @@ def _shown(lang: Language, key: str) -> frozenset[str]:
 
 
 def one_choice(ui: UserInput, step: Step, options: tuple[ChoiceDef, ...]) -> str:
-    raw = ui.choice if ui.choice is not None else ui.text
+    raw = _raw(ui)
     if raw is not None:
         found = _match_choice(raw, options, step)
         if found is not None:
             return found
+        if ui.text is not None:
+            near = near_choice(raw, options, step)
+            if near is not None:
+                raise ChoiceNearMiss(near)
     raise FieldError("choice_invalid")
 
 
@@ -182,7 +249,7 @@ def many_choices(ui: UserInput, step: Step, options: tuple[ChoiceDef, ...]) -> l
         tokens = list(ui.choices)
     elif ui.text is not None:
         tokens = []
-        for part in re.split(r"[,;]|\s+og\s+|\s+and\s+", ui.text):
+        for part in re.split(r"[,;]|\s+og\s+|\s+and\s+|\s+&\s+", ui.text):
             whole = _match_choice(part, options, step) if part.strip() else None
             tokens += [part] if whole or not part.strip() else part.split()
     elif ui.choice is not None:
@@ -191,7 +258,7 @@ def many_choices(ui: UserInput, step: Step, options: tuple[ChoiceDef, ...]) -> l
         raise FieldError("choice_invalid")
     picked: list[str] = []
     for token in tokens:
-        if not token.strip():
+        if not token.strip() or fold(token) in _STOP:
             continue
         found = _match_choice(token, options, step)
         if found is None:

@@ -29,3 +29,11 @@ class AmbiguousKommune(FieldError):
     def __init__(self, candidates: list[tuple[str, str]]) -> None:
         super().__init__("kommune_ambiguous", names=", ".join(name for _, name in candidates))
         self.candidates = candidates
+
+
+class KommuneNearMiss(AmbiguousKommune):
+    """No municipality has that name, but one or a few are spelt nearly so ("Bergn")."""
+
+    def __init__(self, candidates: list[tuple[str, str]]) -> None:
+        super().__init__(candidates)
+        self.key = "kommune_near"

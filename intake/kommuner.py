@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import csv
+import difflib
 import io
 import re
 import unicodedata
 from functools import cache
 from importlib import resources
 
-from intake.errors import AmbiguousKommune, FieldError
+from intake.errors import AmbiguousKommune, FieldError, KommuneNearMiss
 from intake.identifiers import ascii_digits
 
 # Municipalities in the administrative area for Sami language (REFERRAL.md).
@@ -91,7 +92,31 @@ def validate_kommune(raw: str) -> str:
         return matches[0]
     if len(matches) > 1:
         raise AmbiguousKommune([(n, table[n]) for n in matches])
+    near = suggestions(text)
+    if near:
+        # A typing slip ("Bergn"): offered for the person to confirm, never taken silently.
+        raise KommuneNearMiss([(n, table[n]) for n in near])
     raise FieldError("kommune_unknown")
+
+
+# How alike a typed name and a municipality's name must be to offer it (difflib's ratio):
+# "Bergn" and "Bergen" are 0.91, "Trondhiem" and "Trondheim" 0.89, "Oslo" and "Olso" 0.75.
+_NEAR = 0.75
+
+
+def suggestions(raw: str, limit: int = 3) -> tuple[str, ...]:
+    """Municipality numbers whose name is close to a misspelt one, closest first."""
+    folded = _loose(_SUFFIX.sub("", _fold(unicodedata.normalize("NFKC", raw))))
+    if len(folded) < 3:
+        return ()
+    index = _index(True)
+    close = difflib.get_close_matches(folded, list(index), n=limit, cutoff=_NEAR)
+    found: list[str] = []
+    for name in close:
+        for number in index[name]:
+            if number not in found:
+                found.append(number)
+    return tuple(found[:limit])
 
 
 def kommune_name(number: str) -> str:
