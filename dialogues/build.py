@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from dialogues.plan import Slot, plan
+from dialogues.plan import Slot, derived, plan
 from dialogues.state import State
 from dialogues.types import Context
 from intake.model import Referral
@@ -51,6 +51,12 @@ def referral_data(state: State, ctx: Context, slots: list[Slot] | None = None) -
         if slot.step.kind == "file":
             _attachments(data, value, answers)
             continue
+        for key, _raw, _when in slot.step.sets_for(value):
+            # What the answer set is kept under its own fields (`sets` in flow.json).
+            if answers.get(key) is not None:
+                _put(data, key, answers[key])
+        if slot.step.virtual:
+            continue
         _put(data, slot.key, value)
     submitter = data.setdefault("submitter", {})
     person = data.setdefault("person", {})
@@ -62,6 +68,10 @@ def referral_data(state: State, ctx: Context, slots: list[Slot] | None = None) -
             if person.get(key):
                 submitter[key] = person[key]
     role = submitter.get("role")
+    consent = data.setdefault("consent", {})
+    if role == "self" and "given_by" not in consent and not derived(answers, ctx)["child"]:
+        # Someone filing for themselves from the consent age on consents themselves: not asked.
+        consent["given_by"] = "person"
     if role in _ROLE_AUTHORITY:
         # An attorney acts by power of attorney and a guardian by guardianship: not asked.
         submitter["authority"] = _ROLE_AUTHORITY[role]

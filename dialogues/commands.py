@@ -82,10 +82,7 @@ def _skip(turn: Turn, _arg: str | None) -> None:
     if slot is None:
         turn.show()
         return
-    if not slot.step.optional:
-        answering.fail(turn, slot, turn.t("skip.required"))
-        return
-    answering.store(turn, slot, None)
+    answering.decline(turn, slot)
 
 
 def _done(turn: Turn, _arg: str | None) -> None:
@@ -97,7 +94,7 @@ def _done(turn: Turn, _arg: str | None) -> None:
         elif slot.step.optional:
             answering.store(turn, slot, None)
         else:
-            answering.fail(turn, slot, turn.t("skip.required"))
+            answering.refuse_skip(turn, slot)
         return
     if slot is not None and slot.step.more:
         answering.store(turn, slot, False)

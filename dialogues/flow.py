@@ -81,6 +81,22 @@ class Step:
     fixed_choices: frozenset[str] | None = dataclasses.field(
         default=None, compare=False, repr=False
     )
+    # Several facts in one answer: the splitter in `dialogues.split` that finds them.
+    split: str | None = None
+    # An answer that answers other fields too: choice id ("yes"/"no" for a yes/no) ->
+    # ((field key, value, condition or None), ...). A value "@field" copies that answer.
+    sets: tuple[tuple[str, tuple[tuple[str, Any, str | None], ...]], ...] = ()
+    # The answer itself is no field of the referral, only what it `sets` is.
+    virtual: bool = False
+    # Usually answered together with that step's answer (a postcode in the address line):
+    # asked on its own only when missing, so the progress estimate does not count it.
+    asked_with: str | None = None
+
+    def sets_for(self, value: object) -> tuple[tuple[str, Any, str | None], ...]:
+        """What an answer sets besides this step's own field (empty when nothing)."""
+        if isinstance(value, bool):
+            value = "yes" if value else "no"
+        return next((sets for choice, sets in self.sets if choice == value), ())
 
     def choice_key(self, choice_id: str) -> str:
         if self.kind == "yes_no":
@@ -138,7 +154,21 @@ def _step(raw: dict[str, Any]) -> Step:
         allow_all=bool(raw.get("allow_all", False)),
         test=_compiled(raw.get("when")),
         fixed_choices=fixed,
+        split=raw.get("split"),
+        virtual=bool(raw.get("virtual", False)),
+        asked_with=raw.get("asked_with"),
+        sets=tuple(
+            (str(choice), tuple(_set(f, v) for f, v in fields.items()))
+            for choice, fields in raw.get("sets", {}).items()
+        ),
     )
+
+
+def _set(field: str, raw: Any) -> tuple[str, Any, str | None]:
+    """`"f": value` or `"f": {"value": value, "when": condition}`."""
+    if isinstance(raw, dict) and "value" in raw:
+        return str(field), raw["value"], raw.get("when")
+    return str(field), raw, None
 
 
 # The submitter roles a text may have its own wording for (`flow.variant`).

@@ -202,10 +202,11 @@ class Plan:
     """The questions that apply to one set of answers, and the facts their conditions read,
     worked out once. A turn keeps its plan until it changes an answer (`Turn.changed`)."""
 
-    __slots__ = ("_open", "answers", "env", "slots")
+    __slots__ = ("_open", "answers", "ctx", "env", "slots")
 
     def __init__(self, answers: dict[str, Any], ctx: Context) -> None:
         self.answers = answers
+        self.ctx = ctx
         self.env = facts(answers, ctx)
         self.slots = _plan(answers, self.env)
         self._open: tuple[Slot | None] | None = None

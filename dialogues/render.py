@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from dialogues.flow import Step, text, texts, variant
-from dialogues.plan import Plan, Slot
+from dialogues import conditions
+from dialogues.flow import ROLES, Step, text, texts, variant
+from dialogues.plan import Plan, Slot, derived
 from dialogues.state import State
 from dialogues.types import Choice, Reply
 from intake.kommuner import kommuner
@@ -70,7 +71,7 @@ def ask(
     """The question `slot` asks, with its choices and its place in `plan`."""
     lang = state.language
     step = slot.step
-    parts = [worded(state, step.text, n=_n(slot))]
+    parts = [worded(state, step.text, n=_n(slot), items=_items(state, step, plan))]
     if step.example:
         parts.append(text(lang, "example", example=worded(state, step.example)))
     if step.kind == "multi":
@@ -94,8 +95,9 @@ def ask(
         if step.optional:
             parts.append(text(lang, "fail.skip"))
         parts.append(text(lang, "fail.advice"))
-    keys = [s.key for s in plan.slots]
+    keys = [s.key for s in plan.slots if s.step.asked_with is None or s.key == slot.key]
     position = keys.index(slot.key) + 1 if slot.key in keys else len(keys)
+    total = _estimate(state, plan, len(keys))
     return Reply(
         text="\n".join(parts),
         step=slot.key,
@@ -104,9 +106,53 @@ def ask(
         multi=step.kind == "multi",
         selected=tuple(state.picks) if step.kind == "multi" else (),
         optional=step.optional,
-        progress=(position, max(len(keys), position)),
+        progress=(position, max(total, position)),
         error=error,
     )
+
+
+def _items(state: State, step: Step, plan: Plan) -> str:
+    """What a yes to this question sets, one line each (the consent statement's list)."""
+    if not step.sets:
+        return ""
+    table = texts(state.language)
+    lines = [
+        table[f"consent.item.{key}"]
+        for key, _value, when in step.sets_for(True)
+        if (when is None or conditions.evaluate(when, plan.env)) and f"consent.item.{key}" in table
+    ]
+    return "\n".join(lines)
+
+
+# The age assumed for the estimate before the person's age is known: a parent files for a child.
+_TYPICAL_AGE = {"parent": 9}
+
+
+def _estimate(state: State, plan: Plan, planned: int) -> int:
+    """How many questions to expect. Before the role and the age are known the plan cannot
+    tell, so the estimate is the longest plan those could give: it only shrinks as they come."""
+    answers = state.answers
+    role = answers.get("submitter.role")
+    known_age = plan.env.get("age") is not None or plan.env.get("unborn") is True
+    if role is not None and known_age:
+        return planned
+    roles = sorted(ROLES) if role is None else [role]
+    return max(planned, *(_projected(answers, plan, r) for r in roles))
+
+
+def _projected(given: dict[str, Any], plan: Plan, role: object) -> int:
+    ctx = plan.ctx
+    answers = dict(given)
+    answers["submitter.role"] = role
+    if derived(answers, ctx)["age"] is None and answers.get("person.unborn") is not True:
+        age = _TYPICAL_AGE.get(str(role), 45)
+        answers["person.national_id"] = None
+        answers["person.birth_date"] = ctx.today.replace(year=ctx.today.year - age).isoformat()
+    # A typical person names two services, and a child two parents.
+    answers.setdefault("current_services[0].service", "-")
+    answers.setdefault("current_services[0].more", True)
+    answers.setdefault("guardians[0].more", True)
+    return sum(1 for s in Plan(answers, ctx).slots if s.step.asked_with is None)
 
 
 def summary_entries(slots: list[Slot]) -> list[Slot]:

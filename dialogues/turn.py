@@ -115,7 +115,10 @@ class Turn:
 
     def intro(self) -> None:
         hours = self.ctx.draft_ttl_hours
-        self.say("intro", hours=hours)
+        # Only what this channel does: a terminal keeps nothing, a chat keeps a draft a while.
+        intro = self.t("intro")
+        kept = self.t("intro.kept", hours=hours) if hours > 0 else self.t("intro.not_kept")
+        self.replies.append(Reply(text=f"{intro}\n{kept}"))
         self.say("intro.commands")
         if self.state.answers.get(ROLE_FIELD) == "provider":
             self.say("intro.provider")

@@ -115,5 +115,8 @@ class Context:
     now: dt.datetime
     policy: Policy
     channel: Literal["terminal", "telegram", "rasa", "web", "file"]
-    draft_ttl_hours: int = 72
+    draft_ttl_hours: int = 72  # how long an unfinished conversation is kept; 0: not at all
     can_delete_chat: bool = False
+    # The kommuner whose KE can receive referrals here (a registered key); None: not known,
+    # so every kommune is taken and a filing that fails says so then.
+    receiving: frozenset[str] | None = None

@@ -13,6 +13,7 @@ from intake.dates import parse_date, validate_birth_date, validate_due_date
 from intake.identifiers import validate_national_id, validate_org_number
 from intake.kommuner import validate_kommune
 from intake.text import (
+    tidy_name,
     validate_long_text,
     validate_name,
     validate_need_description,
@@ -36,7 +37,7 @@ def _national_id(raw: str, ctx: Context) -> str:
 
 VALIDATORS: dict[str, Validator] = {
     "kommune": lambda raw, _ctx: validate_kommune(raw),
-    "name": lambda raw, _ctx: validate_name(raw),
+    "name": lambda raw, _ctx: tidy_name(validate_name(raw)),
     "short_text": lambda raw, _ctx: validate_short_text(raw),
     "long_text": lambda raw, _ctx: validate_long_text(raw),
     "need_description": lambda raw, _ctx: validate_need_description(raw),

@@ -50,6 +50,35 @@ def validate_name(raw: str) -> str:
     return text
 
 
+# Name particles that stay in lower case inside a name ("Anne de Vries", "Carl von Linné").
+_PARTICLES = frozenset(
+    {"af", "av", "da", "de", "del", "den", "der", "di", "do", "dos", "du", "la", "le", "van", "von"}
+)
+_NAME_PART = re.compile(r"([\s\-']+)")
+
+
+def tidy_name(text: str) -> str:
+    """A name typed all in lower case, capitalised ("kari nordmann" -> "Kari Nordmann").
+
+    People often type on a phone without capitals; the KE writes letters with the name and
+    matches it against the population register, where names are capitalised. A name with
+    any capital letter is kept exactly as typed: "McLean", "de Vries" and "DeShawn" are the
+    person's own spelling, which no rule may undo. The name is shown in the summary, where
+    the person can change it."""
+    if any(ch.isupper() for ch in text) or not any(ch.isalpha() for ch in text):
+        return text
+    out: list[str] = []
+    first = True
+    for part in _NAME_PART.split(text):
+        if not part or _NAME_PART.fullmatch(part):
+            out.append(part)
+            continue
+        keep = not first and part in _PARTICLES
+        out.append(part if keep else part[:1].upper() + part[1:])
+        first = False
+    return "".join(out)
+
+
 def validate_short_text(raw: str) -> str:
     return clean_text(raw, max_length=200)
 

@@ -25,7 +25,8 @@ LANGUAGE = "language"
 REQUESTED = "requested_slot"
 OFFER = "kommune_offer"  # kommune numbers offered after an ambiguous name, as in State.offer
 EDIT = "edit_pending"  # "endre" without a number: the next answer says which answer to change
-ACKNOWLEDGED = "consent__acknowledged"  # the last question; asked again after any change
+# The last question (the consent statement); asked again after any change.
+ACKNOWLEDGED = "consent__all"
 SKIPPED: dict[str, bool] = {"skipped": True}
 
 _INDEXED = re.compile(r"\[(\d+)\]")

@@ -50,6 +50,7 @@ def answers(today: dt.date) -> dict[str, Answer]:
             "text", ("Personen har langtkommen demens og kan ikke samtykke selv.",)
         ),
         "attachments": Answer("file", ("fullmakt.pdf",)),
+        "consent.all": Answer("choice", ("yes",)),
         "consent.individual_plan": Answer("choice", ("yes",)),
         "consent.share_between_services": Answer("choice", ("yes",)),
         "consent.coordinator": Answer("choice", ("yes",)),
@@ -65,8 +66,9 @@ def _questions(language: str) -> list[tuple[str, str]]:
         # a question may have a wording per submitter role ("Hva er fornavnet ditt?")
         for key in flow.wordings(language, step.text):  # type: ignore[arg-type]
             for n in (1, 2, 3):
-                question = flow.text(language, key, n=n)  # type: ignore[arg-type]
-                found.append((question, step.id))
+                # (a list filled in, like the consent statement's, ends the recognisable part)
+                shown = flow.text(language, key, n=n, items="\x00")  # type: ignore[arg-type]
+                found.append((shown.split("\x00")[0], step.id))
     found.append((flow.text(language, "summary.head"), "summary"))  # type: ignore[arg-type]
     return sorted(set(found), key=lambda pair: -len(pair[0]))
 

@@ -4,7 +4,9 @@ A script knows nothing about the order of questions: the driver looks up the ste
 (`guardians[1].name`, `summary`, ...) and answers from the table; an optional question that is
 not in the table is skipped, and "add another?" is answered no. Placeholders: `{fnr:45}` a
 synthetic fødselsnummer of a 45-year-old, `{dnr:30}` a synthetic D-nummer, `{upload}` the
-power-of-attorney document.
+power-of-attorney document. A list answers a question asked more than once in turn ("bergn",
+then "ja" to "Mente du Bergen?"). People answer in their own words: an optional question the
+script does not know is declined with a plain "nei" / "no".
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -35,13 +37,17 @@ class Script:
     about: str
     language: str
     preset: str | None
-    answers: dict[str, str]
+    answers: dict[str, str | list[str]]
     expect: dict[str, Any]
+    asked: dict[str, int] = field(default_factory=dict)  # how often each step was answered
 
 
 def load(name: str, today: dt.date) -> Script:
     data = json.loads((HERE / f"{name}.json").read_text("utf-8"))
-    answers = {k: _fill(v, today) for k, v in data["answers"].items()}
+    answers = {
+        k: [_fill(x, today) for x in v] if isinstance(v, list) else _fill(v, today)
+        for k, v in data["answers"].items()
+    }
     return Script(
         name, data["about"], data["language"], data.get("preset"), answers, data["expect"]
     )
@@ -60,11 +66,14 @@ def answer_for(script: Script, step: str, optional: bool) -> str | None:
     if step == "summary":
         return "send"
     if step in script.answers:
-        return script.answers[step]
-    if step.endswith(".more"):
+        given = script.answers[step]
+        if isinstance(given, str):
+            return given
+        attempt = script.asked.get(step, 0)
+        script.asked[step] = attempt + 1
+        return given[min(attempt, len(given) - 1)]
+    if step.endswith(".more") or optional:
         return "nei" if script.language != "en" else "no"
-    if optional:
-        return "hopp over" if script.language != "en" else "skip"
     return None
 
 
@@ -74,3 +83,9 @@ def dig(data: Any, path: str) -> Any:
     for part in path.split("."):
         node = node[int(part)] if isinstance(node, list) else node[part]
     return node
+
+
+def expects_retry(script: Script, step: str) -> bool:
+    """The script answers `step` again (a list with answers left): a refusal is expected."""
+    given = script.answers.get(step)
+    return isinstance(given, list) and script.asked.get(step, 0) < len(given)

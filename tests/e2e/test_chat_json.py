@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.conversations import PDF_BYTES, PEOPLE, UPLOAD, answer_for, load
+from tests.conversations import PDF_BYTES, PEOPLE, UPLOAD, answer_for, expects_retry, load
 
 pytestmark = pytest.mark.slow
 
@@ -80,7 +80,9 @@ def _converse(name: str, data_dir: Path, document: Path) -> tuple[list[dict[str,
         lines.append(chat.send({"command": "start", "arg": script.preset}))
     for _ in range(150):
         line = lines[-1]
-        if line["step"] == "done" or line["error"] is not None:
+        if line["step"] == "done":
+            break
+        if line["error"] is not None and not expects_retry(script, line["step"]):
             break
         answer = answer_for(script, line["step"], line["optional"])
         if answer is None:
@@ -113,7 +115,9 @@ def test_each_person_files_through_the_json_protocol(
     keys = {"step", "text", "choices", "multi", "optional", "progress", "error", "reference"}
     for line in lines:
         assert set(line) == keys
-        assert line["error"] is None, (line["step"], line["error"])
+    # Only a typo the person then confirms ("Mente du Bergen?") is refused on the way.
+    refused = [line["step"] for line in lines if line["error"] is not None]
+    assert set(refused) <= {"kommune"}, refused
     assert lines[-1]["step"] == "done"
     reference = lines[-1]["reference"]
     assert reference and reference.startswith("KE-")
@@ -134,10 +138,10 @@ def test_each_person_files_through_the_json_protocol(
 
 def test_end_of_input_before_sending_files_nothing(tmp_path: Path) -> None:
     chat = Chat(tmp_path / "data", "--json", "--demo")
-    assert chat.read()["step"] == "kommune"
-    assert chat.send("Bergen")["step"] == "submitter.role"
-    assert chat.send({"choice": "self"})["step"] == "person.given_name"
-    assert chat.send({"command": "back"})["step"] == "submitter.role"
+    assert chat.read()["step"] == "submitter.role"
+    assert chat.send({"choice": "self"})["step"] == "kommune"
+    assert chat.send("Bergen")["step"] == "person.given_name"
+    assert chat.send({"command": "back"})["step"] == "kommune"
     assert chat.proc.stdin is not None
     chat.proc.stdin.close()
     last = chat.read()
@@ -151,7 +155,7 @@ def test_plain_text_chat_over_a_pipe(tmp_path: Path) -> None:
     """The interactive face with piped input: numbered choices, then an early end."""
     result = subprocess.run(
         [sys.executable, "-m", "bot", "chat", "--lang", "en", "--demo"],
-        input="Herøy\n2\n1\n",
+        input="1\nHerøy\n2\n",
         capture_output=True,
         text=True,
         env=_env(tmp_path / "data"),
@@ -160,7 +164,7 @@ def test_plain_text_chat_over_a_pipe(tmp_path: Path) -> None:
     )
     assert result.returncode == 0
     out = result.stdout
-    assert "1. Herøy (Møre og Romsdal)" in out
     assert "1. Myself – it is about me" in out
+    assert "1. Herøy (Møre og Romsdal)" in out
     assert "Question 3 of about" in out
     assert "Nothing was sent" in out

@@ -55,7 +55,7 @@ ANSWERS = {
     "consent__given_by": "parents",
     "consent__child_heard": "ja",
     "consent__coordinator": "ja",
-    "consent__acknowledged": "ja",
+    "consent__all": "ja",
 }
 PERSONAL = ["Tora", "Testesen", CHILD_ID, "91234567", "912 34 567", "Storgata", "fysioterapi"]
 

@@ -88,7 +88,7 @@ def test_single_choice_by_label_in_another_language() -> None:
 
 def test_phone_with_spaces_and_kommune_by_number() -> None:
     script = load_script("mother_child", TODAY)
-    run = start(script)
+    run = until(start(script), script, "kommune")
     run.say("301")
     assert run.state.answers["kommune"] == "0301"
     run = until(start(script), script, "submitter.phone")

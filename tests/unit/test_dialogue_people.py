@@ -71,6 +71,7 @@ def test_provider_preset_skips_the_role_question() -> None:
     run = start(script)
     to_filing(run, script)
     assert "submitter.role" not in run.asked
+    script = load("provider_elderly", TODAY)
     unpreset = start(script, preset=False)
     to_filing(unpreset, script)
     assert "submitter.role" in unpreset.asked

@@ -109,11 +109,11 @@ def test_plain_rendering_numbers_choices_but_not_summary_actions() -> None:
     chat = _chat(RecordingFiler())
     chat.json_mode = False
     out = io.StringIO()
-    code = run(chat, io.StringIO("Herøy\n"), out)
+    code = run(chat, io.StringIO("meg selv\nHerøy\n"), out)
     text = out.getvalue()
     assert code == 0
     assert "  1. Herøy (Møre og Romsdal)" in text
-    assert "[Spørsmål 1 av ca." in text
+    assert "[Spørsmål 1 av ca." in text and "[Spørsmål 2 av ca." in text
     assert texts("nb")["eof.nothing_sent"].split(".")[0] in text
     _to_summary(chat, "nn_adult_self")
     summary = render_plain(chat.turn(UserInput(command="summary")).replies, "nb", 80)

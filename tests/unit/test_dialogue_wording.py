@@ -70,12 +70,11 @@ def _walk(name: str) -> Run:
 
 def test_someone_writing_about_themselves_is_called_du() -> None:
     run = _walk("nn_adult_self")
-    assert _question(run, "person.given_name") == "Kva er førenamnet ditt?"
+    assert _question(run, "person.given_name") == "Kva heiter du? Skriv førenamn og etternamn."
     assert _question(run, "requests") == "Kva ønskjer du?"
-    assert _question(run, "consent.coordinator").startswith("Samtykkjer du ")
-    assert _question(run, "consent.individual_plan").startswith("Samtykkjer du ")
-    consent_by = next(r for r in run.history if r.step == "consent.given_by")
-    assert "Meg sjølv" in [c.label for c in consent_by.choices]
+    assert _question(run, "consent.all").startswith("Samtykke. Du samtykkjer ")
+    # who consents is known: someone filing for themselves consents themselves
+    assert not any(r.step == "consent.given_by" for r in run.history)
     # after the role question nothing calls the writer "personen" or a plural "de"
     role_at = next(i for i, r in enumerate(run.history) if r.step == "submitter.role")
     for reply in run.history[role_at + 1 :]:
@@ -88,8 +87,12 @@ def test_someone_writing_about_themselves_is_called_du() -> None:
 @pytest.mark.parametrize(
     ("lang", "given", "requests"),
     [
-        ("nb", "Hva er fornavnet ditt?", "Hva ønsker du?"),
-        ("en", "What is your first name?", "What are you asking for?"),
+        ("nb", "Hva heter du? Skriv fornavn og etternavn.", "Hva ønsker du?"),
+        (
+            "en",
+            "What is your name? Type your given name and family name.",
+            "What are you asking for?",
+        ),
     ],
 )
 def test_self_wording_in_bokmal_and_english(lang: str, given: str, requests: str) -> None:
@@ -122,9 +125,9 @@ def test_a_provider_gets_the_neutral_wording() -> None:
 
 
 def test_the_self_label_of_a_choice_is_understood_when_typed() -> None:
-    script = load("nn_adult_self", TODAY)
+    script = load("provider_elderly", TODAY)
     run = until(start(script), script, "consent.given_by")
-    run.say("meg sjølv")
+    run.say("personen sjølv")
     assert run.state.answers["consent.given_by"] == "person"
 
 
@@ -139,12 +142,12 @@ def test_an_empty_answer_to_a_required_question_says_an_answer_is_needed(step: s
     shown = run.last
     run.say("   ")
     assert run.last.step == step
-    assert run.last.error == flow.text("nn", "skip.required")
+    assert run.last.error == flow.text("nn", f"why.{step}")
     assert run.last.error != message("choice_invalid", "nn")
     assert run.last.choices == shown.choices  # the question and its choices stay
     assert run.state.answers == before
     run.send(UserInput())  # nothing at all, as an adapter might send
-    assert run.last.step == step and run.last.error == flow.text("nn", "skip.required")
+    assert run.last.step == step and run.last.error == flow.text("nn", f"why.{step}")
 
 
 def test_done_with_nothing_picked_at_a_required_multi_says_an_answer_is_needed() -> None:
@@ -152,7 +155,7 @@ def test_done_with_nothing_picked_at_a_required_multi_says_an_answer_is_needed()
     run = until(start(script), script, "requests")
     run.say("ferdig")
     assert run.last.step == "requests"
-    assert run.last.error == flow.text("nn", "skip.required")
+    assert run.last.error == flow.text("nn", "why.requests")
 
 
 # -- a multi-select answered with a word ---------------------------------------------------
@@ -183,7 +186,7 @@ def test_all_selects_every_information_source_but_not_every_request() -> None:
     assert run.last.error == flow.text("nn", "multi.how.all")
     run.say("Alle")
     assert run.state.answers["consent.obtain_information_from"] == offered
-    assert run.last.step == "consent.acknowledged"
+    assert run.last.step == "consent.all"
 
 
 def test_all_in_english() -> None:
@@ -236,13 +239,13 @@ def test_send_at_the_summary_in_every_language(lang: str, word: str) -> None:
 
 
 def test_a_word_at_a_single_choice_says_how_to_answer() -> None:
-    script = load("nn_adult_self", TODAY)
+    script = load("provider_elderly", TODAY)
     run = until(start(script), script, "consent.given_by")
-    run.say("ja")
+    run.say("kanskje")
     assert run.last.step == "consent.given_by"
-    assert run.last.error == flow.text("nn", "choice.how")
+    assert run.last.error == flow.text("nb", "choice.how")
     run.say("7")
-    assert run.last.error == message("choice_invalid", "nn")
+    assert run.last.error == message("choice_invalid", "nb")
 
 
 def test_the_example_follows_the_role_too() -> None:
@@ -276,9 +279,9 @@ def test_an_empty_answer_while_editing_keeps_the_current_answer() -> None:
 
 def test_help_follows_the_role_when_the_role_is_known_first() -> None:
     script = load("nn_adult_self", TODAY)
-    run = start(script)  # this script presets no role: the kommune help speaks of "personen"
+    run = start(script)  # this script presets no role: the role is asked first
     run.say("hjelp")
-    assert any(r.text == flow.text("nn", "help.kommune") for r in run.replies)
+    assert any(r.text == flow.text("nn", "help.submitter.role") for r in run.replies)
     preset = Run(
         engine.new_state(language="nn", draft_id="d", preset_role="self"), run.ctx
     ).command("start")

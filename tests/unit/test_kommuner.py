@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from intake.errors import AmbiguousKommune, FieldError
-from intake.kommuner import SAMI_AREA, in_sami_area, kommune_name, kommuner, validate_kommune
+from intake.errors import AmbiguousKommune, FieldError, KommuneNearMiss
+from intake.kommuner import (
+    SAMI_AREA,
+    in_sami_area,
+    kommune_name,
+    kommuner,
+    suggestions,
+    validate_kommune,
+)
 
 
 def test_the_official_list_has_every_2024_municipality() -> None:
@@ -91,12 +98,34 @@ def test_shared_names_are_ambiguous_and_list_the_candidates(typed: str, numbers:
 
 
 @pytest.mark.parametrize(
-    "typed", ["", "   ", "Atlantis", "9999", "0000", "03011", "Oslo Bergen", "Kåfjordd", "12a4"]
+    "typed", ["", "   ", "Atlantis", "9999", "0000", "03011", "Oslo Bergen", "12a4"]
 )
 def test_unknown_kommune(typed: str) -> None:
     with pytest.raises(FieldError) as info:
         validate_kommune(typed)
     assert info.value.key == "kommune_unknown"
+
+
+@pytest.mark.parametrize(
+    ("typed", "names"),
+    [
+        ("Bergn", ["Bergen"]),
+        ("bergn kommune", ["Bergen"]),
+        ("Trondhiem", ["Trondheim - Tråante"]),
+        ("Olso", ["Oslo"]),
+        ("Lilehammer", ["Lillehammer"]),
+        ("Kåfjordd", ["Gáivuotna - Kåfjord - Kaivuono"]),
+        ("Kristiansan", ["Kristiansand", "Kristiansund"]),
+    ],
+)
+def test_a_typo_gets_suggestions_to_confirm_never_a_silent_guess(
+    typed: str, names: list[str]
+) -> None:
+    with pytest.raises(KommuneNearMiss) as info:
+        validate_kommune(typed)
+    assert info.value.key == "kommune_near"
+    assert [name for _, name in info.value.candidates][: len(names)] == names  # closest first
+    assert suggestions(typed) == tuple(number for number, _ in info.value.candidates)
 
 
 def test_every_official_name_and_each_part_finds_its_municipality() -> None:

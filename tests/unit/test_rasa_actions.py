@@ -124,7 +124,7 @@ async def test_bad_national_id_is_refused_with_the_message(
 async def test_a_required_question_cannot_be_skipped(executor: ActionExecutor) -> None:
     result = await validate(executor, START, "person__given_name", "hopp over", "en")
     assert slot_events(result)["person__given_name"] is None
-    assert texts_of(result) == [text("en", "skip.required")]
+    assert texts_of(result) == [text("en", "why.person.given_name")]
 
 
 # -- conditions: role, age from the national id, requests --------------------------------
@@ -164,6 +164,7 @@ async def test_required_slots_follow_role_and_age() -> None:
 
 async def test_declining_a_plan_asks_for_a_coordinator_only(executor: ActionExecutor) -> None:
     slots = {**NAMED, "person__national_id": ADULT_ID, "requests": ["individual_plan"]}
+    slots["consent__all"] = False  # the consent statement declined: asked one by one
     result = await validate(executor, slots, "consent__individual_plan", "nei")
     events = slot_events(result)
     assert events["consent__individual_plan"] is False
@@ -280,7 +281,7 @@ async def test_submit_sends_back_to_the_answer_a_rule_concerns(executor: ActionE
         message("consent_by_parents", "en", age=16),
     ]
     events = slot_events(submitted)
-    assert events == {"consent__acknowledged": None, "consent__given_by": None}
+    assert events == {"consent__all": None, "consent__given_by": None}
     assert {"event": "followup", "timestamp": None, "name": "referral_form"} in submitted["events"]
     assert not runtime.app().inbox.list()  # nothing filed
 
@@ -299,7 +300,7 @@ async def test_edit_with_a_number_asks_that_question_again(executor: ActionExecu
     assert slot_events(result) == {
         "person__national_id": None,
         "person__given_name": None,
-        "consent__acknowledged": None,
+        "consent__all": None,
     }
 
 
@@ -324,13 +325,11 @@ async def test_restart_forgets_the_answers(executor: ActionExecutor) -> None:
 
 async def test_last_question_comes_with_the_summary(executor: ActionExecutor) -> None:
     slots = {**NAMED, "person__national_id": ADULT_ID, "requests": ["coordinator"]}
-    result = await run(
-        executor, rc.action_call("action_ask_consent__acknowledged", "u", slots, "x")
-    )
+    result = await run(executor, rc.action_call("action_ask_consent__all", "u", slots, "x"))
     summary, question = texts_of(result)
     assert summary.startswith(text("nb", "summary.head")) and "Testesen" in summary
     assert text("nb", "summary.foot") not in summary
-    assert question.startswith(text("nb", "q.consent.acknowledged"))
+    assert question.startswith(text("nb", "q.consent.all.parent").split("{")[0])
     assert [b["payload"] for b in result["responses"][1]["buttons"]] == ["yes", "no"]
 
 

@@ -87,8 +87,8 @@ async def test_a_keep_toggle_from_an_old_summary_is_stale() -> None:
 async def test_questions_show_where_the_person_is() -> None:
     harness = Harness()
     await harness.send("/start")
-    await harness.send("Oslo")
     await harness.press(label_for("submitter.role", "self"))
+    await harness.send("Oslo")
     pattern = re.escape(flow.text("nb", "progress", i=999, n=888))
     pattern = pattern.replace("999", r"(\d+)").replace("888", r"(\d+)")
     seen: list[tuple[int, int]] = []
