@@ -190,7 +190,8 @@ def _match_choice(token: str, options: tuple[ChoiceDef, ...], step: Step) -> str
             # The label as shown, in any language and any role's wording ("Meg selv").
             if word in _shown(lang, key):
                 return option.id
-    hits = [o.id for o in options if word in synonyms(step.id, o.id)]
+    bare = " ".join(w for w in word.split() if w not in _STOP)  # "a nurse", "the parents"
+    hits = [o.id for o in options if {word, bare} & synonyms(step.id, o.id)]
     if len(hits) == 1:
         return hits[0]
     return _by_words(word, options, step)

@@ -42,6 +42,7 @@ CHOICES = {
     "consent.child_heard": "yes",
     "consent.coordinator": "yes",
     "consent.acknowledged": "yes",
+    "consent.all": "yes",
     "summary": "send",
 }
 

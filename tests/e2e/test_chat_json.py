@@ -18,7 +18,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.conversations import PDF_BYTES, PEOPLE, UPLOAD, answer_for, expects_retry, load
+from dialogues.words import is_decline
+from tests.conversations import PDF_BYTES, PEOPLE, UPLOAD, answer_for, dig, expects_retry, load
 
 pytestmark = pytest.mark.slow
 
@@ -126,14 +127,38 @@ def test_each_person_files_through_the_json_protocol(
 
     from bot.bootstrap import App
     from bot.settings import Settings
+    from storage.crypto.body import unpack_body
+    from storage.crypto.envelope import open_envelope
+    from storage.crypto.keys import load_private_key
 
     app = App.from_settings(Settings(data_dir=data_dir), demo=True)
     try:
         record = app.inbox.get(reference)
         assert record is not None
         assert record.channel == "terminal"
+        key = load_private_key(app.demo_private_key_file(), b"demo")
+        _, body = open_envelope(
+            app.inbox.envelope(reference), private_key=key, verify_keys=app.verify_keys
+        )
+        referral = json.loads(unpack_body(body)[0])
     finally:
         app.close()
+    # Answered in their own words: no "nei", "ingen" or "n/a" is stored anywhere.
+    declined = [v for v in _strings(referral) if is_decline(v)]
+    assert declined == [], declined
+    script = load(name, _today())
+    for path, expected in script.expect.items():
+        assert dig(referral, path) == expected, path
+
+
+def _strings(node: Any) -> list[str]:
+    if isinstance(node, str):
+        return [node]
+    if isinstance(node, dict):
+        return [s for v in node.values() for s in _strings(v)]
+    if isinstance(node, list):
+        return [s for v in node for s in _strings(v)]
+    return []
 
 
 def test_end_of_input_before_sending_files_nothing(tmp_path: Path) -> None:

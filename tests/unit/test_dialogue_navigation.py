@@ -220,7 +220,7 @@ def test_language_asked_first_then_the_intro_and_first_question_in_it() -> None:
     assert run.last.step == "language" and run.last.error
     run.say("3")
     assert run.state.language == "en"
-    assert run.replies[0].text == texts("en")["intro"].format(hours=72)
+    assert run.replies[0].text.startswith(texts("en")["intro"])
     assert texts("en")["language.changed"] not in [r.text for r in run.replies]
     assert run.last.step == engine.current_step(run.state) != ""
 

@@ -208,7 +208,8 @@ async def test_rasa_judges_consent_on_the_oslo_day(moment: dt.datetime, tmp_path
         slots = {
             "language": "nb",
             "kommune": "4601",
-            "submitter__role": "self",
+            # (a relative: someone filing for themselves is not asked who consents)
+            "submitter__role": "relative",
             "person__given_name": "Ida",
             "person__family_name": "Testesen",
             "person__national_id": midnight.NATIONAL_ID,
