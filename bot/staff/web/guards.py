@@ -28,11 +28,12 @@ def same_token(given: str | None, expected: str | None) -> bool:
 
 
 def same_origin(request: Request) -> bool:
-    """False when the browser says the request comes from another origin. Browsers send Origin
-    on every POST; a request with neither Origin nor Referer (a script) passes here and is still
-    held to the CSRF token."""
+    """False when the browser says the request comes from another origin. Under our
+    `Referrer-Policy: no-referrer` a browser's own form posts say `Origin: null`; those, and a
+    request with neither header (a script), pass here and are still held to the CSRF token and
+    the SameSite=Strict cookie."""
     source = request.headers.get("origin") or request.headers.get("referer")
-    if source is None:
+    if source is None or source == "null":
         return True
     parts = urlsplit(source)
     return f"{parts.scheme}://{parts.netloc}" == f"{request.url.scheme}://{request.url.netloc}"
