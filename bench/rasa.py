@@ -1,10 +1,12 @@
-"""Rasa actions: form-validation requests per second through our action server over HTTP
-(`ke-intake rasa-actions`, a real process) against a bare rasa-sdk action that returns no events
-(bench/rasa_bare.py, served the same way), with the same client in the same run.
+"""Rasa actions: turn requests per second through our action server over HTTP
+(`ke-intake rasa-actions`, a real process, with its token check and body guards) against a bare
+rasa-sdk action that returns no events (bench/rasa_bare.py, served the same way), with the same
+client in the same run.
 
-The requests are Rasa 3.6's own `validate_referral_form` calls (tests/rasa_calls.py) recorded
-while the scripted people of tests/conversations fill the form; the baseline gets the very same
-bodies with `next_action` pointed at the bare action, so both parse the same JSON."""
+The requests are Rasa 3.6's own `action_referral_turn` calls (tests/rasa_calls.py), one per
+message, recorded while the scripted people of tests/conversations go through the dialogue; the
+baseline gets the very same bodies with `next_action` pointed at the bare action, so both parse
+the same JSON."""
 
 from __future__ import annotations
 
@@ -22,6 +24,8 @@ from bench.procs import VENV_BIN, child, clean_env, free_port, wait_http
 from bench.rasa_bare import BARE_ACTION
 
 MIN_RATIO = 0.5
+TOKEN = "bench-action-token-0123456789"
+HEADERS = {"Content-Type": "application/json", "Authorization": f"Bearer {TOKEN}"}
 # Needs a document upload, which a Rasa text channel cannot send.
 NO_RASA = frozenset({"attorney_son"})
 CONCURRENCY = 8
@@ -31,7 +35,6 @@ def _record(url: str, people: Sequence[str]) -> list[dict[str, Any]]:
     """The validation calls of complete form conversations, as Rasa would send them."""
     import urllib.request
 
-    from bot.rasa.slots import key_of
     from tests import rasa_calls
     from tests.conversations import answer_for, load
     from tests.conversations.drive import TODAY
@@ -41,7 +44,7 @@ def _record(url: str, people: Sequence[str]) -> list[dict[str, Any]]:
     def post(body: dict[str, Any]) -> tuple[int, Any]:
         calls.append(body)
         request = urllib.request.Request(  # noqa: S310 (a local URL we built)
-            url, json.dumps(body).encode(), {"Content-Type": "application/json"}
+            url, json.dumps(body).encode(), HEADERS
         )
         with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310
             return answer.status, json.loads(answer.read())
@@ -50,8 +53,8 @@ def _record(url: str, people: Sequence[str]) -> list[dict[str, Any]]:
         script = load(name, TODAY)
         skip = "skip" if script.language == "en" else "hopp over"
 
-        def answer(slot: str, script: Any = script, skip: str = skip) -> str:
-            value = answer_for(script, key_of(slot), True)
+        def answer(step: str, script: Any = script, skip: str = skip) -> str:
+            value = answer_for(script, step, True)
             return skip if value in (None, "{upload}") else value
 
         try:
@@ -70,9 +73,7 @@ async def _blast(url: str, bodies: Sequence[bytes], count: int) -> float:
     async def worker(session: aiohttp.ClientSession) -> None:
         nonlocal failures
         for i in next_index:
-            async with session.post(
-                url, data=bodies[i % len(bodies)], headers={"Content-Type": "application/json"}
-            ) as answer:
+            async with session.post(url, data=bodies[i % len(bodies)], headers=HEADERS) as answer:
                 await answer.read()
                 failures += answer.status != 200
 
@@ -94,7 +95,7 @@ def run(
     ours_port, bare_port = free_port(), free_port()
     with tempfile.TemporaryDirectory(prefix="ke-bench-rasa-") as folder:
         tmp = Path(folder)
-        env = clean_env(KE_DATA_DIR=str(tmp / "data"))
+        env = clean_env(KE_DATA_DIR=str(tmp / "data"), KE_RASA_ACTION_TOKEN=TOKEN)
         ours_argv = [
             str(VENV_BIN / "ke-intake"),
             "rasa-actions",
@@ -115,7 +116,7 @@ def run(
             bare_url = f"http://127.0.0.1:{bare_port}/webhook"
             calls = _record(ours_url, people or tuple(p for p in PEOPLE if p not in NO_RASA))
             if not calls:
-                raise AssertionError("no validation calls were recorded")
+                raise AssertionError("no turn calls were recorded")
             ours_bodies = [json.dumps(c).encode() for c in calls]
             bare_bodies = [json.dumps(c | {"next_action": BARE_ACTION}).encode() for c in calls]
             asyncio.run(_blast(ours_url, ours_bodies, min(40, requests)))  # warm up both
@@ -130,13 +131,13 @@ def run(
     size = sum(map(len, ours_bodies)) // len(ours_bodies)
     return [
         ratio_figure(
-            "rasa form validation over HTTP (vs bare rasa-sdk action)",
+            "rasa turn over HTTP (vs bare rasa-sdk action)",
             "requests/s",
             samples,
             ours="ours",
             baseline="bare",
             min_ratio=MIN_RATIO,
-            note=f"{len(calls)} recorded validate_referral_form calls (mean {size:,} bytes) "
+            note=f"{len(calls)} recorded action_referral_turn calls (mean {size:,} bytes) "
             f"cycled, {requests} requests x {rounds} rounds, {CONCURRENCY} connections",
         )
     ]

@@ -70,6 +70,11 @@ class Settings(BaseSettings):
     notice_to: str | None = None
     notice_interval_seconds: int = 300
 
+    # The shared secret Rasa sends to the action server (`Authorization: Bearer <token>`, from
+    # `dialogues/rasa/endpoints.yml`); at least 16 characters. The server refuses to start
+    # without it and refuses every call that lacks it.
+    rasa_action_token: SecretStr | None = None
+
     @cached_property
     def sqlalchemy_url(self) -> str:
         if self.database_url:

@@ -1,10 +1,11 @@
-"""Action-server calls exactly as Rasa 3.6 sends them, and a stand-in for Rasa's form loop.
+"""Action-server calls exactly as Rasa 3.6 sends them, and a stand-in for Rasa's loop.
 
 `call()` builds the body of `RemoteAction._action_call_format` in Rasa 3.6: `next_action`,
 `sender_id`, `tracker` (`DialogueStateTracker.current_state(EventVerbosity.ALL)`), `domain`
-(`Domain.as_dict()`) and `version`. For a form validation, the tracker is Rasa's temporary one:
-the events so far, `SlotSet(requested_slot)`, `ActionExecuted(form)`, then the slot candidates,
-which is where rasa-sdk's `slots_to_validate()` looks.
+(`Domain.as_dict()`) and `version`. Every message of the person is one call to
+`action_referral_turn` (the rule runs it after each user message); `converse` plays that loop,
+applying the slot events to the tracker as Rasa does, and answers from a script by the step
+the engine's state says it is asking.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import json
 import time
 import uuid
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -21,7 +23,6 @@ from typing import Any
 from ruamel.yaml import YAML
 
 RASA_VERSION = "3.6.21"
-FORM = "referral_form"
 DOMAIN_FILE = Path(__file__).resolve().parents[1] / "dialogues" / "rasa" / "domain.yml"
 _clock = itertools.count()
 
@@ -79,10 +80,6 @@ def slot_event(name: str, value: Any) -> dict[str, Any]:
     return {"event": "slot", "timestamp": _ts(), "metadata": {}, "name": name, "value": value}
 
 
-def loop_event(name: str | None) -> dict[str, Any]:
-    return {"event": "active_loop", "timestamp": _ts(), "metadata": {}, "name": name}
-
-
 def _session_start() -> list[dict[str, Any]]:
     return [
         action_event("action_session_start", policy=None),
@@ -96,13 +93,13 @@ def tracker(
     slots: Mapping[str, Any],
     events: list[dict[str, Any]],
     *,
-    active_loop: str | None = FORM,
+    active_loop: str | None = None,
 ) -> dict[str, Any]:
     latest = next((e for e in reversed(events) if e["event"] == "user"), None)
     latest_action = next((e for e in reversed(events) if e["event"] == "action"), None)
     all_slots: dict[str, Any] = {name: None for name in domain()["slots"]}
-    # Rasa's own slots come with the domain's: requested_slot, session_started_metadata.
-    all_slots |= {"language": "nb", "requested_slot": None, "session_started_metadata": None}
+    # Rasa's own slot comes with the domain's (a domain without forms has no requested_slot).
+    all_slots |= {"session_started_metadata": None}
     all_slots.update(slots)
     loop: dict[str, Any] = {}
     if active_loop:
@@ -137,63 +134,75 @@ def call(next_action: str, tracker_state: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def validation_call(
-    sender: str,
-    slots: Mapping[str, Any],
-    requested: str,
-    text: str,
-    intent: str = "inform",
-    *,
-    form: str = FORM,
-) -> dict[str, Any]:
-    """Rasa's call to `validate_<form>` after the person answered `requested`."""
-    events = [
-        *_session_start(),
-        *[slot_event(name, value) for name, value in slots.items() if value is not None],
-        loop_event(form),
-        slot_event("requested_slot", requested),
-        action_event("action_listen"),
-        user_event(text, intent),
-        slot_event(requested, text),  # action_extract_slots: from_text
-        {"event": "user_featurization", "timestamp": _ts(), "use_text_for_featurization": False},
-        slot_event("requested_slot", requested),  # FormAction._temporary_tracker
-        action_event(form),
-        slot_event(requested, text),  # the candidate to validate
-    ]
-    state = {**slots, requested: text, "requested_slot": requested}
-    return call(f"validate_{form}", tracker(sender, state, events, active_loop=form))
-
-
-def action_call(
-    name: str,
-    sender: str,
-    slots: Mapping[str, Any],
-    text: str,
-    intent: str = "inform",
-    *,
-    loop: str | None = FORM,
-) -> dict[str, Any]:
-    """Rasa's call to a custom action run by a rule right after the person said `text`, while
-    `loop` is the active loop (None: no form runs)."""
-    events = [
-        *_session_start(),
-        *[slot_event(n, v) for n, v in slots.items() if v is not None],
-        *([loop_event(loop)] if loop else []),
-        action_event("action_listen"),
-        user_event(text, intent),
-    ]
-    return call(name, tracker(sender, slots, events, active_loop=loop))
-
-
 def apply(slots: dict[str, Any], events: list[dict[str, Any]]) -> None:
     """Apply the events an action returned to the slots, as Rasa's tracker does."""
     for event in events:
         if event["event"] == "slot":
             slots[event["name"]] = event["value"]
         elif event["event"] == "reset_slots":
-            language = slots.get("language")
             slots.clear()
-            slots["language"] = language
+
+
+TURN = "action_referral_turn"
+STATE = "dialogue_state"
+
+
+def turn_call(
+    sender: str, slots: Mapping[str, Any], text: str, history: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """Rasa's call to the turn action right after the person said `text`; `history` is the
+    events of the conversation so far (kept by `Conversation`)."""
+    events = [*(history if history is not None else _session_start())]
+    events += [action_event("action_listen"), user_event(text)]
+    return call(TURN, tracker(sender, slots, events))
+
+
+@dataclass
+class Conversation:
+    """One Rasa conversation: the slots and events the tracker holds, grown call by call."""
+
+    sender: str
+    slots: dict[str, Any] = field(default_factory=dict)
+    events: list[dict[str, Any]] = field(default_factory=_session_start)
+    said: list[str] = field(default_factory=list)
+
+    def body(self, text: str) -> dict[str, Any]:
+        return turn_call(self.sender, self.slots, text, self.events)
+
+    def took(self, text: str, result: dict[str, Any]) -> list[str]:
+        """Apply the action's answer as Rasa does; returns what the bot said."""
+        self.events += [action_event("action_listen"), user_event(text), action_event(TURN)]
+        for event in result["events"]:
+            self.events.append({**event, "timestamp": _ts()})
+        apply(self.slots, result["events"])
+        texts = [r["text"] for r in result["responses"] if r.get("text")]
+        self.events += [
+            {"event": "bot", "timestamp": _ts(), "text": t, "data": {}, "metadata": {}}
+            for t in texts
+        ]
+        self.said += texts
+        return texts
+
+    def step(self) -> str:
+        """What the engine asks now (from the state slot): a field id, "summary", "done"..."""
+        from dialogues import engine
+        from dialogues.state import State
+
+        raw = self.slots.get(STATE)
+        if not raw:
+            return ""
+        state = State.from_json(raw)
+        return engine.current_step(state) or state.mode
+
+
+def optional(step: str) -> bool:
+    """Whether the flow lets the person skip the question `step` (`guardians[0].phone`)."""
+    import re
+
+    from dialogues.flow import load
+
+    found = load().step(re.sub(r"\[\d+\]", "[]", step))
+    return found is not None and found.optional
 
 
 def converse(
@@ -202,21 +211,21 @@ def converse(
     *,
     sender: str,
     language: str = "nb",
-    limit: int = 120,
-) -> tuple[dict[str, Any], list[str]]:
-    """Play Rasa's form loop against the action server until the form is complete: ask the
-    requested slot, validate the answer, apply the events. Returns the slots and what was said."""
-    slots: dict[str, Any] = {"language": language, "requested_slot": "kommune"}
-    said: list[str] = []
+    limit: int = 150,
+) -> Conversation:
+    """Play a conversation against the action server until the engine says it is done: the
+    first message picks the language, then `answer(step)` answers whatever the engine asks."""
+    conv = Conversation(sender)
+    text = language
     for _ in range(limit):
-        requested = slots.get("requested_slot")
-        if requested is None:
-            return slots, said
-        status, body = post(validation_call(sender, slots, requested, answer(requested)))
-        assert status == 200, (requested, status, body)
-        said += [r["text"] for r in body["responses"] if r.get("text")]
-        apply(slots, body["events"])
-    raise AssertionError("the form did not finish")
+        status, result = post(conv.body(text))
+        assert status == 200, (conv.step(), status, result)
+        conv.took(text, result)
+        step = conv.step()
+        if step in ("done", "filing"):
+            return conv
+        text = answer(step)
+    raise AssertionError(f"the conversation did not finish (at {conv.step()})")
 
 
 def open_filed(data_dir: Path, reference: str) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from typing import Any
 def register(subparsers: Any) -> None:
     actions = subparsers.add_parser(
         "rasa-actions",
-        help="run the Rasa action server (form validation, filing, help/back/summary)",
+        help="run the Rasa action server (one dialogue turn per message, filing)",
         description="Run the action server a Rasa 3.6 assistant calls at /webhook.",
     )
     actions.add_argument("--port", type=int, default=5055, help="TCP port (default 5055)")
@@ -49,12 +49,23 @@ def run_actions(args: argparse.Namespace) -> int:
     logging.basicConfig(
         level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    from bot.rasa import runtime, server
+    from bot.rasa import guard, runtime, server
+    from bot.settings import Settings
 
-    runtime.configure(demo=args.demo)
+    settings = Settings()
+    secret = settings.rasa_action_token
+    token = secret.get_secret_value() if secret is not None else None
+    if token is None or not guard.token_usable(token):
+        print(
+            "ke-intake rasa-actions: KE_RASA_ACTION_TOKEN is not set (at least "
+            f"{guard.MIN_TOKEN} characters; Rasa sends it from endpoints.yml)",
+            file=sys.stderr,
+        )
+        return 2
+    runtime.configure(demo=args.demo, settings=settings)
     if args.demo:
         logging.getLogger(__name__).warning("demo mode: synthetic national ids are accepted")
-    server.serve(args.host, args.port)
+    server.serve(args.host, args.port, token)
     return 0
 
 

@@ -1,7 +1,7 @@
-"""What the actions need from the outside world: the channel runtime and the filing App.
+"""What the action needs from the outside world: the channel runtime and the filing App.
 
-Built lazily, once per action-server process: validating an answer needs only the settings;
-the App (database, keys) is opened on the first filing (`bot.bootstrap.LazyApp`).
+Built lazily, once per action-server process: a turn needs only the settings; the App
+(database, keys) is opened on the first filing (`bot.bootstrap.LazyApp`).
 """
 
 from __future__ import annotations
@@ -12,10 +12,9 @@ from typing import TYPE_CHECKING
 from bot.runtime.clock import Clock, utcnow
 from bot.runtime.context import Runtime
 from bot.settings import Settings
-from dialogues.types import Context
 
 if TYPE_CHECKING:
-    from bot.bootstrap import App, LazyApp
+    from bot.bootstrap import LazyApp
 
 _lock = threading.Lock()
 _settings: Settings | None = None
@@ -26,7 +25,7 @@ _clock: Clock = utcnow
 
 
 def configure(*, demo: bool, settings: Settings | None = None, clock: Clock = utcnow) -> None:
-    """Called once by `ke-intake rasa-actions` before serving (a test may pass a clock)."""
+    """Called once by `ke-intake rasa-actions` (and by tests, with their clock) before serving."""
     global _demo, _settings, _runtime, _filer, _clock
     with _lock:
         _demo, _settings, _runtime, _filer, _clock = demo, settings, None, None, clock
@@ -41,24 +40,12 @@ def runtime() -> Runtime:
         return _runtime
 
 
-def settings() -> Settings:
-    return runtime().settings
-
-
 def filer() -> LazyApp:
     global _filer
-    current = settings()
+    current = runtime().settings
     with _lock:
         if _filer is None:
             from bot.bootstrap import LazyApp
 
             _filer = LazyApp(current, demo=_demo)
         return _filer
-
-
-def app() -> App:
-    return filer().app()
-
-
-def ctx() -> Context:
-    return runtime().context()

@@ -1,10 +1,10 @@
 """`ke-intake rasa-actions` over real HTTP, called the way Rasa 3.6 calls it.
 
-One action-server process (demo mode, a temporary data directory) serves the module: the
-protocol answers (`/health`, `/actions`, 404, 400 for a malformed body, 400 with
-`ActionExecutionRejection` for a command), a whole referral played through the form with Rasa's
-request bodies, the submit action filing it sealed into the inbox, and a look at the server's
-log for anything personal.
+One action-server process (demo mode, a temporary data directory, a shared secret) serves the
+module: the guards (401 without the token, 413 for a large or bomb-inflated body, 415, 400 for a
+malformed body or slots, fixed error answers that echo nothing), a whole referral played one
+engine turn per message with Rasa's request bodies and filed sealed into the inbox, and a look
+at the server's log for anything personal.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import socket
 import subprocess
 import sys
 import time
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,39 +26,51 @@ from typing import Any
 import httpx
 import pytest
 
+from bot.rasa import guard
 from dialogues.flow import text
 from tests import rasa_calls as rc
 from tests.synthetic import born_years_ago, synthetic_id
 
-RECORDED = Path(__file__).resolve().parents[1] / "fixtures" / "rasa" / "recorded_calls.json.gz"
+TOKEN = "test-action-token-0123456789"
 TODAY = dt.datetime.now(dt.UTC).date()
 CHILD_ID = synthetic_id(born_years_ago(TODAY, 10))
-# What the person types, by slot; any question not listed is skipped with "hopp over".
+# What the person types, by the step the engine asks; optional questions not listed are skipped.
 ANSWERS = {
     "kommune": "tromsø",
-    "submitter__role": "parent",
-    "person__unborn": "nei",
-    "person__given_name": "Tora",
-    "person__family_name": "Testesen",
-    "person__national_id": CHILD_ID,
+    "submitter.role": "parent",
+    "person.unborn": "nei",
+    "person.given_name": "Tora",
+    "person.family_name": "Testesen",
+    "person.national_id": CHILD_ID,
     "requests": "2, 3",
-    "submitter__name": "Ola Testesen",
-    "submitter__phone": "912 34 567",
-    "submitter__relationship": "far",
-    "submitter__authority": "parental_responsibility",
-    "person__address__street": "Storgata 1",
-    "person__address__postcode": "9008",
-    "person__address__city": "Tromsø",
-    "guardians__0__name": "Ola Testesen",
-    "guardians__0__parental_responsibility": "ja",
-    "guardians__0__more": "nei",
-    "need__description": "Tora trenger hjelp på skolen, fysioterapi og avlastning hjemme.",
-    "consent__given_by": "parents",
-    "consent__child_heard": "ja",
-    "consent__coordinator": "ja",
-    "consent__all": "ja",
+    "submitter.name": "Ola Testesen",
+    "submitter.phone": "912 34 567",
+    "submitter.relationship": "far",
+    "submitter.authority": "parental_responsibility",
+    "person.address.street": "Storgata 1",
+    "person.address.postcode": "9008",
+    "person.address.city": "Tromsø",
+    "guardians[0].name": "Ola Testesen",
+    "guardians[0].parental_responsibility": "ja",
+    "need.description": "Tora trenger hjelp på skolen, fysioterapi og avlastning hjemme.",
+    "consent.given_by": "parents",
+    "consent.child_heard": "ja",
+    "consent.coordinator": "ja",
+    "consent.all": "ja",
+    "consent.acknowledged": "ja",
+    "summary": "send",
 }
 PERSONAL = ["Tora", "Testesen", CHILD_ID, "91234567", "912 34 567", "Storgata", "fysioterapi"]
+
+
+def answer(step: str) -> str:
+    if step in ANSWERS:
+        return ANSWERS[step]
+    if step.endswith(".more"):
+        return "nei"
+    if rc.optional(step):
+        return "hopp over"
+    raise AssertionError(f"no answer for {step}")
 
 
 @dataclass
@@ -65,15 +78,21 @@ class Server:
     url: str
     data_dir: Path
     log: Path
+    pid: int
 
-    def post(self, body: Any, *, raw: bytes | None = None) -> tuple[int, Any]:
+    def post(
+        self,
+        body: Any,
+        *,
+        raw: bytes | None = None,
+        token: str | None = TOKEN,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, Any]:
         content = raw if raw is not None else json.dumps(body).encode()
-        response = httpx.post(
-            f"{self.url}/webhook",
-            content=content,
-            headers={"Content-Type": "application/json"},
-            timeout=30,
-        )
+        sent = {"Content-Type": "application/json", **(headers or {})}
+        if token is not None:
+            sent["Authorization"] = f"Bearer {token}"
+        response = httpx.post(f"{self.url}/webhook", content=content, headers=sent, timeout=60)
         return response.status_code, response.json()
 
 
@@ -84,14 +103,24 @@ def free_port() -> int:
         return port
 
 
-def start_action_server(data_dir: Path, log: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
+def action_server_env(data_dir: Path, token: str | None = TOKEN) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("KE_")}
     env["KE_DATA_DIR"] = str(data_dir)
+    if token is not None:
+        env["KE_RASA_ACTION_TOKEN"] = token
+    return env
+
+
+def start_action_server(
+    data_dir: Path, log: Path, token: str = TOKEN
+) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
     command = [str(Path(sys.executable).with_name("ke-intake")), "rasa-actions"]
     command += ["--port", str(port), "--demo", "--log-level", "DEBUG"]
     with log.open("wb") as sink:
-        proc = subprocess.Popen(command, env=env, stdout=sink, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            command, env=action_server_env(data_dir, token), stdout=sink, stderr=subprocess.STDOUT
+        )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -112,48 +141,67 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     log = data_dir / "server.log"
     proc, url = start_action_server(data_dir, log)
     try:
-        yield Server(url, data_dir, log)
+        yield Server(url, data_dir, log, proc.pid)
     finally:
         proc.terminate()
         proc.wait(timeout=10)
 
 
-def test_health_and_actions(server: Server) -> None:
+def first_call() -> dict[str, Any]:
+    return rc.Conversation("probe").body("hei")
+
+
+def test_it_will_not_start_without_a_token(tmp_path: Path) -> None:
+    command = [str(Path(sys.executable).with_name("ke-intake")), "rasa-actions"]
+    for token in (None, "short"):
+        run = subprocess.run(
+            [*command, "--port", str(free_port())],
+            env=action_server_env(tmp_path, token),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert run.returncode == 2
+        assert "KE_RASA_ACTION_TOKEN" in run.stderr and "short" not in run.stderr
+
+
+def test_health_is_open_everything_else_needs_the_token(server: Server) -> None:
     assert httpx.get(f"{server.url}/health").json() == {"status": "ok"}
-    names = {a["name"] for a in httpx.get(f"{server.url}/actions").json()}
-    assert {
-        "validate_referral_form",
-        "action_submit_referral",
-        "action_referral_help",
-        "action_referral_back",
-        "action_referral_summary",
-        "action_ask_requests",
-    } <= names
+    for headers in (
+        {},
+        {"Authorization": "Bearer wrong-token-0123456789"},
+        {"Authorization": TOKEN},
+    ):
+        assert httpx.get(f"{server.url}/actions", headers=headers).status_code == 401
+    names = httpx.get(f"{server.url}/actions", headers={"Authorization": f"Bearer {TOKEN}"})
+    assert [a["name"] for a in names.json()] == ["action_referral_turn"]
+    for token in (None, "wrong-token-0123456789"):
+        status, body = server.post(first_call(), token=token)
+        assert (status, body) == (401, guard.error_body(401))
 
 
-def test_calls_recorded_from_rasa_3_6_get_the_same_answers(server: Server) -> None:
-    """Bodies Rasa 3.6.21 really sent (an ambiguous municipality picked by number, "hjelp"
-    rejected, the help rule's action): the builder in tests/rasa_calls.py imitates these."""
-    recorded = json.loads(gzip.decompress(RECORDED.read_bytes()))
-    for call in recorded["calls"]:
-        status, body = server.post(call["body"])
-        assert status == call["status"]
-        if status == 200:
-            assert body["events"] == call["response"]["events"]
-            assert len(body["responses"]) == len(call["response"]["responses"])
-        else:
-            assert body == call["response"]
+def test_the_first_call_asks_the_language(server: Server) -> None:
+    status, body = server.post(first_call())
+    assert status == 200
+    assert [r["text"] for r in body["responses"]] == [text("nb", "language.ask")]
+    slots = rc.slot_events(body)
+    assert slots["language"] == "nb" and slots["referral_reference"] is None
+    assert json.loads(slots["dialogue_state"])["mode"] == "language"
 
 
-def test_unknown_action_is_404(server: Server) -> None:
-    body = rc.action_call("action_does_not_exist", "u", {}, "hei")
-    assert server.post(body) == (
-        404,
-        {
-            "error": "No registered action found for name 'action_does_not_exist'.",
-            "action_name": "action_does_not_exist",
-        },
-    )
+def test_a_deflated_call_is_read_like_rasa_sends_it(server: Server) -> None:
+    raw = zlib.compress(json.dumps(first_call()).encode())
+    status, body = server.post(None, raw=raw, headers={"Content-Encoding": "deflate"})
+    assert status == 200 and body["responses"]
+
+
+def _with_slots(**slots: Any) -> dict[str, Any]:
+    call = first_call()
+    call["tracker"]["slots"].update(slots)
+    return call
+
+
+MARK = "02013299997"  # a synthetic national id: must never come back in an answer
 
 
 @pytest.mark.parametrize(
@@ -161,113 +209,96 @@ def test_unknown_action_is_404(server: Server) -> None:
     [
         b"{not json",
         b"[1, 2]",
-        b'{"next_action": "validate_referral_form"}',
-        b'{"next_action": "validate_referral_form", "tracker": []}',
-        b'{"next_action": "validate_referral_form", "tracker": {"slots": {}}}',
+        b"[" * 200_000,
+        b'{"next_action": "action_referral_turn"}',
+        b'{"next_action": "action_referral_turn", "tracker": []}',
+        b'{"next_action": "action_referral_turn", "tracker": {"slots": {}}}',
+        json.dumps(_with_slots(dialogue_state=f'{{"v": 1, "answers": "{MARK}"}}')).encode(),
+        json.dumps(_with_slots(dialogue_state=12)).encode(),
+        json.dumps(_with_slots(dialogue_state="x" * 300_000)).encode(),
+        json.dumps(_with_slots(language={"nb": MARK})).encode(),
+        json.dumps(_with_slots(referral_reference=[MARK])).encode(),
     ],
+    ids=lambda raw: raw[:40].decode(errors="replace"),
 )
-def test_malformed_body_is_400(server: Server, raw: bytes) -> None:
+def test_malformed_body_or_slots_is_400_and_echoes_nothing(server: Server, raw: bytes) -> None:
     status, body = server.post(None, raw=raw)
-    assert status == 400
-    assert "error" in body
+    assert (status, body) == (400, guard.error_body(400))
 
 
-def test_answer_is_judged_and_normalised(server: Server) -> None:
-    status, body = server.post(rc.validation_call("u", {}, "kommune", "tromsø"))
-    assert status == 200
-    assert body["responses"] == []
-    assert [e for e in body["events"] if e["event"] == "slot"] == [
-        {"event": "slot", "timestamp": None, "name": "kommune", "value": "5501"},
-        {"event": "slot", "timestamp": None, "name": "kommune_offer", "value": None},
-        {"event": "slot", "timestamp": None, "name": "requested_slot", "value": "submitter__role"},
-    ]
+def test_too_large_and_unknown_encodings_are_refused(server: Server) -> None:
+    status, body = server.post(None, raw=b" " * (guard.MAX_BODY + 1))
+    assert status == 413
+    assert MARK not in json.dumps(body)
+    gzipped = gzip.compress(json.dumps(first_call()).encode())
+    status, body = server.post(None, raw=gzipped, headers={"Content-Encoding": "gzip"})
+    assert (status, body) == (415, guard.error_body(415))
 
 
-def test_refused_answer_says_why_in_english(server: Server) -> None:
-    slots = {"language": "en"}
-    status, body = server.post(rc.validation_call("u", slots, "kommune", "Atlantis"))
-    assert status == 200
-    assert [r["text"] for r in body["responses"]] == ["No municipality has that name or number."]
-    assert {"event": "slot", "timestamp": None, "name": "kommune", "value": None} in body["events"]
+def _bomb() -> bytes:
+    """About 995 KB of deflate that would inflate to 1 GiB of zeros."""
+    packer = zlib.compressobj(9)
+    chunk = bytes(2**20)
+    parts = [packer.compress(chunk) for _ in range(1024)]
+    return b"".join(parts) + packer.flush()
 
 
-def test_command_is_rejected_so_a_rule_takes_over(server: Server) -> None:
-    status, body = server.post(rc.validation_call("u", {}, "kommune", "hjelp", "ask_help"))
-    assert status == 400
-    assert body["action_name"] == "validate_referral_form"
-    assert "command" in body["error"]
+def _peak_rss_kib(pid: int) -> int:
+    status = Path(f"/proc/{pid}/status").read_text()
+    line = next(x for x in status.splitlines() if x.startswith("VmHWM:"))
+    return int(line.split()[1])
 
 
-def test_help_action_after_the_rejection(server: Server) -> None:
-    slots = {"requested_slot": "kommune", "kommune": "hjelp"}
-    status, body = server.post(
-        rc.action_call("action_referral_help", "u", slots, "hjelp", "ask_help")
-    )
-    assert status == 200
-    assert body["responses"][0]["text"] == text("nb", "help.kommune")
+def test_a_deflate_bomb_stops_at_the_inflate_limit(server: Server) -> None:
+    bomb = _bomb()
+    assert 900_000 < len(bomb) < guard.MAX_BODY
+    started = time.monotonic()
+    status, body = server.post(None, raw=bomb, headers={"Content-Encoding": "deflate"})
+    assert (status, body) == (413, guard.error_body(413))
+    assert time.monotonic() - started < 10
+    # The server never held the gigabyte: its peak memory stays far below it.
+    assert _peak_rss_kib(server.pid) < 400 * 1024
+    assert httpx.get(f"{server.url}/health").status_code == 200
 
 
-def test_cancel_asks_and_no_keeps_the_answers(server: Server) -> None:
-    """avbryt -> the engine's "cancel?" -> "nei": the answers stay and the form goes on; then
-    avbryt -> "ja": every slot is reset. The calls Rasa makes, in order, over HTTP."""
-    answers = {"kommune": "5501", "person__given_name": "Tora", "person__family_name": "Testesen"}
-    slots: dict[str, Any] = {**answers, "requested_slot": "person__national_id"}
-
-    def call(body: dict[str, Any]) -> list[str]:
-        status, result = server.post(body)
-        assert status == 200, result
-        rc.apply(slots, result["events"])
-        return [r["text"] for r in result["responses"]]
-
-    def cancel_form(name: str, said: str) -> list[str]:
-        return call(rc.action_call(name, "c", slots, said, loop="cancel_form"))
-
-    for said, outcome in (("nei", "stop.kept"), ("ja", "cancel.done")):
-        slots["person__national_id"] = "avbryt"  # what the rejected turn left in the slot
-        assert call(rc.action_call("action_referral_cancel", "c", slots, "avbryt")) == []
-        assert slots["person__national_id"] is None and slots["cancel_resume"] == rc.FORM
-        assert cancel_form("action_ask_cancel_answer", "avbryt") == [text("nb", "cancel.ask")]
-        validation = rc.validation_call("c", slots, "cancel_answer", said, form="cancel_form")
-        assert call(validation) == []
-        assert cancel_form("action_referral_cancel_decided", said) == [text("nb", outcome)]
-        if outcome == "stop.kept":
-            assert {k: slots[k] for k in answers} == answers
-    assert {k: v for k, v in slots.items() if v is not None} == {"language": "nb"}
+def test_unknown_action_is_404_without_its_name(server: Server) -> None:
+    call = first_call()
+    call["next_action"] = f"action_{MARK}"
+    assert server.post(call) == (404, guard.error_body(404))
 
 
 def test_whole_referral_is_filed_sealed(server: Server) -> None:
-    def post(body: dict[str, Any]) -> tuple[int, Any]:
-        return server.post(body)
+    conv = rc.converse(server.post, answer, sender="parent-1")
+    assert conv.step() == "done"
+    reference = conv.slots["referral_reference"]
+    assert reference and text("nb", "filed.reference", reference=reference) in conv.said[-1]
+    # The parent is asked about "barnet", the child (the wording for a parent filing).
+    assert text("nb", "q.person.given_name.parent") in " ".join(conv.said)
 
-    slots, said = rc.converse(post, lambda slot: ANSWERS.get(slot, "hopp over"), sender="parent-1")
-    assert text("nb", "decline_ip") not in said  # nothing was declined on the way
-    assert slots["guardians__0__name"] == "Ola Testesen"
-    assert slots["consent__child_heard"] is True  # asked: the child is 10
-    submit = rc.action_call("action_submit_referral", "parent-1", slots, "ja")
-    status, body = server.post(submit)
-    assert status == 200
-    receipt = body["responses"][0]["text"]
-    reference = receipt.split("KE-", 1)[1][:9]
-    assert receipt.startswith(text("nb", "filed.reference", reference=f"KE-{reference}"))
-    assert text("nb", "filed.contact") in receipt and text("nb", "filed.complaint") in receipt
-    assert {"event": "reset_slots", "timestamp": None} in body["events"]
+    # Rasa retries a call that timed out with the same tracker: it files once, same receipt.
+    retry = rc.turn_call(conv.sender, {**conv.slots, **_before_send(conv)}, "send", conv.events)
+    status, body = server.post(retry)
+    assert status == 200 and reference in body["responses"][-1]["text"]
 
-    # Rasa retries a call that timed out with the same tracker: the form run files once.
-    again = server.post(submit)[1]
-    assert again["responses"][0]["text"] == receipt
-
-    referral = rc.open_filed(server.data_dir, f"KE-{reference}")
+    referral = rc.open_filed(server.data_dir, reference)
     assert referral["kommune"] == "5501"
     assert referral["requests"] == ["coordinator", "child_coordinator"]
     assert referral["person"]["national_id"] == CHILD_ID
     assert referral["submitter"]["phone"] == "+4791234567"
-    assert referral["guardians"] == [{"name": "Ola Testesen", "parental_responsibility": True}]
+    assert referral["guardians"][0]["name"] == "Ola Testesen"
     assert referral["meta"]["channel"] == "rasa"
 
 
-def test_zz_server_log_names_slots_but_no_values(server: Server) -> None:
+def _before_send(conv: rc.Conversation) -> dict[str, Any]:
+    """The slots as they were when "send" was typed (the state at the summary)."""
+    sets = [e for e in conv.events if e.get("event") == "slot" and e["name"] == "dialogue_state"]
+    return {"dialogue_state": sets[-2]["value"], "referral_reference": None}
+
+
+def test_zz_server_log_names_steps_but_no_values(server: Server) -> None:
     # Runs last in this module (pytest keeps file order): the log covers every call above.
     log = server.log.read_text(encoding="utf-8")
-    assert "slot person__national_id: answer accepted" in log
-    for value in PERSONAL:
+    assert "rasa: turn at person.national_id" in log
+    assert "rasa: filing Filed" in log
+    for value in [*PERSONAL, MARK]:
         assert value not in log

@@ -17,6 +17,7 @@ from bot.runtime.context import ChannelName, Runtime, context_at
 from bot.settings import Settings
 from bot.terminal.chat import TerminalChat
 from dialogues import flow
+from dialogues.state import State
 from dialogues.types import Reply, UserInput
 from tests import midnight
 from tests.botapi.harness import Harness
@@ -205,20 +206,24 @@ async def test_rasa_judges_consent_on_the_oslo_day(moment: dt.datetime, tmp_path
     )
     try:
         executor = build_executor()
-        slots = {
-            "language": "nb",
+        answers = {
             "kommune": "4601",
             # (a relative: someone filing for themselves is not asked who consents)
-            "submitter__role": "relative",
-            "person__given_name": "Ida",
-            "person__family_name": "Testesen",
-            "person__national_id": midnight.NATIONAL_ID,
+            "submitter.role": "relative",
+            "person.given_name": "Ida",
+            "person.family_name": "Testesen",
+            "person.national_id": midnight.NATIONAL_ID,
             "requests": ["coordinator"],
         }
+        # The engine's state as the turn action keeps it, asking who consents.
+        state = State(language="nb", draft_id="m", answers=answers, mode="edit")
+        state.focus = "consent.given_by"
         results = {}
         for who in ("person", "parents"):
-            body = rc.validation_call("u", slots, "consent__given_by", who)
-            results[who] = rc.slot_events(await rc.run(executor, body)).get("consent__given_by")
+            conv = rc.Conversation("u", slots={"dialogue_state": state.to_json()})
+            conv.took(who, await rc.run(executor, conv.body(who)))
+            after = State.from_json(conv.slots["dialogue_state"]).answers
+            results[who] = after.get("consent.given_by")
     finally:
         runtime.configure(demo=False)
     allowed = midnight.consent_by(moment)
