@@ -49,7 +49,7 @@ class Settings(BaseSettings):
     # CSP frame-ancestors), e.g. "https://www.bergen.kommune.no"; empty: only the chat itself.
     web_embed_origins: str = ""
     # A browser session left this long without a turn closes; the draft stays for the resume code.
-    web_idle_minutes: int = 30
+    web_idle_minutes: float = 30
     web_session_turns_per_minute: int = 60
     web_address_turns_per_minute: int = 600
     web_resume_tries: int = 10  # per address per 15 minutes

@@ -62,7 +62,7 @@ class Limits:
     session_turns_per_minute: int = 60
     address_turns_per_minute: int = 600
     resume_tries: int = 10  # per address per RESUME_WINDOW
-    idle_minutes: int = 30
+    idle_minutes: float = 30
     max_body: int = MAX_ATTACHMENT_BYTES + 256 * 1024
 
 
@@ -120,19 +120,25 @@ class Routes:
         draft = await self.web.sessions.load(sid) if sid else None
         if sid and draft is not None and not self._idle(draft):
             return self.page(request, sid, draft)
-        notice = None
-        if sid:
-            notice = await self._why_closed(sid, draft)
-        response = self.first_page(request, notice=notice)
+        notice, lang = await self._why_closed(sid, draft) if sid else (None, None)
+        response = self.first_page(request, notice=notice, lang=lang)
         if sid:
             clear_session_cookie(response)
         return response
 
     def first_page(
-        self, request: Request, *, notice: str | None = None, status: int = 200
+        self,
+        request: Request,
+        *,
+        notice: str | None = None,
+        status: int = 200,
+        lang: Language | None = None,
     ) -> Response:
-        """The start: the intro and the first question, computed and not stored."""
+        """The start: the intro and the first question, computed and not stored. `lang` is
+        the language of a conversation that closed, unless the address names one."""
         presets = self._presets(request.query_params)
+        if lang is not None and "lang" not in request.query_params:
+            presets["lang"] = lang
         lang = language_of(presets["lang"], self.web.default_language)
         preview = self._begin(presets, code="")
         embedded = presets["embed"] == "1" or request.headers.get("sec-fetch-dest") == "iframe"
@@ -173,10 +179,12 @@ class Routes:
             "identity": draft.identity,
             "role": draft.role,
         }
-        template = "chat.html"
-        if request.headers.get(PARTIAL) == "1":
-            template = "_chat.html"
-        return self.render(request, template, lang, context, status=status)
+        partial = request.headers.get(PARTIAL) == "1"
+        template = "_chat.html" if partial else "chat.html"
+        response = self.render(request, template, lang, context, status=status)
+        if partial:
+            response.headers[PARTIAL] = "1"  # chat.js swaps only fragments it asked for
+        return response
 
     def render(
         self,
@@ -198,8 +206,8 @@ class Routes:
             t=t,
             d=d,
             nonce=request.scope["state"]["nonce"],
-            idle_seconds=self.web.limits.idle_minutes * MINUTE,
-            idle_minutes=self.web.limits.idle_minutes,
+            idle_seconds=int(self.web.limits.idle_minutes * MINUTE),
+            idle_minutes=f"{self.web.limits.idle_minutes:g}",
             languages=[(code, dialogue_text(code, "language.name")) for code in view.LANGUAGES],
             field=view.field_for,
             login=self.web.oidc is not None,
@@ -245,8 +253,8 @@ class Routes:
         embedded = False
         if sid is None or draft is None or self._idle(draft):
             if form.get("first") != "1":
-                notice = await self._why_closed(sid, draft) if sid else None
-                return self.first_page(request, notice=notice)
+                notice, lang = await self._why_closed(sid, draft) if sid else (None, None)
+                return self.first_page(request, notice=notice, lang=lang)
             presets = self._presets(form)
             embedded = presets["embed"] == "1"
             draft = self._begin(presets, code=new_code())
@@ -438,13 +446,18 @@ class Routes:
             return self.page(request, sid, draft, notice=notice, status=status)
         return self.first_page(request, notice=notice, status=status)
 
-    async def _why_closed(self, sid: str, draft: WebDraft | None) -> str | None:
-        lang = self._lang(draft)
+    async def _why_closed(
+        self, sid: str, draft: WebDraft | None
+    ) -> tuple[str | None, Language | None]:
+        """Why this browser's session no longer opens its draft, in the draft's language."""
         if draft is not None:
-            return web_text(lang, "timeout.closed")
-        if await self.web.sessions.moved(sid):
-            return web_text(lang, "resume.moved")
-        return None
+            lang = self._lang(draft)
+            return web_text(lang, "timeout.closed"), lang
+        moved = await self.web.sessions.moved(sid)
+        if moved is not None:
+            lang = language_of(moved, self.web.default_language)
+            return web_text(lang, "resume.moved"), lang
+        return None, None
 
     def _idle(self, draft: WebDraft) -> bool:
         if draft.reference is not None:

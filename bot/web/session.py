@@ -140,8 +140,10 @@ class Sessions:
             # (hourly is enough: the draft itself lives for days).
             await self.drafts.save("code", draft.code, sid.encode("ascii"))
 
-    async def moved(self, sid: str) -> bool:
-        return await self.drafts.load("moved", sid) is not None
+    async def moved(self, sid: str) -> str | None:
+        """The language of a draft that moved to another session, or None."""
+        marker = await self.drafts.load("moved", sid)
+        return marker.decode("ascii", "replace") if marker is not None else None
 
     async def delete(self, sid: str, draft: WebDraft | None) -> None:
         """Everything of this conversation, at once: draft, code, uploads."""
@@ -172,7 +174,8 @@ class Sessions:
         draft.code_saved = None  # the code now opens the new session
         await self.save(new_sid, draft)
         await self.drafts.delete("web", old_sid)
-        await self.drafts.save("moved", old_sid, b"1")
+        language = draft.log[-1].lang if draft.log else ""
+        await self.drafts.save("moved", old_sid, language.encode("ascii", "replace"))
         return draft
 
     async def keep_upload(self, upload_id: str, content: bytes) -> None:

@@ -65,7 +65,7 @@ async def test_resume_moves_the_draft_and_the_old_session_learns_it() -> None:
     await sessions.save("old", draft)
     moved = await sessions.resume(draft.code, "new")
     assert moved is not None and moved.code == draft.code
-    assert await sessions.load("old") is None and await sessions.moved("old")
+    assert await sessions.load("old") is None and await sessions.moved("old") is not None
     assert await sessions.load("new") is not None
     # the code now opens the new session; deleting removes code and draft at once
     assert await sessions.resume(draft.code, "newer") is not None

@@ -10,12 +10,14 @@ from typing import Any
 
 from tests.conversations import PDF_BYTES, UPLOAD, Script, answer_for
 
+CODE = re.compile(r"\b[0-9A-HJKMNP-TV-Z]{5}-[0-9A-HJKMNP-TV-Z]{5}\b")
 REFERENCE = re.compile(r"KE-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}")
 
 
 class Person:
-    def __init__(self, page: Any, *, js: bool, tmp: Path) -> None:
-        self.page = page
+    def __init__(self, page: Any, *, js: bool, tmp: Path, keyboard: Any = None) -> None:
+        self.page = page  # a Page, or a Frame (then pass the page's keyboard)
+        self.keyboard = keyboard or page.keyboard
         self.js = js
         self.tmp = tmp
         self.steps: list[str] = []
@@ -35,6 +37,13 @@ class Person:
             " return m ? m.dataset.id : ''; }"
         )
         return str(value)
+
+    def code(self) -> str:
+        """The resume code the page shows (in the "continue later" disclosure)."""
+        text = str(self.page.text_content("#main"))
+        found = CODE.search(text)
+        assert found, "no resume code on the page"
+        return found.group(0)
 
     def transcript(self) -> str:
         return str(self.page.inner_text("#log"))
@@ -69,7 +78,7 @@ class Person:
 
         def go() -> None:
             button.focus()
-            self.page.keyboard.press("Space")
+            self.keyboard.press("Space")
 
         self.act(go)
 

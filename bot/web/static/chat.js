@@ -40,7 +40,7 @@
   function patch(old, fresh) {
     if (old.id === "log") { appendEntries(old, fresh); return; }
     if (old.id === "status") return;
-    copyAttributes(old, fresh);
+    if (old !== chat) copyAttributes(old, fresh);
     if (old.id === "answer") { old.value = ""; return; }
     var kept = {};
     Array.prototype.slice.call(old.childNodes).forEach(function (child) {
@@ -92,7 +92,8 @@
       headers: { "X-KE-Partial": "1" }
     }).then(function (response) {
       var type = response.headers.get("content-type") || "";
-      if (response.redirected || type.indexOf("text/html") !== 0) {
+      var fragment = response.headers.get("x-ke-partial") === "1";
+      if (response.redirected || type.indexOf("text/html") !== 0 || !fragment) {
         window.location.assign("/");
         return null;
       }
@@ -130,7 +131,7 @@
       var template = document.getElementById("timeout-warn");
       var minutes = Math.max(1, Math.round(lead / 60));
       document.getElementById("timeout-text").textContent =
-        (template ? template.textContent : "").replace("{minutes}", String(minutes));
+        (template ? template.content.textContent : "").replace("{minutes}", String(minutes));
       b.hidden = false;
     }, (idle - lead) * 1000);
   }

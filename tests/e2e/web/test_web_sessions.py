@@ -1,0 +1,164 @@
+"""Sessions in Chromium: the time-out warns ahead and can be extended, an idle session closes
+without losing an answer (the resume code opens it again), resume on another device, "avbryt og
+slett" deletes at once, an upload is checked and sealed, CSRF and CSP hold in the browser."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.web.wording import web_text
+from tests.conversations import load
+from tests.webchat.person import Person
+from tests.webchat.server import WebServer, server_env, web_server
+
+pytestmark = pytest.mark.slow
+IDLE_MINUTES = 0.1  # 6 s: the warning comes 1.2 s before
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebServer]:
+    tmp = tmp_path_factory.mktemp("web-sessions")
+    env = server_env(tmp / "data", KE_WEB_IDLE_MINUTES=str(IDLE_MINUTES))
+    with web_server(tmp, env=env) as running:
+        yield running
+
+
+def today() -> dt.date:
+    return dt.datetime.now(ZoneInfo("Europe/Oslo")).date()
+
+
+def test_the_time_out_warns_can_be_extended_and_never_loses_an_answer(
+    contexts: Any, server: WebServer, tmp: Path
+) -> None:
+    page = contexts.page(js=True)
+    page.goto(f"{server.url}/?kommune=4601")
+    person = Person(page, js=True, tmp=tmp)
+    person.press("self")
+    person.type("Kari")
+    code = person.code()
+    # warned ahead, in a polite status, with a button that extends the session
+    page.wait_for_selector("#timeout:not([hidden])", timeout=8000)
+    assert page.get_attribute("#timeout-text", "role") == "status"
+    assert page.inner_text("#timeout-text").strip()
+    page.focus("#timeout-extend")
+    page.keyboard.press("Enter")
+    page.wait_for_function(
+        "(t) => document.getElementById('status').textContent === t",
+        arg=web_text("nb", "timeout.extended"),
+    )
+    assert page.evaluate("() => document.activeElement.id") == "answer"
+    # left alone past the limit: the next answer meets a closed session, nothing is lost
+    page.wait_for_timeout(IDLE_MINUTES * 60_000 + 1500)
+    with page.expect_navigation():
+        page.fill("#answer", "Nordmann")
+        page.press("#answer", "Enter")
+    assert web_text("nb", "timeout.closed") in page.inner_text("#main")
+    page.fill("#code", code)
+    with page.expect_navigation():
+        page.press("#code", "Enter")
+    assert person.step() == "person.family_name"
+    assert "Kari" in person.transcript()
+
+
+def test_resume_on_another_device_and_the_first_one_is_told(
+    contexts: Any, server: WebServer, tmp: Path
+) -> None:
+    first = contexts.page(js=False)
+    first.goto(f"{server.url}/?kommune=4601&lang=en")
+    person = Person(first, js=False, tmp=tmp)
+    person.press("self")
+    code = person.code()
+    other = contexts.page(js=False)
+    other.goto(f"{server.url}/?lang=en")
+    other.fill("#code", code.lower().replace("-", " "))
+    with other.expect_navigation():
+        other.press("#code", "Enter")
+    assert Person(other, js=False, tmp=tmp).step() == "person.given_name"
+    first.reload()
+    assert web_text("en", "resume.moved") in first.inner_text("#main")
+    # a wrong code is told politely, in the language of the page
+    other2 = contexts.page(js=False)
+    other2.goto(f"{server.url}/?lang=nn")
+    other2.fill("#code", "00000-00000")
+    with other2.expect_navigation():
+        other2.press("#code", "Enter")
+    assert web_text("nn", "resume.bad", hours=72) in other2.inner_text("#main")
+
+
+@pytest.mark.parametrize("js", [True, False])
+def test_avbryt_og_slett_deletes_at_once(
+    contexts: Any, server: WebServer, tmp: Path, js: bool
+) -> None:
+    page = contexts.page(js=js)
+    page.goto(f"{server.url}/?kommune=4601")
+    person = Person(page, js=js, tmp=tmp)
+    person.press("self")
+    code = person.code()
+    page.click(f"summary:has-text('{web_text('nb', 'delete.open')}')")
+    with page.expect_navigation():
+        page.click(f"text={web_text('nb', 'delete.confirm')}")
+    assert web_text("nb", "deleted") in page.inner_text("#main")
+    assert not [c for c in page.context.cookies() if c["value"]]
+    page.goto(f"{server.url}/")
+    page.fill("#code", code)
+    with page.expect_navigation():
+        page.press("#code", "Enter")
+    assert web_text("nb", "resume.bad", hours=72) in page.inner_text("#main")
+
+
+def test_an_upload_is_checked_by_content_and_sealed_with_the_referral(
+    contexts: Any, server: WebServer, tmp: Path
+) -> None:
+    from tests.e2e.web.test_web_referral import open_referral
+
+    script = load("attorney_son", today())
+    page = contexts.page(js=True)
+    page.goto(f"{server.url}/")
+    person = Person(page, js=True, tmp=tmp)
+    for _ in range(120):
+        if person.step() == "attachments":
+            break
+        person.answer(script)
+    # a text file named .pdf is refused at the question, by what it holds
+    person.upload(b"just some text", name="fullmakt.pdf")
+    assert person.step() == "attachments"
+    assert page.get_attribute("#answer", "aria-invalid") == "true"
+    reference = person.complete(script)
+    referral, files = open_referral(server, reference)
+    from tests.conversations import PDF_BYTES
+
+    assert list(files.values()) == [PDF_BYTES]
+    assert referral["attachments"][0]["media_type"] == "application/pdf"
+
+
+def test_csrf_and_csp_hold_in_the_browser(contexts: Any, server: WebServer, tmp: Path) -> None:
+    page = contexts.page(js=True)
+    response = page.goto(f"{server.url}/?kommune=4601")
+    assert response is not None
+    csp = response.headers["content-security-policy"]
+    assert "script-src 'nonce-" in csp and "default-src 'none'" in csp
+    person = Person(page, js=True, tmp=tmp)
+    person.press("self")
+    # the session cookie is HttpOnly and Secure, invisible to script
+    cookie = next(c for c in page.context.cookies() if c["name"].startswith("__Host-"))
+    assert cookie["httpOnly"] and cookie["secure"] and cookie["sameSite"] == "Lax"
+    assert page.evaluate("() => document.cookie") == ""
+    # a post with the cookie but without the token is refused, and nothing moves on
+    refused = page.request.post(f"{server.url}/turn", form={"text": "Kari"})
+    assert refused.status == 403
+    page.reload()
+    assert person.step() == "person.given_name"
+    # injected markup cannot run script: an inline event handler is refused by the CSP
+    page.evaluate(
+        "() => { const b = document.createElement('button');"
+        " b.setAttribute('onclick', 'window.injected = 1'); document.body.appendChild(b);"
+        " b.click(); }"
+    )
+    assert page.evaluate("() => window.injected") is None
+    contexts.console_errors.clear()  # that refusal is the expected CSP report
