@@ -275,6 +275,7 @@ class Routes:
             await self.web.sessions.delete(sid, draft)
             return self._deleted(request, result.state.language)
         self._record(draft, result.state, result.replies)
+        self._preset_kommune(draft, result.state)
         if result.reference is not None:
             draft.reference = result.reference
             await self.web.sessions.forget_answers(draft)
@@ -484,16 +485,25 @@ class Routes:
         """The start of a conversation with its presets: the same for the first page (shown,
         not stored) and the first answer (stored)."""
         lang = language_of(presets["lang"], self.web.default_language)
-        turns = self.web.turns
-        draft = WebDraft(engine="", code=code, seen=self.web.clock())
-        state, replies = turns.start(lang, presets["role"] or None)
+        draft = WebDraft(
+            engine="", code=code, seen=self.web.clock(), kommune=presets["kommune"] or None
+        )
+        state, replies = self.web.turns.start(lang, presets["role"] or None)
         self._record(draft, state, replies)
-        if presets["kommune"]:
-            after, more = turns.step_now(state, UserInput(text=presets["kommune"]))
-            if not any(r.error for r in more):  # a kommune we cannot read is asked as usual
-                draft.add("me", view.kommune_label(after), lang)
-                self._record(draft, after, more)
+        self._preset_kommune(draft, state)
         return draft
+
+    def _preset_kommune(self, draft: WebDraft, state: State) -> None:
+        """`?kommune=` answers the kommune question when the dialogue gets to it (once; a
+        kommune the dialogue cannot read is asked as usual)."""
+        if not draft.kommune or not draft.ask or draft.ask.get("step") != "kommune":
+            return
+        preset, draft.kommune = draft.kommune, None
+        after, more = self.web.turns.step_now(state, UserInput(text=preset))
+        if any(r.error for r in more):
+            return
+        draft.add("me", view.kommune_label(after), after.language)
+        self._record(draft, after, more)
 
 
 def _address(request: Request) -> str:

@@ -92,6 +92,7 @@ class WebDraft:
     identity: dict[str, Any] | None = None  # from ID-porten, when the person logged in
     reference: str | None = None  # set once filed
     role: str | None = None  # the submitter's role once answered (for input purposes)
+    kommune: str | None = None  # `?kommune=`, answered when the dialogue asks for the kommune
     code_saved: float | None = None  # when the code's index entry was last renewed
 
     def add(self, who: str, text: str, lang: str, *, error: bool = False) -> None:
