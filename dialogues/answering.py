@@ -201,7 +201,10 @@ def _parts(turn: Turn, slot: Slot, raw: str) -> tuple[str | None, dict[str, Any]
     if splitter is None:
         return raw, {}
     prefix, _, own_name = slot.key.rpartition(".")
-    parts = splitter(raw)
+    try:
+        parts = splitter(raw)
+    except FieldError:  # nothing to split ("", far too long): the question's validator says why
+        return raw, {}
     own = parts.pop(own_name, raw)
     found: dict[str, Any] = {}
     for suffix, part in parts.items():

@@ -153,9 +153,6 @@ async def test_malformed_updates_never_stop_polling(caplog: pytest.LogCaptureFix
     harness = Harness()
     harness.fake.text_update("/start")
     await harness.poll_all()
-    assert harness.current_step() == "kommune"
-    harness.fake.text_update("Oslo")
-    await harness.poll_all()
     assert harness.current_step() == "submitter.role"
     keyboard = harness.keyboard_message()
     nonce = harness.buttons(keyboard)[0]["callback_data"].split("|")[1]
@@ -167,7 +164,7 @@ async def test_malformed_updates_never_stop_polling(caplog: pytest.LogCaptureFix
     harness.fake._updates.append({"message": {"text": "Kari"}})
     sent_before = len(harness.fake.calls_of("sendMessage"))
     # a good message after all of them is still handled, in its turn
-    harness.fake.text_update("/back")
+    harness.fake.text_update("meg selv")
     await harness.poll_all()
     assert harness.current_step() == "kommune", "the good update after the bad ones was lost"
 
