@@ -20,7 +20,9 @@ def sealed_example(keys: Keys) -> bytes:
     return seal(
         body,
         referral_id=uuid.uuid4(),
+        reference="KE-BNCH-0001",
         recipient=KOMMUNE,
+        channel="file",
         filed_at=dt.datetime.now(dt.UTC),
         recipients=[keys.recipient],
         signing_key=keys.signing,

@@ -48,8 +48,18 @@ class Receipt:
 
 class Sealer(Protocol):
     def seal(
-        self, body: bytes, referral_id: uuid.UUID, recipient: str, filed_at: dt.datetime
-    ) -> tuple[bytes, tuple[str, ...]]: ...
+        self,
+        body: bytes,
+        referral_id: uuid.UUID,
+        recipient: str,
+        filed_at: dt.datetime,
+        *,
+        reference: str,
+        channel: str,
+    ) -> tuple[bytes, tuple[str, ...]]:
+        """Seal `body` for `recipient`, binding the referral id, reference, channel and
+        reception time into what is signed."""
+        ...
 
 
 class FilingResultLike(Protocol):
@@ -116,7 +126,14 @@ def file_referral(
         )
         final = checked.model_copy(update={"meta": meta})
         body = pack_body(final.canonical_json(), contents)
-        blob, key_ids = sealer.seal(body, referral_id, final.kommune, received_at)
+        blob, key_ids = sealer.seal(
+            body,
+            referral_id,
+            final.kommune,
+            received_at,
+            reference=reference,
+            channel=channel.value,
+        )
         try:
             result = inbox.file(
                 blob,

@@ -97,6 +97,8 @@ def open_referral(app: App, record: InboxRecord, private_key: X25519PrivateKey) 
     if not app.verify_keys:
         # Opening checks the filing signature first; say what is missing, not "forged".
         raise StaffError("no_verify_keys_open", folder=str(app.settings.data_dir))
+    if record.mismatched:
+        raise mismatch_refused(record, record.mismatched)
     blob = app.inbox.envelope(record.reference)
     try:
         header, body = open_envelope(blob, private_key=private_key, verify_keys=app.verify_keys)
@@ -108,7 +110,30 @@ def open_referral(app: App, record: InboxRecord, private_key: X25519PrivateKey) 
         referral = Referral.model_validate_json(referral_json, context={"allow_synthetic": True})
     except (SealedEnvelopeError, ValidationError):
         raise StaffError("sealed_error") from None
+    # The signed body names its reference, channel and time too (the only place a version 1
+    # envelope does): a row that disagrees is refused, never shown as someone else's referral.
+    meta = referral.meta
+    if meta is not None:
+        signed = {
+            "reference": meta.reference,
+            "channel": meta.channel.value,
+            "received_at": meta.submitted_at,
+        }
+        shown = {
+            "reference": record.reference,
+            "channel": record.channel,
+            "received_at": record.received_at,
+        }
+        wrong = tuple(name for name in signed if signed[name] != shown[name])
+        if wrong:
+            raise mismatch_refused(record, wrong)
     return Opened(record, referral, attachments)
+
+
+def mismatch_refused(record: InboxRecord, names: tuple[str, ...]) -> StaffError:
+    log.warning("staff: %s refused, columns disagree with the signed envelope: %s",
+                record.reference, ",".join(names))  # fmt: skip
+    return StaffError("mismatch_refused", reference=record.reference, columns=names)
 
 
 # -- status notes ------------------------------------------------------------------------------
@@ -138,7 +163,14 @@ def seal_note(app: App, record: InboxRecord, payload: Mapping[str, Any], at: dat
     signing_key = note_signing_key(app)
     sealer = EnvelopeSealer(app.inbox.recipient_keys, signing_key)
     try:
-        blob, _ = sealer.seal(body, record.id, record.recipient, at)
+        blob, _ = sealer.seal(
+            body,
+            record.id,
+            record.recipient,
+            at,
+            reference=record.reference,
+            channel=record.channel,
+        )
     except NoRecipientKeysError:
         raise StaffError("no_recipient_keys", recipient=record.recipient) from None
     return NOTE_BLOB_MAGIC + public_signing_key_bytes(signing_key) + blob

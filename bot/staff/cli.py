@@ -37,7 +37,12 @@ def run(action: str, args: argparse.Namespace) -> int:
         app = App.from_settings(settings, intake_side=False)
         return _actions()[action](app, args)
     except StaffError as exc:
-        print(t(exc.key, lang, **exc.params), file=sys.stderr)
+        params = dict(exc.params)
+        if isinstance(params.get("columns"), tuple):
+            from bot.staff.reading import columns
+
+            params["columns"] = columns(params["columns"], lang)
+        print(t(exc.key, lang, **params), file=sys.stderr)
     except UnknownReference as exc:
         print(t("unknown_reference", lang, reference=exc.reference), file=sys.stderr)
     except KeyFileError:

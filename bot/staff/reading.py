@@ -55,12 +55,20 @@ def private_key(args: argparse.Namespace) -> X25519PrivateKey:
 # -- list ------------------------------------------------------------------------------------
 
 
+def columns(names: tuple[str, ...], lang: str) -> str:
+    return ", ".join(t(f"col.{name}", lang) for name in names)
+
+
 def flags(record: InboxRecord, lang: str, *, can_verify: bool) -> str:
     out = []
     if not can_verify:
         out.append(t("unchecked", lang))
+    elif record.mismatched:
+        out.append(t("mismatched", lang, columns=columns(record.mismatched, lang)))
     elif not record.signature_ok:
         out.append(t("forged", lang))
+    elif record.envelope_version == 1:
+        out.append(t("old_envelope", lang))
     if not identity_verified(record.channel):
         key = "unverified_chat" if record.channel in CHAT_CHANNELS else "unverified_file"
         out.append(t(key, lang))

@@ -28,7 +28,14 @@ class EnvelopeSealer:
         self._signing_key = signing_key
 
     def seal(
-        self, body: bytes, referral_id: uuid.UUID, recipient: str, filed_at: datetime
+        self,
+        body: bytes,
+        referral_id: uuid.UUID,
+        recipient: str,
+        filed_at: datetime,
+        *,
+        reference: str,
+        channel: str,
     ) -> tuple[bytes, tuple[str, ...]]:
         # A key registered twice must not become two stanzas for the same key id.
         keys = list({k.key_id: k for k in self._recipient_keys(recipient)}.values())
@@ -37,7 +44,9 @@ class EnvelopeSealer:
         blob = seal(
             body,
             referral_id=referral_id,
+            reference=reference,
             recipient=recipient,
+            channel=channel,
             filed_at=filed_at,
             recipients=keys,
             signing_key=self._signing_key,

@@ -6,6 +6,8 @@ import hashlib
 import hmac
 import uuid
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
@@ -44,17 +46,68 @@ def check_status(status: str, outcome: str | None) -> None:
         raise InvalidStatus("an outcome is given only when closing")
 
 
-def signature_ok(
-    blob: bytes, verify_keys: VerifyKeys | None, referral_id: uuid.UUID, recipient: str
-) -> bool:
-    """The filing signature holds and the signed header names this row (not a moved envelope)."""
+# The readable columns an envelope's signed header also names (version 2; version 1 named only
+# the referral id and the recipient).
+BOUND_COLUMNS = ("id", "reference", "recipient", "channel", "received_at")
+# Stands in for a stored time that cannot be read (a damaged row): shown, flagged, never trusted.
+UNREADABLE_TIME = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Binding:
+    """How a row's readable columns stand against its envelope's signed header."""
+
+    signature_ok: bool  # signed by a known intake key, and every bound column agrees
+    mismatched: tuple[str, ...]  # the bound columns that disagree with the signed header
+    version: int | None  # the envelope's format version; None when it cannot be read
+
+
+def binding(
+    blob: bytes,
+    verify_keys: VerifyKeys | None,
+    *,
+    referral_id: uuid.UUID,
+    reference: str,
+    recipient: str,
+    channel: str,
+    received_at: datetime,
+) -> Binding:
+    """Check the filing signature, then each readable column against what was signed, so a
+    moved envelope, a swapped reference or an edited channel or time shows."""
     if not verify_keys:
-        return False
+        return Binding(False, (), None)
     try:
         header = verify_signature(blob, verify_keys)
     except SealedEnvelopeError:
-        return False
-    return header.referral_id == referral_id and header.recipient == recipient
+        return Binding(False, (), None)
+    signed: dict[str, object] = {"id": header.referral_id, "recipient": header.recipient}
+    if header.version >= 2:
+        signed.update(
+            reference=header.reference, channel=header.channel, received_at=header.filed_at
+        )
+    row: dict[str, object] = {
+        "id": referral_id,
+        "reference": reference,
+        "recipient": recipient,
+        "channel": channel,
+        "received_at": received_at,
+    }
+    mismatched = tuple(c for c in BOUND_COLUMNS if c in signed and signed[c] != row[c])
+    return Binding(not mismatched, mismatched, header.version)
+
+
+def stored_time(value: object) -> datetime:
+    """A time column as stored, or UNREADABLE_TIME when it is not a time (SQLite keeps text;
+    a damaged row must become a finding, not a traceback)."""
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            return UNREADABLE_TIME
+        return stored_time(parsed)
+    return UNREADABLE_TIME
 
 
 def recipient_key(key_id_: str, public_bytes: bytes) -> RecipientKey:

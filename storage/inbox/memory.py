@@ -15,12 +15,12 @@ from storage.crypto.envelope import RecipientKey
 from storage.inbox.audit import AuditEntry, AuditReport, next_entry, utc, verify_chain
 from storage.inbox.common import (
     VerifyKeys,
+    binding,
     check_event,
     check_key,
     check_status,
     idempotency_hash,
     recipient_key,
-    signature_ok,
 )
 from storage.inbox.errors import UnknownReference
 from storage.inbox.types import (
@@ -323,6 +323,15 @@ class MemoryInbox:
         return row
 
     def _record(self, row: _Row) -> InboxRecord:
+        bound = binding(
+            row.envelope,
+            self.verify_keys,
+            referral_id=row.id,
+            reference=row.reference,
+            recipient=row.recipient,
+            channel=row.channel,
+            received_at=row.received_at,
+        )
         return InboxRecord(
             id=row.id,
             reference=row.reference,
@@ -334,7 +343,9 @@ class MemoryInbox:
             key_ids=row.key_ids,
             size=len(row.envelope),
             coordinator=row.coordinator,
-            signature_ok=signature_ok(row.envelope, self.verify_keys, row.id, row.recipient),
+            signature_ok=bound.signature_ok,
+            mismatched=bound.mismatched,
+            envelope_version=bound.version,
         )
 
     def _append(

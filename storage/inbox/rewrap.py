@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -9,7 +10,8 @@ from collections.abc import Callable, Mapping
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
-from storage.crypto.envelope import RecipientKey, key_id, rewrap
+from storage.crypto.body import unpack_body
+from storage.crypto.envelope import RecipientKey, key_id, open_envelope, rewrap
 from storage.crypto.errors import SealedEnvelopeError
 from storage.inbox.types import Inbox, InboxRecord, StatusEvent
 
@@ -25,49 +27,83 @@ def rewrap_inbox(
     *,
     private_key: X25519PrivateKey,
     verify_keys: Mapping[str, Ed25519PublicKey],
-    signing_key: Ed25519PrivateKey,
+    signing_key: Ed25519PrivateKey | None,
     actor: str,
     rewrap_note: NoteRewrapper | None = None,
     settle_seconds: float = 0.0,
 ) -> dict[str, int]:
     """Counts: `done` re-sealed, `current` already on the current keys, `other` not openable
     with `private_key` (sealed to other keys, or failing verification), `notes` status notes
-    re-sealed by `rewrap_note` (whose format belongs to the staff tools) for the records done."""
+    re-sealed by `rewrap_note` (whose format belongs to the staff tools) for the records done,
+    `upgraded` version 1 envelopes moved to version 2 (only with `signing_key`: the intake side).
+
+    A version 2 envelope is re-wrapped without any signing key (see storage.crypto.envelope).
+    A version 1 envelope is upgraded even when its keys are current: its reference, channel
+    and reception time become signed, taken from the referral body it signed, never from the
+    row."""
     if settle_seconds > 0:
         # Right after a key change, other processes may still seal to the old key set for up
         # to KEY_CACHE_SECONDS (storage.inbox.common): wait them out, then re-seal.
         time.sleep(settle_seconds)
     mine = key_id(private_key.public_key())
-    counts = {"done": 0, "current": 0, "other": 0, "notes": 0}
+    counts = {"done": 0, "current": 0, "other": 0, "notes": 0, "upgraded": 0}
     current_keys: dict[str, list[RecipientKey]] = {}
     for record in inbox.list():
         if record.recipient not in current_keys:
             current_keys[record.recipient] = inbox.recipient_keys(record.recipient)
         keys = current_keys[record.recipient]
-        if not keys or set(record.key_ids) == {k.key_id for k in keys}:
+        upgrade = record.envelope_version == 1 and signing_key is not None
+        if not keys or (set(record.key_ids) == {k.key_id for k in keys} and not upgrade):
             counts["current"] += 1
             continue
         if mine not in record.key_ids:
             counts["other"] += 1
             continue
         try:
-            blob = rewrap(
-                inbox.envelope(record.reference),
-                private_key=private_key,
-                verify_keys=verify_keys,
-                recipients=keys,
-                signing_key=signing_key,
-            )
+            blob = _rewrapped(record, inbox.envelope(record.reference), private_key, verify_keys,
+                              keys, signing_key if upgrade else None)  # fmt: skip
         except SealedEnvelopeError:
             log.warning("rewrap: envelope %s could not be opened; left as it is", record.reference)
             counts["other"] += 1
             continue
         inbox.replace_envelope(record.reference, blob, [k.key_id for k in keys], actor)
         counts["done"] += 1
+        counts["upgraded"] += upgrade
         if rewrap_note is not None:
             counts["notes"] += _rewrap_notes(inbox, record, rewrap_note, actor)
     log.info("rewrap: %s", counts)
     return counts
+
+
+def _rewrapped(
+    record: InboxRecord,
+    blob: bytes,
+    private_key: X25519PrivateKey,
+    verify_keys: Mapping[str, Ed25519PublicKey],
+    keys: list[RecipientKey],
+    signing_key: Ed25519PrivateKey | None,
+) -> bytes:
+    if signing_key is None:
+        return rewrap(blob, private_key=private_key, verify_keys=verify_keys, recipients=keys)
+    _, body = open_envelope(blob, private_key=private_key, verify_keys=verify_keys)
+    reference, channel = signed_names(body)
+    if (reference, channel) != (record.reference, record.channel):
+        log.warning("rewrap: %s disagrees with its signed body; left as it is", record.reference)
+        raise SealedEnvelopeError()
+    return rewrap(blob, private_key=private_key, verify_keys=verify_keys, recipients=keys,
+                  signing_key=signing_key, reference=reference, channel=channel)  # fmt: skip
+
+
+def signed_names(body: bytes) -> tuple[str | None, str | None]:
+    """(reference, channel) a referral body names in its `meta`; (None, None) otherwise."""
+    try:
+        referral_json, _ = unpack_body(body)
+        meta = json.loads(referral_json).get("meta") or {}
+    except (SealedEnvelopeError, ValueError, AttributeError):
+        return None, None
+    reference, channel = meta.get("reference"), meta.get("channel")
+    return (reference if isinstance(reference, str) else None,
+            channel if isinstance(channel, str) else None)  # fmt: skip
 
 
 def _rewrap_notes(inbox: Inbox, record: InboxRecord, rewrap_note: NoteRewrapper, actor: str) -> int:

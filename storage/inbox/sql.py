@@ -32,14 +32,15 @@ from storage.inbox.audit import AuditEntry, AuditReport, details_json, next_entr
 from storage.inbox.common import (
     KEY_CACHE_SECONDS,
     VerifyKeys,
+    binding,
     check_event,
     check_key,
     check_status,
     idempotency_hash,
     join_ids,
     recipient_key,
-    signature_ok,
     split_ids,
+    stored_time,
 )
 from storage.inbox.db import writing
 from storage.inbox.errors import UnknownReference
@@ -57,7 +58,13 @@ log = logging.getLogger(__name__)
 # A locked batch that still meets another process's append is tried again this often.
 _ATTEMPTS = 5
 _ACCESS = {"open": "opened", "export": "exported"}
-_LISTED = [c for c in referrals.c if c.name != "idempotency_hash"]
+# Times are read as stored text (sa.type_coerce): on SQLite a damaged time is then a finding
+# (storage.inbox.common.stored_time) instead of an exception in the middle of a listing.
+_LISTED = [
+    sa.type_coerce(c, sa.String).label(c.name) if c.name == "received_at" else c
+    for c in referrals.c
+    if c.name != "idempotency_hash"
+]
 
 
 class SqlInbox:
@@ -268,18 +275,30 @@ class SqlInbox:
 
     def _record(self, row: Any) -> InboxRecord:
         blob = bytes(row.envelope)
+        received_at = stored_time(row.received_at)
+        bound = binding(
+            blob,
+            self.verify_keys,
+            referral_id=row.id,
+            reference=row.reference,
+            recipient=row.recipient,
+            channel=row.channel,
+            received_at=received_at,
+        )
         return InboxRecord(
             id=row.id,
             reference=row.reference,
             recipient=row.recipient,
-            received_at=row.received_at,
+            received_at=received_at,
             status=row.status,
             outcome=row.outcome,
             channel=row.channel,
             key_ids=split_ids(row.key_ids),
             size=row.size,
             coordinator=row.coordinator,
-            signature_ok=signature_ok(blob, self.verify_keys, row.id, row.recipient),
+            signature_ok=bound.signature_ok,
+            mismatched=bound.mismatched,
+            envelope_version=bound.version,
         )
 
     # -- staff actions -----------------------------------------------------------------------

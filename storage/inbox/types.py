@@ -33,9 +33,15 @@ class InboxRecord:
     key_ids: tuple[str, ...]
     size: int
     coordinator: str | None
-    # True when the envelope carries a valid filing signature from a known intake key and its
-    # header names this row's referral and recipient; False for a forged or moved envelope.
+    # True when the envelope carries a valid filing signature from a known intake key and every
+    # column its header signs (storage.inbox.common.BOUND_COLUMNS) agrees with this row; False
+    # for a forged or moved envelope, a swapped reference, an edited channel or time.
     signature_ok: bool
+    # The bound columns that disagree with the signed header (empty when all agree, or when the
+    # signature could not be checked at all).
+    mismatched: tuple[str, ...] = ()
+    # The envelope's format version (1 did not sign reference, channel or time); None unread.
+    envelope_version: int | None = None
 
 
 @dataclass(frozen=True)

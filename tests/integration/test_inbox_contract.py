@@ -28,12 +28,21 @@ def raw_public(key: X25519PrivateKey) -> bytes:
     return key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
 
-def sealed(referral_id: uuid.UUID, recipient: str = "0301", signer=SIGNER) -> bytes:
+def sealed(
+    referral_id: uuid.UUID,
+    recipient: str = "0301",
+    signer=SIGNER,
+    *,
+    reference: str = "KE-AAAA-0001",
+    at: datetime = T0,
+) -> bytes:
     return seal(
         b"sealed body",
         referral_id=referral_id,
+        reference=reference,
         recipient=recipient,
-        filed_at=T0,
+        channel="file",
+        filed_at=at,
         recipients=[RecipientKey.of(KE_KEY.public_key())],
         signing_key=signer,
     )
@@ -65,7 +74,7 @@ def file(
 ) -> tuple[uuid.UUID, object]:
     referral_id = uuid.uuid4()
     result = inbox.file(
-        blob if blob is not None else sealed(referral_id, recipient),
+        blob if blob is not None else sealed(referral_id, recipient, reference=reference, at=at),
         referral_id=referral_id,
         reference=reference,
         recipient=recipient,
@@ -250,7 +259,9 @@ class TestInboxContract:
         blob = seal(
             b"re-sealed",
             referral_id=referral_id,
+            reference="KE-AAAA-0001",
             recipient="0301",
+            channel="file",
             filed_at=T0,
             recipients=[RecipientKey.of(new_key.public_key())],
             signing_key=SIGNER,
@@ -289,6 +300,33 @@ class TestInboxContract:
         file(inbox, "KE-AAAA-0002", blob=sealed(uuid.uuid4()))  # signed for another referral
         file(inbox, "KE-AAAA-0003", blob=b"not an envelope")
         assert [r.signature_ok for r in inbox.list()] == [False, False, False]
+
+    def test_a_column_that_disagrees_with_the_signed_header_is_named(self, inbox: Inbox) -> None:
+        """A database writer swaps references, edits the channel or the reception time: each
+        row says which of its columns no longer match what the intake signed."""
+        cases = {
+            "KE-AAAA-0001": ({}, ()),
+            "KE-AAAA-0002": ({"reference": "KE-AAAA-0009"}, ("reference",)),
+            "KE-AAAA-0003": ({"at": T0 + timedelta(seconds=1)}, ("received_at",)),
+        }
+        for reference, (signed_as, _) in cases.items():
+            referral_id = uuid.uuid4()
+            blob = sealed(referral_id, **{"reference": reference, **signed_as})  # type: ignore[arg-type]
+            inbox.file(
+                blob,
+                referral_id=referral_id,
+                reference=reference,
+                recipient="0301",
+                channel="file",
+                received_at=T0,
+                key_ids=[key_id(KE_KEY.public_key())],
+                idempotency_key=None,
+                actor="intake:file",
+            )
+        for record in inbox.list():
+            expected = cases[record.reference][1]
+            assert (record.mismatched, record.signature_ok) == (expected, not expected)
+            assert record.envelope_version == 2
 
     def test_purge_deletes_withdrawn_and_expired_referrals_only(self, inbox: Inbox) -> None:
         for n in range(1, 5):

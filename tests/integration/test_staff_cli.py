@@ -281,8 +281,9 @@ def test_a_forged_envelope_is_flagged_and_does_not_open(tmp_path: Path) -> None:
         now = dt.datetime.now(dt.UTC)
         keys = app.inbox.recipient_keys("0301")
         body = pack_body(json.dumps(valid_referral()).encode(), [])
-        blob = seal(body, referral_id=referral_id, recipient="0301", filed_at=now,
-                    recipients=keys, signing_key=Ed25519PrivateKey.generate())  # fmt: skip
+        blob = seal(body, referral_id=referral_id, reference="KE-FAKE-0000", recipient="0301",
+                    channel="file", filed_at=now, recipients=keys,
+                    signing_key=Ed25519PrivateKey.generate())  # fmt: skip
         app.inbox.file(blob, referral_id=referral_id, reference="KE-FAKE-0000", recipient="0301",
                        channel="file", received_at=now, key_ids=[k.key_id for k in keys],
                        idempotency_key=None, actor="mallory")  # fmt: skip

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from hypothesis import given
 from hypothesis import strategies as st
 
 from storage.crypto.envelope import (
+    _SUITE,
     MAGIC,
     PAD_FLOOR,
+    WRAP_LABEL,
     RecipientKey,
     SealedEnvelopeError,
     key_id,
@@ -28,7 +35,11 @@ from storage.crypto.envelope import (
 REFERRAL_ID = uuid.UUID("3f0c8a52-1b7d-4e9a-8c21-5d6e7f809a1b")
 FILED_AT = datetime(2026, 5, 4, 10, 30, 0, 123456, tzinfo=UTC)
 BODY = b'{"need":{"description":"synthetic test text"}}'
+REFERENCE = "KE-7K4M-Q9XA"
 
+V1_VECTORS = json.loads(
+    (Path(__file__).parents[1] / "vectors" / "envelope-v1-open.json").read_text()
+)
 STAFF_A, STAFF_B, BACKUP, OUTSIDER = (X25519PrivateKey.generate() for _ in range(4))
 SIGNER = Ed25519PrivateKey.generate()
 VERIFY = {key_id(SIGNER.public_key()): SIGNER.public_key()}
@@ -42,7 +53,9 @@ def sealed(body: bytes = BODY, *keys: X25519PrivateKey, recipient: str = "0301")
     return seal(
         body,
         referral_id=REFERRAL_ID,
+        reference=REFERENCE,
         recipient=recipient,
+        channel="telegram",
         filed_at=FILED_AT,
         recipients=recipients(*(keys or (STAFF_A, STAFF_B, BACKUP))),
         signing_key=SIGNER,
@@ -54,7 +67,8 @@ def test_every_recipient_opens_and_reads_the_header() -> None:
     for key in (STAFF_A, STAFF_B, BACKUP):
         header, body = open_envelope(blob, private_key=key, verify_keys=VERIFY)
         assert body == BODY
-        assert header.version == 1
+        assert header.version == 2
+        assert (header.reference, header.channel) == (REFERENCE, "telegram")
         assert header.referral_id == REFERRAL_ID
         assert header.recipient == "0301"
         assert header.filed_at == FILED_AT
@@ -91,7 +105,9 @@ def test_filing_time_is_normalised_to_utc() -> None:
     blob = seal(
         BODY,
         referral_id=REFERRAL_ID,
+        reference=REFERENCE,
         recipient="0301",
+        channel="file",
         filed_at=oslo,
         recipients=recipients(STAFF_A),
         signing_key=SIGNER,
@@ -108,12 +124,17 @@ def test_filing_time_is_normalised_to_utc() -> None:
         ({"filed_at": datetime(2026, 5, 4, 10, 30)}, "timezone"),
         ({"recipient": "03 01"}, "kommune number or KE id"),
         ({"recipients": [RecipientKey("0" * 16, STAFF_A.public_key())]}, "does not match"),
+        ({"reference": "KE 7K4M"}, "reference and channel"),
+        ({"reference": ""}, "reference and channel"),
+        ({"channel": "Telegram!"}, "reference and channel"),
     ],
 )
 def test_seal_refuses_programming_errors(change: dict[str, object], message: str) -> None:
     args: dict[str, object] = {
         "referral_id": REFERRAL_ID,
+        "reference": REFERENCE,
         "recipient": "0301",
+        "channel": "web",
         "filed_at": FILED_AT,
         "recipients": recipients(STAFF_A),
         "signing_key": SIGNER,
@@ -139,44 +160,39 @@ def test_key_ids_are_short_stable_and_distinct_per_kind() -> None:
 # -- rewrap ----------------------------------------------------------------------------------
 
 
-def test_rewrap_drops_a_removed_key_and_adds_a_new_one() -> None:
+def test_rewrap_drops_a_removed_key_and_adds_a_new_one_without_the_signing_key() -> None:
     old = sealed(BODY, STAFF_A, STAFF_B)
     new_key = X25519PrivateKey.generate()
+    # A KE re-wraps on its own side: no signing key; the filing signature stays valid.
     rewrapped = rewrap(
-        old,
-        private_key=STAFF_A,
-        verify_keys=VERIFY,
-        recipients=recipients(new_key, STAFF_A),
-        signing_key=SIGNER,
+        old, private_key=STAFF_A, verify_keys=VERIFY, recipients=recipients(new_key, STAFF_A)
     )
     for key in (new_key, STAFF_A):
         assert open_envelope(rewrapped, private_key=key, verify_keys=VERIFY)[1] == BODY
     with pytest.raises(SealedEnvelopeError):
         open_envelope(rewrapped, private_key=STAFF_B, verify_keys=VERIFY)
     before, after = read_header(old), read_header(rewrapped)
-    assert (after.referral_id, after.recipient, after.filed_at, after.version) == (
-        before.referral_id,
-        before.recipient,
-        before.filed_at,
-        before.version,
+    assert after == replace(
+        before, key_ids=(key_id(new_key.public_key()), key_id(STAFF_A.public_key()))
     )
-    assert after.key_ids == (key_id(new_key.public_key()), key_id(STAFF_A.public_key()))
+    assert old[-64:] == rewrapped[-64:]  # the same signature over the same header and body
 
 
-def test_rewrap_can_change_the_signer() -> None:
-    other_signer = Ed25519PrivateKey.generate()
-    rewrapped = rewrap(
-        sealed(),
-        private_key=BACKUP,
-        verify_keys=VERIFY,
-        recipients=recipients(STAFF_A),
-        signing_key=other_signer,
+def test_a_stanza_added_for_an_outsider_without_the_data_key_opens_nothing() -> None:
+    """Stanzas are outside the signature: a database writer may add one, but without the data
+    key it can only wrap a wrong one, which then fails the body's AEAD."""
+    blob = sealed(BODY, STAFF_A)
+    forged_for = RecipientKey.of(OUTSIDER.public_key())
+    end = len(MAGIC) + 4 + int.from_bytes(blob[len(MAGIC) : len(MAGIC) + 4])
+    header = blob[:end]
+    info = WRAP_LABEL + hashlib.sha256(header).digest()
+    stanza = forged_for.key_id.encode() + _SUITE.encrypt(
+        bytes(32), forged_for.public_key, info=info
     )
-    assert read_header(rewrapped).signer_key_id == key_id(other_signer.public_key())
+    added = header + bytes([2]) + blob[end + 1 : end + 97] + stanza + blob[end + 97 :]
+    assert open_envelope(added, private_key=STAFF_A, verify_keys=VERIFY)[1] == BODY
     with pytest.raises(SealedEnvelopeError):
-        verify_signature(rewrapped, VERIFY)
-    both = {**VERIFY, key_id(other_signer.public_key()): other_signer.public_key()}
-    assert open_envelope(rewrapped, private_key=STAFF_A, verify_keys=both)[1] == BODY
+        open_envelope(added, private_key=OUTSIDER, verify_keys=VERIFY)
 
 
 def test_rewrap_needs_a_key_that_opens_the_envelope() -> None:
@@ -186,8 +202,36 @@ def test_rewrap_needs_a_key_that_opens_the_envelope() -> None:
             private_key=OUTSIDER,
             verify_keys=VERIFY,
             recipients=recipients(OUTSIDER),
-            signing_key=SIGNER,
         )
+
+
+def test_a_version_1_envelope_is_upgraded_with_the_signing_key_and_its_names() -> None:
+    case = next(c for c in V1_VECTORS if c["expect"] == "success")
+    old = base64.b64decode(case["envelope"])
+    staff = X25519PrivateKey.from_private_bytes(bytes.fromhex(case["private_key"]))
+    verify = {
+        kid: Ed25519PublicKey.from_public_bytes(bytes.fromhex(raw))
+        for kid, raw in case["verify_keys"].items()
+    }
+    assert read_header(old).version == 1
+    with pytest.raises(ValueError, match="signing key"):
+        rewrap(old, private_key=staff, verify_keys=verify, recipients=recipients(staff))
+    v1_signer = Ed25519PrivateKey.from_private_bytes(
+        hashlib.sha256(b"ke-intake test vector signer").digest()
+    )
+    upgraded = rewrap(
+        old,
+        private_key=staff,
+        verify_keys=verify,
+        recipients=recipients(staff),
+        signing_key=v1_signer,
+        reference=REFERENCE,
+        channel="file",
+    )
+    header, body = open_envelope(upgraded, private_key=staff, verify_keys=verify)
+    assert (header.version, header.reference, header.channel) == (2, REFERENCE, "file")
+    assert body == base64.b64decode(case["body"])
+    assert header.referral_id == read_header(old).referral_id
 
 
 # -- padding ---------------------------------------------------------------------------------

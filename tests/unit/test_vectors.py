@@ -38,6 +38,8 @@ def _ids(cases: list[dict[str, Any]]) -> list[str]:
 
 
 OPEN = _load("envelope-open.json")
+# Version 1 envelopes, frozen as they were written before version 2: still opened.
+OPEN_V1 = _load("envelope-v1-open.json")
 SEAL = _load("envelope-seal.json")
 KEYFILES = _load("keyfiles.json")
 
@@ -50,14 +52,17 @@ def test_vector_files_cover_the_required_cases() -> None:
         "body swapped",
         "changed kommune",
         "changed referral id",
-        "removed recipient",
+        "stanza was removed",
         "truncated",
         "wrong private key",
         "unknown version",
         "unknown signer",
     ):
         assert needed in names
-    assert sum(c["expect"] == "success" for c in OPEN) == 3
+    for needed in ("changed reference", "changed channel", "stanzas swapped", "own stanza removed"):
+        assert needed in names
+    assert sum(c["expect"] == "success" for c in OPEN) == 4
+    assert sum(c["expect"] == "success" for c in OPEN_V1) == 3
     # Some negative cases carry a valid filing signature, so they test the AEAD binding.
     assert sum(c["signature_valid"] and c["expect"] == "error" for c in OPEN) >= 5
     assert {c["expect"] for c in OPEN + SEAL + KEYFILES} == {"success", "error"}
@@ -72,7 +77,9 @@ def _verify_keys(case: dict[str, Any]) -> dict[str, Ed25519PublicKey]:
     return keys
 
 
-@pytest.mark.parametrize("case", OPEN, ids=_ids(OPEN))
+@pytest.mark.parametrize(
+    "case", OPEN + OPEN_V1, ids=_ids(OPEN) + [f"v1: {n}" for n in _ids(OPEN_V1)]
+)
 def test_open_vector(case: dict[str, Any]) -> None:
     blob = base64.b64decode(case["envelope"])
     private_key = X25519PrivateKey.from_private_bytes(bytes.fromhex(case["private_key"]))
@@ -96,6 +103,8 @@ def test_open_vector(case: dict[str, Any]) -> None:
     assert header.filed_at == datetime.fromisoformat(expected["filed_at"])
     assert list(header.key_ids) == expected["key_ids"]
     assert header.signer_key_id == expected["signer_key_id"]
+    assert header.reference == expected.get("reference")
+    assert header.channel == expected.get("channel")
     assert verify_signature(blob, verify_keys) == header == read_header(blob)
 
 
@@ -109,7 +118,9 @@ def test_seal_vector(case: dict[str, Any]) -> None:
     body = base64.b64decode(case["body"])
     args: dict[str, Any] = {
         "referral_id": uuid.UUID(case["referral_id"]),
+        "reference": case["reference"],
         "recipient": case["recipient"],
+        "channel": case["channel"],
         "filed_at": datetime.fromisoformat(case["filed_at"]),
         "recipients": [RecipientKey.of(k.public_key()) for k in privates],
         "signing_key": signing_key,
@@ -127,6 +138,7 @@ def test_seal_vector(case: dict[str, Any]) -> None:
         assert header.referral_id == args["referral_id"]
         assert header.recipient == args["recipient"]
         assert header.filed_at == args["filed_at"]
+        assert (header.reference, header.channel) == (args["reference"], args["channel"])
 
 
 @pytest.mark.parametrize("case", KEYFILES, ids=_ids(KEYFILES))

@@ -4,6 +4,9 @@
 
 Keys come from fixed seeds so the vectors name stable key ids; the envelopes themselves differ
 on every run (HPKE uses a fresh ephemeral key), which is why they are generated once and committed.
+This writes version 2 vectors (`envelope-open.json`, `envelope-seal.json`); `envelope-v1-open.json`
+holds the version 1 vectors as they were generated before version 2, kept so readers keep opening
+old envelopes (nothing writes version 1 any more).
 Negative cases are made by editing a good envelope; "re-signed" cases are then signed again with
 the real filing key, so they show that the AEAD and key-wrap bindings hold even against someone
 holding the signing key.
@@ -36,7 +39,9 @@ from storage.crypto.keys import (
 
 HERE = Path(__file__).parent
 WRAPPED = 80
+STANZA = 16 + WRAPPED
 SIG = 64
+REFERENCE = "KE-7K4M-Q9XA"
 
 
 def seed(label: str) -> bytes:
@@ -84,7 +89,9 @@ def sealed(
     return seal(
         body,
         referral_id=referral_id,
+        reference=REFERENCE,
         recipient=recipient,
+        channel="telegram",
         filed_at=FILED_AT,
         recipients=RECIPIENTS,
         signing_key=SIGNER,
@@ -99,9 +106,15 @@ def header_end(blob: bytes) -> int:
     )
 
 
+def body_start(blob: bytes) -> int:
+    end = header_end(blob)
+    return end + 1 + blob[end] * STANZA
+
+
 def resign(blob: bytes, key: Ed25519PrivateKey = SIGNER) -> bytes:
-    signed = blob[:-SIG]
-    return signed + key.sign(envelope.SIGNATURE_LABEL + signed)
+    """Sign again what version 2 signs: the header and the body ciphertext."""
+    signed = blob[: header_end(blob)] + blob[body_start(blob) : -SIG]
+    return blob[:-SIG] + key.sign(envelope.SIGNATURE_LABEL + signed)
 
 
 def flip(blob: bytes, index: int) -> bytes:
@@ -146,6 +159,8 @@ def success(name: str, blob: bytes, key: X25519PrivateKey) -> dict[str, Any]:
             "filed_at": header.filed_at.isoformat(),
             "key_ids": list(header.key_ids),
             "signer_key_id": header.signer_key_id,
+            "reference": header.reference,
+            "channel": header.channel,
         },
     )
 
@@ -154,8 +169,8 @@ def open_vectors() -> list[dict[str, Any]]:
     good = sealed()
     other = sealed(referral_id=OTHER_ID)
     end = header_end(good)
-    body_start = end + WRAPPED * len(RECIPIENTS)
-    swapped = good[:body_start] + other[body_start:-SIG] + good[-SIG:]
+    start = body_start(good)
+    swapped = good[:start] + other[start:-SIG] + good[-SIG:]
     vectors = [
         success(f"opens with {n}", good, k)
         for n, k in (("staff key A", STAFF_A), ("staff key B", STAFF_B), ("backup key", BACKUP))
@@ -164,48 +179,45 @@ def open_vectors() -> list[dict[str, Any]]:
         "magic": 3,
         "header length": len(envelope.MAGIC) + 2,
         "header": len(envelope.MAGIC) + 4 + 20,
-        "own wrapped key": end + 40,
-        "another recipient's wrapped key": end + WRAPPED + 40,
-        "body ciphertext": body_start + 100,
+        "stanza count": end,
+        "own key id": end + 1 + 3,
+        "own wrapped key": end + 1 + 16 + 40,
+        "body ciphertext": start + 100,
         "body tag": len(good) - SIG - 1,
         "signature": len(good) - 10,
     }
     vectors += [
         open_case(f"flipped bit in {region}", flip(good, i)) for region, i in regions.items()
     ]
+    edits = {
+        "changed kommune in header": {"recipient": "4601"},
+        "changed reference in header": {"reference": "KE-AAAA-BBBB"},
+        "changed channel in header": {"channel": "web"},
+        "changed filing time in header": {"filed_at": "2026-03-02T09:15:31.250000Z"},
+        "changed referral id in header": {"referral_id": str(OTHER_ID)},
+    }
+    for name, change in edits.items():
+        vectors.append(open_case(name, edit_header(good, lambda h, c=change: h.update(c))))
+        vectors.append(
+            open_case(
+                f"{name}, re-signed", resign(edit_header(good, lambda h, c=change: h.update(c)))
+            )
+        )
     vectors += [
-        open_case(
-            "flipped bit in body ciphertext, re-signed", resign(flip(good, body_start + 100))
-        ),
-        open_case("flipped bit in own wrapped key, re-signed", resign(flip(good, end + 40))),
+        open_case("flipped bit in body ciphertext, re-signed", resign(flip(good, start + 100))),
         open_case("body swapped from another envelope", swapped),
         open_case("body swapped from another envelope, re-signed", resign(swapped)),
         open_case(
-            "changed kommune in header",
-            edit_header(good, lambda h: h.update(recipient="4601")),
+            "stanzas swapped from another envelope",
+            good[:end] + other[end:start] + good[start:],
         ),
-        open_case(
-            "changed kommune in header, re-signed",
-            resign(edit_header(good, lambda h: h.update(recipient="4601"))),
-        ),
-        open_case(
-            "changed referral id in header, re-signed",
-            resign(edit_header(good, lambda h: h.update(referral_id=str(OTHER_ID)))),
-        ),
-        open_case(
-            "changed filing time in header, re-signed",
-            resign(edit_header(good, lambda h: h.update(filed_at="2026-03-02T09:15:31.250000Z"))),
-        ),
-        open_case(
-            "removed recipient (header and stanza), re-signed",
-            resign(_remove_recipient(good, index=1)),
-        ),
-        open_case("removed recipient stanza only", _remove_stanza(good, index=1)),
+        open_case("own stanza removed", _remove_stanza(good, index=0)),
         open_case("non-canonical header spacing, re-signed", resign(_spaced_header(good))),
         open_case(
             "unknown version, re-signed",
-            resign(b"ke-intake/sealed/v2\n" + good[len(envelope.MAGIC) :]),
+            resign(b"ke-intake/sealed/v3\n" + good[len(envelope.MAGIC) :]),
         ),
+        open_case("version 2 relabelled as version 1", b"ke-intake/sealed/v1\n" + good[20:]),
         open_case("trailing byte", good + b"\x00"),
         open_case("wrong private key (not a recipient)", good, key=OUTSIDER),
         open_case(
@@ -219,11 +231,22 @@ def open_vectors() -> list[dict[str, Any]]:
         open_case("signature of zeros", good[:-SIG] + bytes(SIG)),
         open_case("empty input", b""),
     ]
+    # Stanzas sit outside the signature: another recipient's stanza removed leaves this one
+    # opening the true body (the removed recipient is locked out, see the case above).
+    vectors.append(
+        {
+            **success(
+                "opens after another recipient's stanza was removed",
+                _remove_stanza(good, 1),
+                STAFF_A,
+            ),
+        }
+    )
     cuts = {
         "magic": 5,
         "header": end - 10,
-        "wrapped keys": end + 30,
-        "body": body_start + 50,
+        "stanzas": end + 30,
+        "body": start + 50,
         "signature": len(good) - 1,
     }
     vectors += [open_case(f"truncated in {part}", good[:n]) for part, n in cuts.items()]
@@ -242,16 +265,9 @@ def _signature_valid(blob: bytes) -> bool:
 
 
 def _remove_stanza(blob: bytes, index: int) -> bytes:
-    start = header_end(blob) + WRAPPED * index
-    return blob[:start] + blob[start + WRAPPED :]
-
-
-def _remove_recipient(blob: bytes, index: int) -> bytes:
-    removed = RECIPIENTS[index].key_id
-    edited = edit_header(
-        blob, lambda h: h.update(key_ids=[k for k in h["key_ids"] if k != removed])
-    )
-    return _remove_stanza(edited, index)
+    end = header_end(blob)
+    start = end + 1 + STANZA * index
+    return blob[:end] + bytes([blob[end] - 1]) + blob[end + 1 : start] + blob[start + STANZA :]
 
 
 def _spaced_header(blob: bytes) -> bytes:
@@ -270,7 +286,9 @@ def seal_vectors() -> list[dict[str, Any]]:
             "expect": "success",
             "body": b64(body),
             "referral_id": str(REFERRAL_ID),
+            "reference": REFERENCE,
             "recipient": recipient,
+            "channel": "file",
             "filed_at": FILED_AT.isoformat(),
             "recipient_private_keys": [raw(k) for k in (STAFF_A, STAFF_B, BACKUP)[:n]],
             "signing_key": raw(SIGNER),
@@ -289,7 +307,9 @@ def seal_vectors() -> list[dict[str, Any]]:
         blob = seal(
             body,
             referral_id=REFERRAL_ID,
+            reference=REFERENCE,
             recipient=recipient,
+            channel="file",
             filed_at=FILED_AT,
             recipients=RECIPIENTS[:n],
             signing_key=SIGNER,
