@@ -9,6 +9,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from intake.facts import CONSENT_AGE
 from intake.rules import Policy
 
 
@@ -21,7 +22,7 @@ class Settings(BaseSettings):
     )
     redis_url: str | None = None
     allow_synthetic_ids: bool = False
-    consent_age: int = 16
+    consent_age: int = CONSENT_AGE
     draft_ttl_hours: int = 72
     language: str = "nb"
 

@@ -8,16 +8,12 @@ from typing import Any
 from dialogues.plan import Slot, derived, plan
 from dialogues.state import State
 from dialogues.types import Context
+from intake.facts import AUTHORITY_DOCUMENT, ROLE_AUTHORITY
 from intake.model import Referral
 from intake.rules import Violation, validate_referral
 
-_ROLE_AUTHORITY = {"attorney": "power_of_attorney", "guardian": "guardianship"}
 # Violations whose field is a whole group, but whose fix is one question in it.
 _VIOLATION_KEYS = {"guardians_parental_responsibility": "guardians[0].parental_responsibility"}
-_ATTACHMENT_KIND = {
-    "power_of_attorney": "power_of_attorney",
-    "guardianship": "guardianship_decision",
-}
 
 
 def _put(data: dict[str, Any], path: str, value: Any) -> None:
@@ -72,9 +68,9 @@ def referral_data(state: State, ctx: Context, slots: list[Slot] | None = None) -
     if role == "self" and "given_by" not in consent and not derived(answers, ctx)["child"]:
         # Someone filing for themselves from the consent age on consents themselves: not asked.
         consent["given_by"] = "person"
-    if role in _ROLE_AUTHORITY:
+    if role in ROLE_AUTHORITY:
         # An attorney acts by power of attorney and a guardian by guardianship: not asked.
-        submitter["authority"] = _ROLE_AUTHORITY[role]
+        submitter["authority"] = ROLE_AUTHORITY[role]
     for group in ("guardians", "current_services", "relatives_to_involve"):
         if group in data:
             data[group] = [item for item in data[group] if item]
@@ -89,8 +85,8 @@ def _attachments(data: dict[str, Any], value: Any, answers: dict[str, Any]) -> N
         authority = answers.get("submitter.authority")
         role = answers.get("submitter.role")
         if not isinstance(authority, str):
-            authority = _ROLE_AUTHORITY.get(role if isinstance(role, str) else "", "")
-        kind = _ATTACHMENT_KIND.get(authority, "other")
+            authority = ROLE_AUTHORITY.get(role if isinstance(role, str) else "", "")
+        kind = AUTHORITY_DOCUMENT.get(authority, "other")
         if kind == "other" and answers.get("consent.given_by") == "guardian":
             kind = "guardianship_decision"
         meta = {k: value[k] for k in ("filename", "media_type", "size", "sha256") if k in value}

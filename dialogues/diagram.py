@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from dialogues.flow import Step, load
+from intake.facts import ADULT_AGE, CHILD_HEARD_FROM, CONSENT_AGE
 
 _SECTIONS = {
     "start": "Start",
@@ -99,7 +100,8 @@ def markdown() -> str:
         "```mermaid\n" + mermaid() + "```\n\n"
         "## The steps\n\n"
         "Conditions read the answers by field id and a few derived facts: `role`, `age` (from\n"
-        "the national id or birth date, on the day of the conversation), `unborn`, `minor`\n"
-        "(under 18 or unborn), `child` (under the consent age, default 16, or unborn), `adult`\n"
-        "and `requests`.\n\n" + table()
+        "the national id or birth date, on the Norwegian calendar day of the conversation),\n"
+        f"`unborn`, `minor` (under {ADULT_AGE} or unborn), `child` (under the consent age,\n"
+        f"default {CONSENT_AGE}, or unborn), `to_be_heard` (a child aged {CHILD_HEARD_FROM} up to\n"
+        f"the consent age), `adult` and `requests`; the ages are `intake/facts.py`'s.\n\n" + table()
     )

@@ -18,6 +18,7 @@ from dialogues.flow import ChoiceDef, Flow, Group, Step, load
 from dialogues.state import State
 from dialogues.types import Context
 from intake.errors import FieldError
+from intake.facts import AgeFacts
 from intake.identifiers import age_on, parse_national_id
 
 _INDEX = re.compile(r"\[(\d+)\]")
@@ -169,13 +170,15 @@ def derived(answers: dict[str, Any], ctx: Context) -> dict[str, Any]:
     born = None if unborn else birth_date(answers)
     age = None if born is None else age_on(born, ctx.today)
     requests = answers.get("requests")
+    ages = AgeFacts(unborn, age, ctx.policy.consent_age)
     env.update(
         role=answers.get("submitter.role"),
         unborn=unborn,
         age=age,
-        minor=unborn or (age is not None and age < 18),
-        child=unborn or (age is not None and age < ctx.policy.consent_age),
-        adult=age is not None and age >= 18,
+        minor=ages.minor,
+        child=ages.child,
+        adult=ages.adult,
+        to_be_heard=ages.to_be_heard,
         requests=list(requests) if isinstance(requests, list) else [],
         consent_age=ctx.policy.consent_age,
     )

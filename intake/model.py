@@ -28,6 +28,7 @@ from pydantic import (
 from intake.attachments import MAX_ATTACHMENT_BYTES
 from intake.contact import validate_email, validate_phone, validate_postcode
 from intake.dates import coerce_date
+from intake.facts import AUTHORITY_DOCUMENT
 from intake.identifiers import parse_national_id, refuse_synthetic, validate_org_number
 from intake.kommuner import validate_kommune
 from intake.text import (
@@ -104,7 +105,7 @@ _SOURCE_SYNONYMS = {
 def _attachment_kind(value: object) -> object:
     """`guardianship` as in `submitter.authority` names the guardianship decision."""
     value = _lower(value)
-    return "guardianship_decision" if value == "guardianship" else value
+    return AUTHORITY_DOCUMENT.get(value, value) if isinstance(value, str) else value
 
 
 def _contact_preference(value: object) -> object:

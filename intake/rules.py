@@ -17,12 +17,10 @@ from pydantic import ValidationError
 
 from intake.dates import validate_birth_date, validate_due_date
 from intake.errors import FieldError
+from intake.facts import AUTHORITY_DOCUMENT, CONSENT_AGE, ROLE_AUTHORITY, AgeFacts
 from intake.identifiers import age_on, parse_national_id, refuse_synthetic
 from intake.model import Authority, ConsentGiver, Referral, Request, Role
 from intake.pruning import prune, related
-
-ADULT_AGE = 18
-CHILD_HEARD_FROM = 7
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +29,7 @@ class Policy:
 
     today: dt.date
     allow_synthetic: bool = False
-    consent_age: int = 16
+    consent_age: int = CONSENT_AGE
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,26 +59,8 @@ def age_of(referral: Referral, today: dt.date) -> int | None:
     return age_on(born, today)
 
 
-@dataclass(frozen=True, slots=True)
-class _Facts:
-    unborn: bool
-    age: int | None
-
-    @property
-    def minor(self) -> bool:
-        return self.unborn or (self.age is not None and self.age < ADULT_AGE)
-
-    @property
-    def adult(self) -> bool:
-        return self.age is not None and self.age >= ADULT_AGE
-
-    @property
-    def known(self) -> bool:
-        return self.unborn or self.age is not None
-
-
 def check_rules(referral: Referral, policy: Policy) -> list[Violation]:
-    facts = _Facts(referral.person.unborn, age_of(referral, policy.today))
+    facts = AgeFacts(referral.person.unborn, age_of(referral, policy.today), policy.consent_age)
     found: list[Violation] = []
     found += _person_rules(referral, policy)
     found += _submitter_rules(referral, facts)
@@ -155,14 +135,7 @@ def _unborn_rules(r: Referral, policy: Policy) -> list[Violation]:
     return out
 
 
-# The authority a role acting on someone's behalf must hold.
-_ROLE_AUTHORITY = {
-    Role.attorney: Authority.power_of_attorney,
-    Role.guardian: Authority.guardianship,
-}
-
-
-def _submitter_rules(r: Referral, facts: _Facts) -> list[Violation]:
+def _submitter_rules(r: Referral, facts: AgeFacts) -> list[Violation]:
     out: list[Violation] = []
     s = r.submitter
     if s.role is not Role.self_ and s.phone is None:
@@ -177,11 +150,11 @@ def _submitter_rules(r: Referral, facts: _Facts) -> list[Violation]:
         out.append(Violation("submitter.relationship", "required"))
     if s.authority is None:
         out.append(Violation("submitter.authority", "required"))
-    elif s.role in _ROLE_AUTHORITY and s.authority is not _ROLE_AUTHORITY[s.role]:
+    elif s.role in ROLE_AUTHORITY and s.authority != ROLE_AUTHORITY[s.role]:
         out.append(Violation("submitter.authority", "authority_role_mismatch"))
     elif s.authority is Authority.parental_responsibility and facts.adult:
         out.append(Violation("submitter.authority", "authority_parental_minor"))
-    if s.role in _ROLE_AUTHORITY and facts.adult:
+    if s.role in ROLE_AUTHORITY and facts.adult:
         out += _authority_document_rules(r)
     return out
 
@@ -204,7 +177,7 @@ def _provider_rules(r: Referral) -> list[Violation]:
     return out
 
 
-def _request_rules(r: Referral, facts: _Facts) -> list[Violation]:
+def _request_rules(r: Referral, facts: AgeFacts) -> list[Violation]:
     out: list[Violation] = []
     if Request.child_coordinator in r.requests and facts.adult:
         out.append(Violation("requests", "child_coordinator_age"))
@@ -215,7 +188,7 @@ def _request_rules(r: Referral, facts: _Facts) -> list[Violation]:
     return out
 
 
-def _consent_rules(r: Referral, policy: Policy, facts: _Facts) -> list[Violation]:
+def _consent_rules(r: Referral, policy: Policy, facts: AgeFacts) -> list[Violation]:
     out: list[Violation] = []
     c = r.consent
     if Request.individual_plan in r.requests:
@@ -230,9 +203,8 @@ def _consent_rules(r: Referral, policy: Policy, facts: _Facts) -> list[Violation
         out.append(Violation("consent.acknowledged", "consent_acknowledged_required"))
     if not facts.known:
         return out
-    age = facts.age
-    if facts.unborn or (age is not None and age < policy.consent_age):
-        return out + _child_consent_rules(r, policy, age)
+    if facts.child:
+        return out + _child_consent_rules(r, policy, facts)
     if not facts.adult:
         if c.given_by is not ConsentGiver.person:
             out.append(
@@ -251,16 +223,16 @@ def _consent_rules(r: Referral, policy: Policy, facts: _Facts) -> list[Violation
     return out
 
 
-def _child_consent_rules(r: Referral, policy: Policy, age: int | None) -> list[Violation]:
+def _child_consent_rules(r: Referral, policy: Policy, facts: AgeFacts) -> list[Violation]:
     out: list[Violation] = []
     c = r.consent
     if c.given_by is ConsentGiver.person:
         out.append(Violation("consent.given_by", "consent_by_parents", {"age": policy.consent_age}))
-    if age is not None and CHILD_HEARD_FROM <= age < policy.consent_age and c.child_heard is None:
+    if facts.to_be_heard and c.child_heard is None:
         out.append(Violation("consent.child_heard", "child_heard_required"))
     if (
         c.given_by is ConsentGiver.parents
-        and age is not None
+        and facts.age is not None
         and r.guardians
         # Unanswered is left to the KE to confirm; only a clear "no" for everyone contradicts.
         and all(g.parental_responsibility is False for g in r.guardians)
@@ -271,9 +243,7 @@ def _child_consent_rules(r: Referral, policy: Policy, age: int | None) -> list[V
 
 def _authority_document_rules(r: Referral) -> list[Violation]:
     """The power of attorney or guardianship decision, uploaded now or promised by post."""
-    has_document = any(
-        a.kind in ("power_of_attorney", "guardianship_decision") for a in r.attachments
-    )
+    has_document = any(a.kind in AUTHORITY_DOCUMENT.values() for a in r.attachments)
     if has_document or r.submitter.authority_document_follows:
         return []
     return [Violation("attachments", "authority_document_required")]

@@ -21,7 +21,17 @@ from intake.model import Referral
 from tests.conversations.drive import TODAY, context
 from tests.synthetic import born_years_ago, synthetic_id
 
-FACTS = {"role", "age", "unborn", "minor", "child", "adult", "requests", "consent_age"}
+FACTS = {
+    "role",
+    "age",
+    "unborn",
+    "minor",
+    "child",
+    "adult",
+    "to_be_heard",
+    "requests",
+    "consent_age",
+}
 
 
 def _model_of(annotation: Any) -> Any:
