@@ -52,7 +52,7 @@ def web_server(
     tmp: Path, *, port: int | None = None, env: dict[str, str] | None = None, name: str = "web"
 ) -> Iterator[WebServer]:
     port = port or free_port()
-    data_dir = tmp / "data"
+    data_dir = Path(env["KE_DATA_DIR"]) if env else tmp / "data"
     log = tmp / f"{name}.log"
     with log.open("wb") as out:
         process = subprocess.Popen(

@@ -55,6 +55,7 @@ def open_referral(server: WebServer, reference: str) -> tuple[Any, dict[str, byt
         ("nn_adult_self", False),
         ("english_dnumber", True),
         ("english_dnumber", False),
+        ("provider_elderly", False),
     ],
 )
 def test_a_whole_referral_by_keyboard(
@@ -62,7 +63,8 @@ def test_a_whole_referral_by_keyboard(
 ) -> None:
     script = load(name, today())
     page = contexts.page(js=js)
-    page.goto(f"{server.url}/?lang={script.language}")
+    role = "&role=provider" if script.preset == "provider" else ""
+    page.goto(f"{server.url}/?lang={script.language}{role}")
     assert page.get_attribute("html", "lang") == script.language
     # nothing is stored in the browser before the person answers
     assert page.context.cookies() == []
