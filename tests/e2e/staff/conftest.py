@@ -12,7 +12,7 @@ import pytest
 
 from tests.staffweb.harness import KE, T0
 from tests.staffweb.server import StaffServer, staff_server
-from tests.webchat.browser import AXE, axe_violations, chromium_path
+from tests.webchat.browser import AXE, axe_violations
 
 OIDC_CLIENT = "ke-staff"
 
@@ -23,17 +23,6 @@ class Site:
     ke: KE
     references: list[str]
     oidc_url: str
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    executable = chromium_path()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=executable, args=["--no-sandbox"])
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture(scope="module")

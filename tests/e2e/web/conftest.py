@@ -1,5 +1,5 @@
-"""Fixtures for the web chat in Chromium: one `ke-intake web --demo` process per module and one
-browser per session; each test gets fresh contexts (cookies, JavaScript on or off)."""
+"""Fixtures for the web chat in Chromium: one `ke-intake web --demo` process per module, the
+browser per module (tests/e2e/conftest.py); each test gets fresh contexts (cookies, JS on, off)."""
 
 from __future__ import annotations
 
@@ -9,21 +9,8 @@ from typing import Any
 
 import pytest
 
-from tests.webchat.browser import AXE, chromium_path
+from tests.webchat.browser import AXE
 from tests.webchat.server import WebServer, web_server
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    executable = chromium_path()
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:  # pragma: no cover - declared in the dev extras
-        pytest.skip("playwright is not installed")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=executable, args=["--no-sandbox"])
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture(scope="module")
