@@ -174,6 +174,7 @@ class LazyApp:
     def __init__(self, settings: Settings, *, demo: bool = False) -> None:
         self.settings, self.demo = settings, demo
         self._app: App | None = None
+        self._receiving: frozenset[str] | None = None
         self._lock = threading.Lock()
 
     def app(self) -> App:
@@ -191,6 +192,16 @@ class LazyApp:
             if self._app is not None:
                 self._app.close()
                 self._app = None
+
+    def receiving(self) -> frozenset[str] | None:
+        """The kommuner with an active KE key, read once; None in demo mode, where the demo
+        key is registered for any kommune at its first filing."""
+        if self.demo:
+            return None
+        if self._receiving is None:
+            keys = self.app().inbox.all_recipient_keys()
+            self._receiving = frozenset(k.recipient for k in keys if not k.retired)
+        return self._receiving
 
 
 def _demo_dir(settings: Settings) -> Path:

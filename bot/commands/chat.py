@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
 
 from intake.texts import LANGUAGES
@@ -46,6 +47,20 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(handler=handle)
 
 
+def _log_to_file(data_dir: Path) -> None:
+    """Logs go to a file, never between the questions on the screen (nor English lines into a
+    Norwegian conversation): `<data dir>/logs/chat.log`."""
+    import logging
+
+    folder = data_dir / "logs"
+    folder.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(folder / "chat.log", encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.INFO)
+
+
 def handle(args: argparse.Namespace) -> int:
     from bot.bootstrap import LazyApp
     from bot.runtime.context import Runtime
@@ -56,9 +71,11 @@ def handle(args: argparse.Namespace) -> int:
     settings = Settings().with_synthetic_ids(args.demo)
     wanted = args.lang or settings.language
     language: Language = next((code for code in LANGUAGES if code == wanted), "nb")
+    _log_to_file(settings.data_dir)
     filer = LazyApp(settings, demo=args.demo)
     chat = TerminalChat(
-        runtime=Runtime(settings, "terminal"),
+        # The terminal keeps nothing unfinished; a kommune without a KE key is said at once.
+        runtime=Runtime(settings, "terminal", keeps_drafts=False, receiving=filer.receiving),
         language=language,
         filer=filer,
         json_mode=args.json,

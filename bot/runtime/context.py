@@ -24,18 +24,26 @@ ChannelName = Literal["terminal", "telegram", "rasa", "web"]
 
 
 def context_at(
-    now: dt.datetime, settings: Settings, channel: ChannelName, *, can_delete_chat: bool = False
+    now: dt.datetime,
+    settings: Settings,
+    channel: ChannelName,
+    *,
+    can_delete_chat: bool = False,
+    keeps_drafts: bool = True,
+    receiving: frozenset[str] | None = None,
 ) -> Context:
     """The engine's view of the world at `now`: the Oslo day, the settings' policy (consent
-    age, synthetic ids) and the draft lifetime."""
+    age, synthetic ids), the draft lifetime (0 where the channel keeps none, so the intro
+    promises nothing it does not do) and the kommuner that can receive (None: not known)."""
     today = oslo_date(now)
     return Context(
         today=today,
         now=now,
         policy=settings.policy(today),
         channel=channel,
-        draft_ttl_hours=settings.draft_ttl_hours,
+        draft_ttl_hours=settings.draft_ttl_hours if keeps_drafts else 0,
         can_delete_chat=can_delete_chat,
+        receiving=receiving,
     )
 
 
@@ -52,13 +60,25 @@ class Runtime:
     clock: Clock = utcnow
     can_delete_chat: bool = False
     new_draft_id: Callable[[], str] = field(default=_new_draft_id)
+    # False for a channel that keeps no unfinished conversation (the terminal).
+    keeps_drafts: bool = True
+    # The kommuner whose KE has a registered key, asked when a context is built; None: not
+    # known (the demo registers its key at filing), every kommune is taken.
+    receiving: Callable[[], frozenset[str] | None] | None = None
 
     def now(self) -> dt.datetime:
         return self.clock()
 
     def context(self, *, now: dt.datetime | None = None) -> Context:
         moment = self.clock() if now is None else now
-        return context_at(moment, self.settings, self.channel, can_delete_chat=self.can_delete_chat)
+        return context_at(
+            moment,
+            self.settings,
+            self.channel,
+            can_delete_chat=self.can_delete_chat,
+            keeps_drafts=self.keeps_drafts,
+            receiving=self.receiving() if self.receiving is not None else None,
+        )
 
     def policy(self) -> Policy:
         return self.context().policy

@@ -193,3 +193,43 @@ def test_plain_text_chat_over_a_pipe(tmp_path: Path) -> None:
     assert "1. Herøy (Møre og Romsdal)" in out
     assert "Question 3 of about" in out
     assert "Nothing was sent" in out
+
+
+def test_the_screen_shows_only_the_conversation(tmp_path: Path) -> None:
+    """Logs go to a file, not between the questions; the intro promises only what the terminal
+    does (it keeps nothing unfinished)."""
+    script = load("english_dnumber", _today())
+    lines = ["1"]
+    for step in ("kommune", "person.given_name", "person.national_id"):
+        lines.append(str(script.answers[step]))
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "chat", "--lang", "en", "--demo"],
+        input="\n".join(lines) + "\n",
+        capture_output=True,
+        text=True,
+        env=_env(tmp_path / "data"),
+        timeout=60,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert result.returncode == 0
+    assert result.stderr == ""
+    assert "demo mode" not in result.stdout and "INFO" not in result.stdout
+    assert "72 hours" not in result.stdout
+    from dialogues.flow import text
+
+    assert text("en", "intro.not_kept") in result.stdout
+
+
+def test_a_kommune_without_a_ke_key_is_said_at_once(tmp_path: Path) -> None:
+    """Outside demo mode only a kommune with a registered KE key can receive: the others are
+    told so right after the kommune, before anything else is asked."""
+    chat = Chat(tmp_path / "data", "--json", "--lang", "nb")
+    assert chat.read()["step"] == "submitter.role"
+    assert chat.send({"choice": "self"})["step"] == "kommune"
+    line = chat.send("Bergen")
+    assert line["step"] == "kommune"
+    from dialogues.flow import text
+
+    assert line["error"] == text("nb", "kommune.not_ready", name="Bergen")
+    assert "prøv igjen" not in line["text"]
+    assert chat.close() == 0
