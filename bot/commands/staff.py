@@ -53,6 +53,11 @@ def register(subparsers: Any) -> None:
     p.add_argument("--by", required=True, metavar="USERNAME", help="who removes (their key)")
     p.set_defaults(handler=_run(_remove))
 
+    p = sub.add_parser(
+        "notify", parents=[common], help="send one content-free notice round by SMTP (cron)"
+    )
+    p.set_defaults(handler=_run(_notify))
+
     web = subparsers.add_parser("staff-web", help="the KE staff inbox in the browser (KE side)")
     web.add_argument("--host", default="127.0.0.1")
     web.add_argument("--port", type=int, default=8090)
@@ -166,6 +171,15 @@ def _remove(app: App, store: Any, args: argparse.Namespace) -> int:
     return 0
 
 
+def _notify(app: App, store: Any, args: argparse.Namespace) -> int:
+    from bot.staff.notices import notify_once
+
+    recipients = sorted({r for a in store.active() for r in a.recipients})
+    round_ = notify_once(app, recipients, datetime.now(UTC))
+    print(f"{len(round_.new)} new, {len(round_.waited)} waiting")
+    return 0
+
+
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -192,6 +206,9 @@ def _serve(args: argparse.Namespace) -> int:
         idle=timedelta(minutes=settings.staff_idle_minutes),
         secure_cookies=not is_loopback(args.host),
         oidc=oidc,
+        notice_interval=(
+            settings.notice_interval_seconds if settings.smtp_host and settings.notice_to else None
+        ),
     )
     web = create_app(app, config=config)
     try:

@@ -42,6 +42,8 @@ class WebConfig:
     secure_cookies: bool = True
     retention_days: int = 90
     oidc: OidcLogin | None = None
+    # Seconds between notice rounds (bot.staff.notices); None: no notices from this process.
+    notice_interval: float | None = None
 
 
 class Redirect(Exception):
@@ -216,6 +218,7 @@ def create_app(
         return web.render(request, "error.html", None, 413, message="error_other")
 
     starlette = Starlette(
+        lifespan=_notices(web) if web.config.notice_interval else None,
         routes=routes,
         exception_handlers={
             Redirect: redirect,
@@ -226,6 +229,36 @@ def create_app(
     starlette.state.web = web
     starlette.add_middleware(SecurityHeaders, frame_ancestors=(), max_body=MAX_BODY)
     return starlette
+
+
+def _notices(web: Web) -> Any:
+    """Runs a notice round every `notice_interval` seconds while the app serves."""
+    import asyncio
+    import contextlib
+
+    from bot.staff.notices import notify_once
+
+    async def loop() -> None:
+        assert web.config.notice_interval is not None
+        while True:
+            recipients = sorted({r for a in web.store.active() for r in a.recipients})
+            try:
+                await asyncio.to_thread(notify_once, web.app, recipients, web.now())
+            except Exception as exc:
+                log.warning("notice round failed: %s", type(exc).__name__)
+            await asyncio.sleep(web.config.notice_interval)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> Any:
+        task = asyncio.create_task(loop())
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    return lifespan
 
 
 def _static_dir() -> Path:

@@ -23,11 +23,26 @@ class Site:
     ke: KE
     references: list[str]
     oidc_url: str
+    mail: list[bytes]
+
+
+class Mailbox:
+    """The KE's mailbox: a local aiosmtpd server collecting what staff-web sends."""
+
+    def __init__(self) -> None:
+        self.received: list[bytes] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.received.append(envelope.content)
+        return "250 OK"
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    from aiosmtpd.controller import Controller
     from oidc_provider_mock import run_server_in_thread
+
+    from tests.webchat.server import free_port
 
     tmp = tmp_path_factory.mktemp("staff-web")
     ke = KE(tmp / "ke")
@@ -41,15 +56,25 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         ke.file(T0 + dt.timedelta(days=70), given_name="Anne", family_name="Berg"),
     ]
     ke.close()
-    with run_server_in_thread() as oidc:
-        issuer = f"http://localhost:{oidc.server_port}"
-        env = {
-            "KE_STAFF_OIDC_ISSUER": issuer,
-            "KE_STAFF_OIDC_CLIENT_ID": OIDC_CLIENT,
-            "KE_STAFF_OIDC_CLIENT_SECRET": "test-secret",
-        }
-        with staff_server(tmp / "ke", tmp / "staff-web.log", **env) as server:
-            yield Site(server, KE(tmp / "ke"), refs, issuer)
+    mailbox = Mailbox()
+    smtp = Controller(mailbox, hostname="127.0.0.1", port=free_port())
+    smtp.start()
+    try:
+        with run_server_in_thread() as oidc:
+            issuer = f"http://localhost:{oidc.server_port}"
+            env = {
+                "KE_STAFF_OIDC_ISSUER": issuer,
+                "KE_STAFF_OIDC_CLIENT_ID": OIDC_CLIENT,
+                "KE_STAFF_OIDC_CLIENT_SECRET": "test-secret",
+                "KE_SMTP_HOST": "127.0.0.1",
+                "KE_SMTP_PORT": str(smtp.port),
+                "KE_NOTICE_TO": "ke@oslo.kommune.example",
+                "KE_NOTICE_INTERVAL_SECONDS": "3600",
+            }
+            with staff_server(tmp / "ke", tmp / "staff-web.log", **env) as server:
+                yield Site(server, KE(tmp / "ke"), refs, issuer, mailbox.received)
+    finally:
+        smtp.stop()
 
 
 class Pages:

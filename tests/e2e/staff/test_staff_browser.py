@@ -4,12 +4,14 @@ overview's charts and tables; OpenID Connect login; the idle warning; axe on eve
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pyotp
 import pytest
 
 from tests.e2e.staff.conftest import Pages, Site, no_axe_violations
+from tests.fixtures.referrals import personal_strings, valid_referral
 from tests.staffweb.harness import PASSPHRASE, PASSWORD
 
 pytestmark = pytest.mark.slow
@@ -160,3 +162,15 @@ def test_leder_sees_staff_and_saksbehandler_does_not(pages: Pages, site: Site) -
     other = pages.new()
     other.goto(f"{site.server.url}/staff")
     other.wait_for_url("**/login")
+
+
+def test_the_running_server_sent_a_notice_without_content(site: Site) -> None:
+    deadline = time.monotonic() + 15
+    while not site.mail and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert len(site.mail) == 1
+    text = site.mail[0].decode()
+    assert "Subject: 3 ny(e) melding(er) i innboksen" in text
+    assert "Revisjonslogg:" in text
+    for secret in [*site.references, *personal_strings(valid_referral()), "Hansen", "Berg"]:
+        assert secret not in text
