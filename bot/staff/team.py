@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import pyotp
 
-from bot.staff.access import StaffError, note_signing_key, open_note, seal_note
+from bot.staff.access import StaffError, open_note, seal_note
 from bot.staff.accounts import (
     MAX_RECIPIENTS,
     MIN_PASSPHRASE,
@@ -24,7 +24,6 @@ from bot.staff.accounts import (
 )
 
 if TYPE_CHECKING:
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
     from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
     from bot.bootstrap import App
@@ -129,6 +128,7 @@ def remove_staff(
 ) -> dict[str, int]:
     """Retire the person's key everywhere and re-seal what it could open to the others, with
     `private_key` (the remover's own, unlocked). Returns the re-seal counts."""
+    from storage.inbox.common import KEY_CACHE_SECONDS
     from storage.inbox.rewrap import rewrap_inbox
 
     account = store.get(username)
@@ -141,7 +141,6 @@ def remove_staff(
     for recipient in account.recipients:
         app.inbox.retire_recipient_key(recipient, account.key_id, actor=by, at=now)
     store.deactivate(username, now)
-    signing_key = app.signing_key or _workstation_signer(app)
 
     def rewrap_note(record: InboxRecord, event: StatusEvent) -> bytes | None:
         if event.note_envelope is None:
@@ -149,26 +148,15 @@ def remove_staff(
         payload = open_note(event.note_envelope, record, private_key)
         return None if payload is None else seal_note(app, record, payload, event.at)
 
+    # Envelopes of v2 are re-wrapped to the remaining keys with the remover's key alone (the
+    # intake's signature stays valid); a bot process may still seal to the old key set for
+    # the key cache's lifetime, so the re-seal waits that out and looks again.
     return rewrap_inbox(
         app.inbox,
         private_key=private_key,
         verify_keys=app.verify_keys,
-        signing_key=signing_key,
+        signing_key=app.signing_key,
         actor=by,
         rewrap_note=rewrap_note,
+        settle_seconds=KEY_CACHE_SECONDS,
     )
-
-
-def _workstation_signer(app: App) -> Ed25519PrivateKey:
-    """A KE installation without the intake's signing key re-seals with its own note key and
-    trusts it from then on (its public half goes to verify-keys/)."""
-    from storage.crypto.keys import save_verify_key, verify_keys_for
-
-    key = note_signing_key(app)
-    folder = app.settings.data_dir / "verify-keys"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "ke-workstation.pub"
-    if not path.exists():
-        save_verify_key(path, key.public_key())
-    app.inbox.verify_keys = {**app.verify_keys, **verify_keys_for(key)}
-    return key
