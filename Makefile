@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint unit bench diagram rasa-venv rasa-e2e clean
+.PHONY: run test lint unit bench diagram rasa-venv rasa-e2e rasa-record clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,3 +46,8 @@ rasa-venv:
 # End-to-end test against a real Rasa 3.6 server (trains a model: takes minutes).
 rasa-e2e: $(STAMP)
 	KE_RUN_RASA_E2E=1 $(BIN)/pytest -q -m slow tests/e2e -k rasa
+
+# The same, keeping the calls the real Rasa made: the fixture CI replays without Rasa.
+rasa-record: $(STAMP)
+	KE_RUN_RASA_E2E=1 KE_RASA_RECORD_TO=tests/fixtures/rasa/recorded_calls.json.gz \
+		$(BIN)/pytest -q -m slow tests/e2e/test_rasa_e2e.py

@@ -28,6 +28,7 @@ import pytest
 
 from bot.rasa import guard
 from dialogues.flow import text
+from dialogues.state import State
 from tests import rasa_calls as rc
 from tests.synthetic import born_years_ago, synthetic_id
 
@@ -287,6 +288,46 @@ def test_whole_referral_is_filed_sealed(server: Server) -> None:
     assert referral["submitter"]["phone"] == "+4791234567"
     assert referral["guardians"][0]["name"] == "Ola Testesen"
     assert referral["meta"]["channel"] == "rasa"
+
+
+RECORDED = Path(__file__).resolve().parents[1] / "fixtures" / "rasa" / "recorded_calls.json.gz"
+
+
+def _recorded() -> list[dict[str, Any]]:
+    """Calls a real Rasa 3.6 made in `make rasa-e2e` (tests/e2e/rasa_recorder.py)."""
+    data = json.loads(gzip.decompress(RECORDED.read_bytes()))
+    assert data["rasa_version"].startswith("3.6.")
+    calls: list[dict[str, Any]] = data["calls"]
+    return calls
+
+
+def test_our_call_builder_has_the_shape_rasa_3_6_sends() -> None:
+    real = _recorded()[-1]["body"]
+    built = rc.Conversation("shape").body("hei")
+    assert set(built) == set(real)
+    assert set(built["tracker"]) == set(real["tracker"])
+    assert set(built["tracker"]["slots"]) == set(real["tracker"]["slots"])
+    assert built["domain"] == real["domain"]
+    kinds = {e["event"]: set(e) for e in real["tracker"]["events"]}
+    for event in built["tracker"]["events"]:
+        assert set(event) <= kinds[event["event"]] | {"timestamp"}, event["event"]
+
+
+def test_calls_recorded_from_rasa_3_6_are_answered_alike(server: Server) -> None:
+    """Replayed in order (after the referral above: the recording files one of its own)."""
+    calls = _recorded()
+    assert len(calls) > 20
+    for call in calls:
+        status, body = server.post(call["body"])
+        assert status == call["status"]
+        if status != 200:
+            continue
+        assert [e["name"] for e in body["events"]] == [
+            e["name"] for e in call["response"]["events"]
+        ]
+        assert bool(body["responses"]) == bool(call["response"]["responses"])
+        slots = rc.slot_events(body)
+        assert State.from_json(slots["dialogue_state"]).language in ("nb", "nn", "en")
 
 
 def _before_send(conv: rc.Conversation) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from dialogues import engine
 from dialogues.flow import text
 from dialogues.state import State
 from tests import rasa_calls as rc
+from tests.e2e.rasa_recorder import Recorder
 from tests.e2e.test_rasa_action_server import free_port, start_action_server
 from tests.synthetic import born_years_ago, synthetic_id
 
@@ -62,6 +63,7 @@ ANSWERS = {
     "consent.individual_plan": "yes",
     "consent.share_between_services": "yes",
     "consent.coordinator": "yes",
+    "consent.all": "yes",
     "consent.acknowledged": "yes",
     "summary": "send",
 }
@@ -115,9 +117,12 @@ class Rasa:
 def running(project: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Rasa, Path]]:
     data_dir = tmp_path_factory.mktemp("rasa-inbox")
     actions, action_url = start_action_server(data_dir, data_dir / "actions.log", TOKEN)
+    # Rasa calls through a relay that keeps every call: the fixture CI replays without Rasa.
+    relay = Recorder(action_url)
+    relay.start()
     endpoints = project / "endpoints.yml"
     endpoints.write_text(
-        endpoints.read_text("utf-8").replace(export.ACTION_URL, f"{action_url}/webhook")
+        endpoints.read_text("utf-8").replace(export.ACTION_URL, f"{relay.url}/webhook")
     )
     port = free_port()
     log = project / "rasa-run.log"
@@ -137,7 +142,19 @@ def running(project: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         for proc in (rasa, actions):
             proc.terminate()
             proc.wait(timeout=30)
+        relay.stop()
+        # `make rasa-e2e` then copies this over tests/fixtures/rasa/recorded_calls.json.gz.
+        relay.save(data_dir / "recorded_calls.json.gz", _rasa_version())
+        recorded = os.environ.get("KE_RASA_RECORD_TO")
+        if recorded:
+            relay.save(Path(recorded), _rasa_version())
         shutil.copy(log, data_dir / "rasa-run.log")
+
+
+def _rasa_version() -> str:
+    run = subprocess.run([str(RASA), "--version"], capture_output=True, text=True, timeout=300)
+    line = next((x for x in run.stdout.splitlines() if x.startswith("Rasa Version")), "")
+    return line.split(":")[-1].strip()
 
 
 def _wait_ready(proc: subprocess.Popen[bytes], url: str, log: Path) -> None:
@@ -192,13 +209,14 @@ def test_a_referral_through_rasa_lands_sealed_in_the_inbox(running: tuple[Rasa, 
     say("no")  # every answer kept, the same question again
     assert said[-1] == asked and _step(rasa, sender) == second
 
+    step = ""
     for _ in range(80):
         step = _step(rasa, sender)
         if step == "done":
             break
         say(ANSWERS.get(step, "skip"))
     else:
-        raise AssertionError("the conversation did not finish")
+        raise AssertionError(f"the conversation did not finish (stuck at {step})")
 
     reference = rasa.tracker(sender)["slots"]["referral_reference"]
     assert reference and text("en", "filed.reference", reference=reference) in " ".join(said)
