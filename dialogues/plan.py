@@ -7,6 +7,7 @@ laid out for it once, at import (`_LAYOUT`); its conditions were compiled when i
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import re
 from dataclasses import dataclass
@@ -69,6 +70,10 @@ class _Layout:
     # Questions outside groups whose answers a condition reads, with their own condition.
     facts: tuple[tuple[str, Test | None], ...]
     parts: tuple[_Part, ...]
+    # The answers that can change the facts or the questions: read by a condition, read by
+    # `derived`, or a group row's first or "another one?" question. Any other answer changes
+    # only which question is open (`Plan.after`).
+    steering: frozenset[str]
 
 
 _CHOICE_KINDS = frozenset({"choice", "multi"})
@@ -127,10 +132,9 @@ def _layout(flow: Flow) -> _Layout:
     read = _read_by_conditions(flow)
     # An answer no condition reads cannot steer the plan: it is left out of the facts.
     single = tuple((s.id, s.test) for s in steps if s.group is None and s.id in read)
-    return _Layout(single, tuple(parts))
-
-
-_LAYOUT = _layout(load())
+    rows = [row for part in parts for row in part.rows or ()]
+    controls = {row.first_key for row in rows} | {row.more_key for row in rows if row.more_key}
+    return _Layout(single, tuple(parts), read | _DERIVED_FROM | controls)
 
 
 def _nid_birth_date(nid: str) -> dt.date | None:
@@ -162,6 +166,12 @@ def facts(answers: dict[str, Any], ctx: Context) -> dict[str, Any]:
         if step_id in answers and (test is None or test(env)):
             env[step_id] = answers[step_id]
     return env
+
+
+# Every answer `derived` reads (a change to one of them means planning again).
+_DERIVED_FROM = frozenset(
+    {"person.unborn", "submitter.role", "person.national_id", "person.birth_date", "requests"}
+)
 
 
 def derived(answers: dict[str, Any], ctx: Context) -> dict[str, Any]:
@@ -203,7 +213,8 @@ def is_stale(step: Step, value: Any, env: dict[str, Any]) -> bool:
 
 class Plan:
     """The questions that apply to one set of answers, and the facts their conditions read,
-    worked out once. A turn keeps its plan until it changes an answer (`Turn.changed`)."""
+    worked out once. A turn keeps its plan until it changes an answer (`Turn.changed`), which
+    plans again, or (`after`) keeps the facts and questions when the answer cannot change them."""
 
     __slots__ = ("_open", "answers", "ctx", "env", "slots")
 
@@ -213,6 +224,16 @@ class Plan:
         self.env = facts(answers, ctx)
         self.slots = _plan(answers, self.env)
         self._open: tuple[Slot | None] | None = None
+
+    def after(self, key: str) -> Plan | None:
+        """This plan once an answer to `key` has been stored in its answers, when that answer
+        cannot change the facts or the questions (see `_Layout.steering`); else None, and
+        the answers must be planned again."""
+        if key in _LAYOUT.steering:
+            return None
+        plan = copy.copy(self)  # the same answers (changed in place), facts and questions
+        plan._open = None
+        return plan
 
     def first_open(self) -> Slot | None:
         """The first question of the plan without a (still valid) answer."""
@@ -264,3 +285,6 @@ def _unanswered(answers: dict[str, Any], env: dict[str, Any], slots: list[Slot])
         if slot.step.kind in _CHOICE_KINDS and is_stale(slot.step, answers[key], env):
             return slot  # (only a choice can go stale)
     return None
+
+
+_LAYOUT = _layout(load())

@@ -64,9 +64,10 @@ class Turn:
             self._plan = Plan(self.state.answers, self.ctx)
         return self._plan
 
-    def changed(self) -> None:
-        """An answer was stored, undone or the state replaced: plan again when next asked."""
-        self._plan = None
+    def changed(self, key: str | None = None) -> None:
+        """Answers changed (only `key`'s, when given) or the state was replaced: plan again
+        when next asked, unless the plan can tell that this answer changes nothing in it."""
+        self._plan = None if key is None or self._plan is None else self._plan.after(key)
 
     def current(self) -> Slot | None:
         if self.state.mode == "edit" and self.state.focus:

@@ -1,8 +1,10 @@
-"""The compiled conditions the engine runs give the reference interpreter's answer.
+"""The engine's quick readings give the answers of the slow, plain ones.
 
 `conditions.evaluate` walks the parsed tree; `conditions.compiled` (what `flow.load` puts on
 every step, choice and group) reads the usual shapes directly. Two oracles: every condition of
 flow.json on the facts of generated answers, and generated conditions on generated facts.
+And `Plan.after`, which keeps the facts and questions after an answer that cannot change them,
+agrees with planning the answers again.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from hypothesis import strategies as st
 
 from dialogues import conditions
 from dialogues.flow import Step, load
-from dialogues.plan import facts
+from dialogues.plan import Plan, facts, step_key
 from tests.conversations.drive import TODAY, context
 from tests.unit.nid import first
 
@@ -54,10 +56,22 @@ def _value(step: Step) -> st.SearchStrategy[Any]:
     return st.one_of(usual, usual, usual, st.none(), odd)
 
 
+# Every question's key: each step outside groups, each group step at its first three rows.
+KEYS = {
+    step_key(step, index): step
+    for step in FLOW.steps
+    for index in ((None,) if step.group is None else (0, 1, 2))
+}
+_ABSENT = object()
+ROLE = KEYS["submitter.role"]
+# A role (almost every condition reads it), and each other question answered about half the
+# time (as optional keys, hypothesis leaves most of them out).
 ANSWERS = st.fixed_dictionaries(
-    {},
-    optional={step.id: _value(step) for step in FLOW.steps if step.group is None},
-)
+    {
+        **{key: st.one_of(st.just(_ABSENT), _value(step)) for key, step in KEYS.items()},
+        ROLE.id: st.sampled_from([c.id for c in ROLE.choices]),
+    }
+).map(lambda drawn: {k: v for k, v in drawn.items() if v is not _ABSENT})
 
 
 @settings(max_examples=300, deadline=None)
@@ -103,3 +117,37 @@ def test_generated_conditions_compiled_agree_with_the_reference(
     source: str, env: dict[str, Any]
 ) -> None:
     assert conditions.compiled(source)(env) == conditions.evaluate(source, env), source
+
+
+NEW = st.fixed_dictionaries({key: _value(step) for key, step in KEYS.items()})
+
+
+@settings(max_examples=150, deadline=None)
+@given(ANSWERS, NEW)
+def test_a_plan_kept_after_an_answer_is_the_plan_made_again(
+    answers: dict[str, Any], new: dict[str, Any]
+) -> None:
+    """For every question, a new answer the plan keeps itself after gives the plan made again."""
+    ctx = context()
+    for key, value in new.items():
+        given = dict(answers)
+        before = Plan(given, ctx)
+        before.first_open()  # worked out for the answers before, as a turn does
+        given[key] = value
+        kept = before.after(key)
+        if kept is None:
+            continue  # an answer that can steer the plan: the turn plans again
+        again = Plan(dict(given), ctx)
+        assert (kept.env, kept.slots, kept.first_open()) == (
+            again.env,
+            again.slots,
+            again.first_open(),
+        ), key
+
+
+def test_only_an_answer_no_condition_reads_keeps_the_plan() -> None:
+    plan = Plan({}, context())
+    assert plan.after("person.given_name") is not None
+    assert plan.after("guardians[0].phone") is not None
+    for steering in ("submitter.role", "person.national_id", "requests", "guardians[0].name"):
+        assert plan.after(steering) is None, steering
