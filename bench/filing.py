@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from bench.crypto_setup import KOMMUNE, Keys, example_referral, policy
 from bench.harness import Figure, interleaved, rate, ratio_figure
 from bench.services import postgres_schema, sqlite_url
-from intake.filing import file_referral
+from intake.filing import Filing, file_referral
 from intake.reference import RANDOM_BYTES, make_reference
 from storage.crypto.body import pack_body
 from storage.crypto.sealer import EnvelopeSealer
@@ -91,15 +91,17 @@ def measure(url: str, *, filings: int, rounds: int) -> dict[str, list[float]]:
 
         def inbox_only(_: int) -> object:
             return inbox.file(
-                os.urandom(size),
-                referral_id=uuid.uuid4(),
-                reference=_reference(),
-                recipient=KOMMUNE,
-                channel="telegram",
-                received_at=_now(),
-                key_ids=[recipient.key_id],
-                idempotency_key=f"bench-{next(serial)}",
-                actor="intake:telegram",
+                Filing(
+                    envelope=os.urandom(size),
+                    referral_id=uuid.uuid4(),
+                    reference=_reference(),
+                    recipient=KOMMUNE,
+                    channel="telegram",
+                    received_at=_now(),
+                    key_ids=(recipient.key_id,),
+                    idempotency_key=f"bench-{next(serial)}",
+                    actor="intake:telegram",
+                )
             )
 
         def floor(_: int) -> None:

@@ -30,7 +30,7 @@ from intake.model import Attachment, Referral
 from intake.reference import RANDOM_BYTES, make_reference
 from intake.rules import Policy
 from intake.texts import Language
-from storage.inbox import SqlInbox
+from storage.inbox import Inbox, SqlInbox
 
 log = logging.getLogger(__name__)
 
@@ -40,10 +40,13 @@ DEMO_RECIPIENT = "demo"
 
 @dataclass
 class App:
+    """Filing and reading on one inbox: the SQL one `from_settings` opens (its `engine` is
+    disposed on `close`), or any other `Inbox`, such as the in-memory twin."""
+
     settings: Settings
-    engine: Engine
-    inbox: SqlInbox
+    inbox: Inbox
     signing_key: Ed25519PrivateKey | None
+    engine: Engine | None = None
     demo: bool = False
     clock: Callable[[], dt.datetime] = utcnow
     _sealer: Sealer | None = field(default=None, repr=False)
@@ -136,7 +139,8 @@ class App:
         return receipt
 
     def close(self) -> None:
-        self.engine.dispose()
+        if self.engine is not None:
+            self.engine.dispose()
 
     # -- demo ------------------------------------------------------------------------------
 

@@ -71,22 +71,26 @@ class FilingResultLike(Protocol):
     def duplicate(self) -> bool: ...
 
 
+@dataclass(frozen=True, slots=True)
+class Filing:
+    """One sealed referral as an inbox stores it: the envelope and the columns readable without
+    a private key. `actor` is who files it for the audit log (`intake:<channel>`)."""
+
+    envelope: bytes
+    referral_id: uuid.UUID
+    reference: str
+    recipient: str
+    channel: str
+    received_at: dt.datetime
+    key_ids: tuple[str, ...]
+    idempotency_key: str | None
+    actor: str
+
+
 class FilingInbox(Protocol):
     """The one inbox method filing needs (storage.inbox.Inbox satisfies it)."""
 
-    def file(
-        self,
-        envelope: bytes,
-        *,
-        referral_id: uuid.UUID,
-        reference: str,
-        recipient: str,
-        channel: str,
-        received_at: dt.datetime,
-        key_ids: Sequence[str],
-        idempotency_key: str | None,
-        actor: str,
-    ) -> FilingResultLike: ...
+    def file(self, filing: Filing) -> FilingResultLike: ...
 
 
 BodyPacker = Callable[[bytes, Sequence[tuple[str, bytes]]], bytes]
@@ -136,15 +140,17 @@ def file_referral(
         )
         try:
             result = inbox.file(
-                blob,
-                referral_id=referral_id,
-                reference=reference,
-                recipient=final.kommune,
-                channel=channel.value,
-                received_at=received_at,
-                key_ids=key_ids,
-                idempotency_key=idempotency_key,
-                actor=f"intake:{channel.value}",
+                Filing(
+                    envelope=blob,
+                    referral_id=referral_id,
+                    reference=reference,
+                    recipient=final.kommune,
+                    channel=channel.value,
+                    received_at=received_at,
+                    key_ids=tuple(key_ids),
+                    idempotency_key=idempotency_key,
+                    actor=f"intake:{channel.value}",
+                )
             )
         except ReferenceTaken:
             continue

@@ -13,6 +13,8 @@ from bot.staff.workflow import check_transition
 from storage.render import Labels
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
     from bot.bootstrap import App
 
 
@@ -87,16 +89,16 @@ def run_purge(app: App, args: argparse.Namespace) -> int:
     by = _name(args.by)
     days = max(0, args.retention_days)
     count = app.inbox.purge(datetime.now(UTC), days, by)
-    if count and app.engine.dialect.name == "sqlite":
-        _vacuum(app)
+    if count and app.engine is not None and app.engine.dialect.name == "sqlite":
+        _vacuum(app.engine)
     print(t("purged", args.lang, count=count, days=days))
     return 0
 
 
-def _vacuum(app: App) -> None:
+def _vacuum(engine: Engine) -> None:
     """Rebuild the file so no page of a deleted envelope survives (secure_delete zeroes them;
     VACUUM also drops the freed pages and shrinks the file)."""
-    raw = app.engine.raw_connection()
+    raw = engine.raw_connection()
     try:
         cursor = raw.cursor()
         cursor.execute("VACUUM")

@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from intake.filing import ReferenceTaken
+from intake.filing import Filing, ReferenceTaken
 from storage.crypto.envelope import RecipientKey
 from storage.inbox.audit import AuditEntry, AuditReport, next_entry, utc, verify_chain
 from storage.inbox.common import (
@@ -62,21 +62,17 @@ class MemoryInbox:
         self._audit: builtins.list[AuditEntry] = []
         self._event_ids = 0
 
-    def file(
-        self,
-        envelope: bytes,
-        *,
-        referral_id: uuid.UUID,
-        reference: str,
-        recipient: str,
-        channel: str,
-        received_at: datetime,
-        key_ids: Sequence[str],
-        idempotency_key: str | None,
-        actor: str,
-    ) -> FilingResult:
-        idem = idempotency_hash(self._secret, idempotency_key)
-        received_at = utc(received_at)
+    def file(self, filing: Filing) -> FilingResult:
+        f = filing
+        reference, referral_id, recipient, channel, actor = (
+            f.reference,
+            f.referral_id,
+            f.recipient,
+            f.channel,
+            f.actor,
+        )
+        idem = idempotency_hash(self._secret, f.idempotency_key)
+        received_at = utc(f.received_at)
         with self._lock:
             for row in self._rows.values():
                 if idem is not None and row.idempotency_hash == idem:
@@ -94,8 +90,8 @@ class MemoryInbox:
                 status="received",
                 outcome=None,
                 channel=channel,
-                key_ids=tuple(key_ids),
-                envelope=bytes(envelope),
+                key_ids=tuple(f.key_ids),
+                envelope=bytes(f.envelope),
                 coordinator=None,
                 idempotency_hash=idem,
                 events=[event],
@@ -104,7 +100,7 @@ class MemoryInbox:
                 "channel": channel,
                 "recipient": recipient,
                 "referral_id": str(referral_id),
-                "size": len(envelope),
+                "size": len(f.envelope),
             }
             self._append(received_at, actor, "filed", reference, details)
         return FilingResult(reference, received_at, duplicate=False)

@@ -11,6 +11,7 @@ tip read afresh. Every other write takes that lock, so the hash chain stays one 
 from __future__ import annotations
 
 import builtins
+import dataclasses
 import functools
 import json
 import logging
@@ -26,7 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from intake.filing import ReferenceTaken
+from intake.filing import Filing, ReferenceTaken
 from storage.crypto.envelope import RecipientKey
 from storage.inbox.audit import AuditEntry, AuditReport, details_json, next_entry, utc, verify_chain
 from storage.inbox.common import (
@@ -86,32 +87,10 @@ class SqlInbox:
 
     # -- filing ------------------------------------------------------------------------------
 
-    def file(
-        self,
-        envelope: bytes,
-        *,
-        referral_id: uuid.UUID,
-        reference: str,
-        recipient: str,
-        channel: str,
-        received_at: datetime,
-        key_ids: Sequence[str],
-        idempotency_key: str | None,
-        actor: str,
-    ) -> FilingResult:
+    def file(self, filing: Filing) -> FilingResult:
         """File one referral. Concurrent filings in this process are written together (see
         `storage.inbox.group`): one transaction, audit entries chained in order."""
-        pending = _Filing(
-            referral_id=referral_id,
-            reference=reference,
-            recipient=recipient,
-            channel=channel,
-            received_at=received_at,
-            key_ids=tuple(key_ids),
-            envelope=envelope,
-            idem=idempotency_hash(self._secret, idempotency_key),
-            actor=actor,
-        )
+        pending = _Filing.of(filing, idempotency_hash(self._secret, filing.idempotency_key))
         return self._filings.submit(pending)
 
     def _file_batch(self, batch: Sequence[Slot[_Filing, FilingResult]]) -> None:
@@ -666,16 +645,15 @@ def _now() -> datetime:
 
 
 @dataclass(frozen=True, eq=False)
-class _Filing:
-    referral_id: uuid.UUID
-    reference: str
-    recipient: str
-    channel: str
-    received_at: datetime
-    key_ids: tuple[str, ...]
-    envelope: bytes
-    idem: str | None
-    actor: str
+class _Filing(Filing):
+    """A filing with its client key hashed, as the row keeps it."""
+
+    idem: str | None = None
+
+    @classmethod
+    def of(cls, filing: Filing, idem: str | None) -> _Filing:
+        values = {f.name: getattr(filing, f.name) for f in dataclasses.fields(Filing)}
+        return cls(**values, idem=idem)
 
 
 def _filed_details(f: _Filing) -> dict[str, Any]:

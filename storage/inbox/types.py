@@ -11,10 +11,14 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
+from intake.filing import Filing
 from storage.crypto.envelope import RecipientKey
 from storage.inbox.audit import AuditEntry, AuditReport
+
+if TYPE_CHECKING:
+    from storage.inbox.common import VerifyKeys
 
 STATUSES = ("received", "in_review", "coordinator_appointed", "closed")
 OUTCOMES = ("plan_started", "coordinator_only", "declined", "forwarded", "withdrawn")
@@ -71,19 +75,10 @@ class RegisteredKey:
 
 
 class Inbox(Protocol):
-    def file(
-        self,
-        envelope: bytes,
-        *,
-        referral_id: uuid.UUID,
-        reference: str,
-        recipient: str,
-        channel: str,
-        received_at: datetime,
-        key_ids: Sequence[str],
-        idempotency_key: str | None,
-        actor: str,
-    ) -> FilingResult: ...
+    # The intake's keys a filing signature is checked against (None: not checked).
+    verify_keys: VerifyKeys | None
+
+    def file(self, filing: Filing) -> FilingResult: ...
 
     def get(self, reference: str) -> InboxRecord | None: ...
 

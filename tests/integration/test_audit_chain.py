@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from intake.filing import Filing
 from storage.inbox import SqlInbox
 from storage.inbox.audit import AuditEntry, chain_hash
 from storage.inbox.db import make_engine, upgrade
@@ -30,15 +31,17 @@ def inbox(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlInbox]:
     for n in range(1, 3):
         referral_id = uuid.uuid4()
         inbox.file(
-            b"sealed",
-            referral_id=referral_id,
-            reference=f"KE-AAAA-000{n}",
-            recipient="0301",
-            channel="file",
-            received_at=T0 + timedelta(minutes=n),
-            key_ids=["0123456789abcdef"],
-            idempotency_key=None,
-            actor="intake:file",
+            Filing(
+                envelope=b"sealed",
+                referral_id=referral_id,
+                reference=f"KE-AAAA-000{n}",
+                recipient="0301",
+                channel="file",
+                received_at=T0 + timedelta(minutes=n),
+                key_ids=("0123456789abcdef",),
+                idempotency_key=None,
+                actor="intake:file",
+            )
         )
     inbox.log_access("KE-AAAA-0001", "open", "Kari", T0 + timedelta(hours=1))
     inbox.set_status("KE-AAAA-0001", "in_review", None, None, "Kari", T0 + timedelta(hours=2))

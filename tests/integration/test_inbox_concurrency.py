@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from intake.filing import Filing
 from intake.reference import make_reference
 from storage.inbox import FilingResult, SqlInbox
 from storage.inbox.db import make_engine, upgrade
@@ -40,15 +41,17 @@ def test_concurrent_filings_lose_nothing_and_duplicate_nothing(database_url: str
     def submit(key: str) -> tuple[str, FilingResult]:
         referral_id = uuid.uuid4()
         return key, inbox.file(
-            b"sealed " + referral_id.bytes,
-            referral_id=referral_id,
-            reference=make_reference(referral_id.bytes),
-            recipient="0301",
-            channel="telegram",
-            received_at=datetime.now(UTC),
-            key_ids=["0123456789abcdef"],
-            idempotency_key=key,
-            actor="intake:telegram",
+            Filing(
+                envelope=b"sealed " + referral_id.bytes,
+                referral_id=referral_id,
+                reference=make_reference(referral_id.bytes),
+                recipient="0301",
+                channel="telegram",
+                received_at=datetime.now(UTC),
+                key_ids=("0123456789abcdef",),
+                idempotency_key=key,
+                actor="intake:telegram",
+            )
         )
 
     try:
@@ -81,15 +84,17 @@ def test_two_workers_filing_at_once_keep_one_chain(database_url: str) -> None:
     def submit(n: int) -> FilingResult:
         referral_id = uuid.uuid4()
         return workers[n % 2].file(
-            b"sealed " + referral_id.bytes,
-            referral_id=referral_id,
-            reference=make_reference(referral_id.bytes),
-            recipient="0301",
-            channel="telegram",
-            received_at=datetime.now(UTC),
-            key_ids=["0123456789abcdef"],
-            idempotency_key=f"draft-{n}",
-            actor="intake:telegram",
+            Filing(
+                envelope=b"sealed " + referral_id.bytes,
+                referral_id=referral_id,
+                reference=make_reference(referral_id.bytes),
+                recipient="0301",
+                channel="telegram",
+                received_at=datetime.now(UTC),
+                key_ids=("0123456789abcdef",),
+                idempotency_key=f"draft-{n}",
+                actor="intake:telegram",
+            )
         )
 
     try:
@@ -118,15 +123,17 @@ def test_racing_duplicates_of_one_submission_file_once(database_url: str) -> Non
         referral_id = uuid.uuid4()
         barrier.wait()
         return inbox.file(
-            b"sealed",
-            referral_id=referral_id,
-            reference=make_reference(referral_id.bytes),
-            recipient="0301",
-            channel="web",
-            received_at=datetime.now(UTC),
-            key_ids=["0123456789abcdef"],
-            idempotency_key="one submission",
-            actor="intake:web",
+            Filing(
+                envelope=b"sealed",
+                referral_id=referral_id,
+                reference=make_reference(referral_id.bytes),
+                recipient="0301",
+                channel="web",
+                received_at=datetime.now(UTC),
+                key_ids=("0123456789abcdef",),
+                idempotency_key="one submission",
+                actor="intake:web",
+            )
         )
 
     try:

@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
-from intake.filing import ReferenceTaken
+from intake.filing import Filing, ReferenceTaken
 from storage.crypto.envelope import RecipientKey, key_id, seal
 from storage.inbox import InvalidStatus, MemoryInbox, SqlInbox, UnknownReference
 from storage.inbox.db import make_engine, upgrade
@@ -74,15 +74,19 @@ def file(
 ) -> tuple[uuid.UUID, object]:
     referral_id = uuid.uuid4()
     result = inbox.file(
-        blob if blob is not None else sealed(referral_id, recipient, reference=reference, at=at),
-        referral_id=referral_id,
-        reference=reference,
-        recipient=recipient,
-        channel="file",
-        received_at=at,
-        key_ids=[key_id(KE_KEY.public_key())],
-        idempotency_key=key,
-        actor="intake:file",
+        Filing(
+            envelope=blob
+            if blob is not None
+            else sealed(referral_id, recipient, reference=reference, at=at),
+            referral_id=referral_id,
+            reference=reference,
+            recipient=recipient,
+            channel="file",
+            received_at=at,
+            key_ids=(key_id(KE_KEY.public_key()),),
+            idempotency_key=key,
+            actor="intake:file",
+        )
     )
     return referral_id, result
 
@@ -313,15 +317,17 @@ class TestInboxContract:
             referral_id = uuid.uuid4()
             blob = sealed(referral_id, **{"reference": reference, **signed_as})  # type: ignore[arg-type]
             inbox.file(
-                blob,
-                referral_id=referral_id,
-                reference=reference,
-                recipient="0301",
-                channel="file",
-                received_at=T0,
-                key_ids=[key_id(KE_KEY.public_key())],
-                idempotency_key=None,
-                actor="intake:file",
+                Filing(
+                    envelope=blob,
+                    referral_id=referral_id,
+                    reference=reference,
+                    recipient="0301",
+                    channel="file",
+                    received_at=T0,
+                    key_ids=(key_id(KE_KEY.public_key()),),
+                    idempotency_key=None,
+                    actor="intake:file",
+                )
             )
         for record in inbox.list():
             expected = cases[record.reference][1]

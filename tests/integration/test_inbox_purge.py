@@ -8,6 +8,7 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
+from intake.filing import Filing
 from storage.inbox import SqlInbox
 from storage.inbox.db import make_engine, upgrade
 
@@ -30,15 +31,17 @@ def test_purged_envelopes_leave_no_bytes_in_the_sqlite_files(tmp_path: Path) -> 
             reference = f"KE-AAAA-000{n}"
             envelopes[reference] = os.urandom(6000)  # stands in for a sealed envelope
             inbox.file(
-                envelopes[reference],
-                referral_id=uuid.uuid4(),
-                reference=reference,
-                recipient="0301",
-                channel="file",
-                received_at=NOW,
-                key_ids=["0123456789abcdef"],
-                idempotency_key=None,
-                actor="intake:file",
+                Filing(
+                    envelope=envelopes[reference],
+                    referral_id=uuid.uuid4(),
+                    reference=reference,
+                    recipient="0301",
+                    channel="file",
+                    received_at=NOW,
+                    key_ids=("0123456789abcdef",),
+                    idempotency_key=None,
+                    actor="intake:file",
+                )
             )
             if outcome:
                 inbox.set_status(reference, "closed", outcome, None, "Kari", NOW)

@@ -22,6 +22,7 @@ from typing import Any
 import pypdf
 import pytest
 
+from intake.filing import Filing
 from tests.fixtures.referrals import personal_strings, valid_referral
 
 PASSPHRASE = "Fire ord er bedre enn ett"
@@ -284,9 +285,10 @@ def test_a_forged_envelope_is_flagged_and_does_not_open(tmp_path: Path) -> None:
         blob = seal(body, referral_id=referral_id, reference="KE-FAKE-0000", recipient="0301",
                     channel="file", filed_at=now, recipients=keys,
                     signing_key=Ed25519PrivateKey.generate())  # fmt: skip
-        app.inbox.file(blob, referral_id=referral_id, reference="KE-FAKE-0000", recipient="0301",
-                       channel="file", received_at=now, key_ids=[k.key_id for k in keys],
-                       idempotency_key=None, actor="mallory")  # fmt: skip
+        app.inbox.file(Filing(envelope=blob, referral_id=referral_id, reference="KE-FAKE-0000",
+                              recipient="0301", channel="file", received_at=now,
+                              key_ids=tuple(k.key_id for k in keys), idempotency_key=None,
+                              actor="mallory"))  # fmt: skip
     finally:
         app.close()
     lines = {ln.split()[0]: ln for ln in ws.ok("inbox", "list").splitlines()[1:-1]}

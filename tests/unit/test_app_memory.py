@@ -1,0 +1,38 @@
+"""The composition root's App files into any `Inbox`: here the in-memory twin, with real
+sealing, so a channel test or a demo needs no database."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from bot.bootstrap import App
+from bot.settings import Settings
+from storage.crypto.envelope import RecipientKey, open_envelope
+from storage.crypto.keys import generate_recipient_key, generate_signing_key, verify_keys_for
+from storage.inbox import MemoryInbox
+from tests.fixtures.referrals import valid_referral
+
+
+def test_the_app_files_into_the_in_memory_inbox() -> None:
+    signing = generate_signing_key()
+    inbox = MemoryInbox(verify_keys=verify_keys_for(signing.public_key()))
+    ke = generate_recipient_key()
+    referral = valid_referral()
+    now = dt.datetime(2026, 3, 16, 9, tzinfo=dt.UTC)
+    inbox.add_recipient_key(
+        referral["kommune"],
+        RecipientKey.of(ke.public_key()).key_id,
+        ke.public_key().public_bytes_raw(),
+        now,
+    )
+    app = App(Settings(_env_file=None, allow_synthetic_ids=True), inbox, signing, clock=lambda: now)  # type: ignore[call-arg]
+    first = app.file(referral, channel="web", language="en", idempotency_key="once")
+    again = app.file(referral, channel="web", language="en", idempotency_key="once")
+    assert again.reference == first.reference and again.duplicate and not first.duplicate
+    record = inbox.get(first.reference)
+    assert record is not None and record.channel == "web" and record.signature_ok
+    header, _ = open_envelope(
+        inbox.envelope(first.reference), private_key=ke, verify_keys=app.verify_keys
+    )
+    assert header.referral_id == record.id
+    app.close()  # no database to dispose of
