@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import cache
 from typing import Any
 
 from dialogues import conditions
-from dialogues.flow import ROLES, Step, text, texts, variant
-from dialogues.plan import Plan, Slot, derived
+from dialogues.flow import ROLES, Step, load, text, texts, variant
+from dialogues.plan import Plan, Slot, derived, step_key
 from dialogues.state import State
 from dialogues.types import Choice, Reply
 from intake.kommuner import kommuner
@@ -156,8 +157,41 @@ def _projected(given: dict[str, Any], plan: Plan, role: object) -> int:
 
 
 def summary_entries(slots: list[Slot]) -> list[Slot]:
-    """What the summary lists, in order; its numbering is what "endre 3" refers to."""
-    return [s for s in slots if not s.step.more]
+    """What the summary can list (every answer but "another one?"), grouped by section in the
+    order the sections first come; `number` is what "endre 5" refers to."""
+    entries = [s for s in slots if not s.step.more]
+    order = {section: i for i, section in enumerate(_sections())}
+    return sorted(entries, key=lambda s: order.get(s.step.section, len(order)))
+
+
+@cache
+def _sections() -> tuple[str, ...]:
+    return tuple(dict.fromkeys(step.section for step in load().steps))
+
+
+@cache
+def _numbers() -> dict[str, int]:
+    """A fixed number for every answer any branch can ask (groups unrolled to their largest
+    size), so an answer keeps its number when other answers or the branch change."""
+    flow = load()
+    keys: list[str] = []
+    steps = flow.steps
+    i = 0
+    while i < len(steps):
+        step = steps[i]
+        if step.group is None:
+            keys.append(step.id)
+            i += 1
+            continue
+        block = [s for s in steps[i:] if s.group == step.group]
+        i += len(block)
+        for index in range(flow.groups[step.group].max):
+            keys += [step_key(s, index) for s in block if not s.more]
+    return {key: number for number, key in enumerate(keys, start=1)}
+
+
+def number(slot: Slot) -> int:
+    return _numbers().get(slot.key, 0)
 
 
 def summary_choices(state: State) -> tuple[Choice, ...]:
@@ -168,14 +202,28 @@ def summary_choices(state: State) -> tuple[Choice, ...]:
 def summary(
     state: State, slots: list[Slot], *, error: str | None = None, partial: bool = False
 ) -> Reply:
-    """The numbered answers; `partial` (answers so far, mid-conversation) is information only."""
+    """The answers grouped by section, each with its fixed number; questions left unanswered
+    are not listed but counted. `partial` (answers so far) is information only."""
     lang = state.language
     lines = [text(lang, "summary.head_partial" if partial else "summary.head")]
-    for number, slot in enumerate(summary_entries(slots), start=1):
-        value = value_text(state, slot.step, state.answers.get(slot.key))
-        lines.append(f"{number}. {label(state, slot)}: {value}")
+    section = None
+    skipped = 0
+    for slot in summary_entries(slots):
+        value = state.answers.get(slot.key)
+        if value is None:
+            skipped += slot.key in state.answers
+            continue
+        if slot.step.section != section:
+            section = slot.step.section
+            lines.append("")
+            lines.append(worded(state, f"section.{section}"))
+        lines.append(f"{number(slot)}. {label(state, slot)}: {value_text(state, slot.step, value)}")
+    if skipped:
+        lines.append("")
+        lines.append(text(lang, "summary.skipped_count", count=skipped))
     if partial:
         return Reply(text="\n".join(lines))
+    lines.append("")
     lines.append(text(lang, "summary.foot"))
     return Reply(
         text="\n".join(lines),

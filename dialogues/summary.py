@@ -54,14 +54,22 @@ def choose_edit(turn: Turn) -> None:
 
 
 def edit_target(turn: Turn, arg: str) -> Slot | None:
-    """The answer "endre 3" or "endre Fornavn" means, as the summary numbers and labels them."""
+    """The answer "endre 5" or "endre telefon" means: the summary's fixed number, or a label
+    (the whole label first, then a label holding the word; the first in the summary wins)."""
     entries = render.summary_entries(turn.answered_slots())
     word = parse.fold(arg)
-    if word.isdigit() and 1 <= int(word) <= len(entries):
-        return entries[int(word) - 1]
+    if word.isdigit():
+        return next((s for s in entries if render.number(s) == int(word)), None)
     for slot in entries:
         if slot.key == arg.strip() or parse.fold(render.label(turn.state, slot)) == word:
             return slot
+    if len(word) >= 3:
+        for slot in entries:
+            if word in parse.fold(render.label(turn.state, slot)).split():
+                return slot
+        for slot in entries:
+            if word in parse.fold(render.label(turn.state, slot)):
+                return slot
     return None
 
 

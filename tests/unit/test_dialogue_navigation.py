@@ -310,7 +310,7 @@ def test_a_name_that_is_also_a_command_word_is_taken_as_the_name() -> None:
     assert run.state.answers["person.given_name"] == "Endre"
     run.say("Start")
     assert run.state.answers["person.family_name"] == "Start"
-    run.say("/endre 3")  # the slash form still edits (3: the first name)
+    run.say("/endre 5")  # the slash form still edits (5: the first name)
     assert run.last.step == "person.given_name" and run.state.mode == "edit"
     run.say("Lang")
     assert run.state.answers["person.given_name"] == "Lang"

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dialogues import engine, parse
+from dialogues import engine, parse, render
 from dialogues.flow import load, text, texts
 from dialogues.plan import plan
 from dialogues.state import State
@@ -385,3 +385,54 @@ def _strings(node: Any) -> list[str]:
     if isinstance(node, list):
         return [s for v in node for s in _strings(v)]
     return []
+
+
+# -- the summary -----------------------------------------------------------------------------
+
+
+def _numbered(summary_text: str) -> dict[str, str]:
+    """'20. Adresse: Storgata 1' -> {'Adresse': '20'}."""
+    found = {}
+    for line in summary_text.splitlines():
+        head, dot, rest = line.partition(". ")
+        if dot and head.isdigit():
+            found[rest.split(":")[0]] = head
+    return found
+
+
+def test_the_summary_is_grouped_and_leaves_out_what_was_not_answered() -> None:
+    script = load_script("attorney_son", TODAY)
+    run = until(start(script), script, "summary")
+    shown = run.last.text
+    for section in ("start", "person", "submitter", "need", "consent"):
+        assert text("nb", f"section.{section}") in shown, section
+    assert texts("nb")["summary.skipped"] + "\n" not in shown  # no "–" lines
+    entries = render.summary_entries(plan(run.state, run.ctx))
+    skipped = sum(
+        1 for s in entries if s.key in run.state.answers and run.state.answers[s.key] is None
+    )
+    assert skipped and text("nb", "summary.skipped_count", count=skipped) in shown  # counted
+    assert f". {text('nb', 'l.person.gp.name')}:" not in shown
+
+
+def test_summary_numbers_stay_the_same_across_edits() -> None:
+    script = load_script("english_dnumber", TODAY)
+    run = until(start(script), script, "summary")
+    before = _numbered(run.last.text)
+    run.say("edit interpreter")  # a label word: "Needs an interpreter"
+    assert run.last.step == "person.interpreter.needed"
+    run.say("no")  # the language question drops out of the branch
+    assert run.last.step == "summary"
+    after = _numbered(run.last.text)
+    assert text("en", "l.person.interpreter.language") not in after
+    assert all(after[label] == number for label, number in before.items() if label in after)
+
+
+@pytest.mark.parametrize(("lang", "words"), [("nb", "endre telefon"), ("en", "edit phone")])
+def test_edit_by_a_label_word_works_like_a_number(lang: str, words: str) -> None:
+    script = load_script("nn_adult_self", TODAY)
+    run = start(script)
+    run.command("language", lang)
+    run = until(run, script, "summary")
+    run.say(words)
+    assert run.state.mode == "edit" and run.last.step == "person.phone"
