@@ -54,6 +54,10 @@ class Settings(BaseSettings):
     web_session_turns_per_minute: int = 60
     web_address_turns_per_minute: int = 600
     web_resume_tries: int = 10  # per address per 15 minutes
+    # Optional login with ID-porten (OpenID Connect, authorization code + PKCE).
+    web_oidc_issuer: str | None = None
+    web_oidc_client_id: str | None = None
+    web_oidc_client_secret: SecretStr | None = None
     # The KE staff web (`ke-intake staff-web`, KE side only).
     staff_idle_minutes: int = 15
     staff_oidc_issuer: str | None = None

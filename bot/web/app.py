@@ -28,6 +28,7 @@ from starlette.staticfiles import StaticFiles
 
 from bot.runtime.uploads import upload_of, worth_reading
 from bot.web import view
+from bot.web.oidc import Login, LoginFailed
 from bot.web.security import (
     COOKIE,
     BodyTooLarge,
@@ -38,7 +39,15 @@ from bot.web.security import (
     set_session_cookie,
     start_token,
 )
-from bot.web.session import Sessions, WebDraft, new_code, new_session_id, parse_code, show_code
+from bot.web.session import (
+    Entry,
+    Sessions,
+    WebDraft,
+    new_code,
+    new_session_id,
+    parse_code,
+    show_code,
+)
 from bot.web.turns import Turns
 from bot.web.wording import dialogue_text, language_of, web_text
 from dialogues.state import State, StateError
@@ -52,6 +61,7 @@ log = logging.getLogger(__name__)
 
 HERE = Path(__file__).parent
 PARTIAL = "x-ke-partial"
+SINCE = "x-ke-since"  # the last transcript entry the page already shows
 MINUTE = 60
 RESUME_WINDOW = 15 * MINUTE
 COMMANDS = ("back", "help", "skip", "summary", "done")
@@ -79,7 +89,7 @@ class Web:
     draft_ttl_hours: int = 72
     frame_ancestors: tuple[str, ...] = ()
     clock: Callable[[], float] = time.time
-    oidc: Any = None  # bot.web.oidc.Login when ID-porten is configured
+    oidc: Login | None = None  # ID-porten, when configured
 
 
 def create_app(web: Web) -> Starlette:
@@ -100,7 +110,14 @@ def create_app(web: Web) -> Starlette:
             Route("/keepalive", routes.keepalive, methods=["POST"]),
             Route("/embed", routes.embed, methods=["GET"]),
             Route("/healthz", routes.healthz, methods=["GET"]),
-            *(web.oidc.routes(routes) if web.oidc is not None else []),
+            *(
+                [
+                    Route("/login", routes.login, methods=["GET"]),
+                    Route("/login/callback", routes.login_callback, methods=["GET"]),
+                ]
+                if web.oidc is not None
+                else []
+            ),
             Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
         ],
         exception_handlers={404: routes.not_found, BodyTooLarge: routes.too_large},
@@ -145,6 +162,7 @@ class Routes:
         presets["embed"] = "1" if embedded else ""
         context = {
             "log": preview.log,
+            "question": _question_id(preview.log),
             "ask": preview.asking,
             "csrf": start_token(self.web.hasher, self.web.clock()),
             "presets": {k: v for k, v in presets.items() if v},
@@ -166,8 +184,9 @@ class Routes:
     ) -> Response:
         lang = self._lang(draft)
         until = self.web.clock() + self.web.draft_ttl_hours * 3600
-        context = {
+        context: dict[str, Any] = {
             "log": draft.log,
+            "question": _question_id(draft.log),
             "ask": draft.asking,
             "csrf": csrf_token(self.web.hasher, sid),
             "presets": {},
@@ -176,11 +195,15 @@ class Routes:
             "code": show_code(draft.code) if draft.code else None,
             "until": view.oslo_time(until, lang),
             "done": draft.reference is not None,
-            "identity": draft.identity,
+            "identity": bool(draft.identity and draft.identity.get("by")),
             "role": draft.role,
         }
         partial = request.headers.get(PARTIAL) == "1"
         template = "_chat.html" if partial else "chat.html"
+        since = request.headers.get(SINCE, "")
+        if partial and since.isdigit():
+            # chat.js has the transcript up to `since`: only what is newer is rendered
+            context["log"] = [e for e in draft.log if e.id > int(since)]
         response = self.render(request, template, lang, context, status=status)
         if partial:
             response.headers[PARTIAL] = "1"  # chat.js swaps only fragments it asked for
@@ -276,6 +299,7 @@ class Routes:
             return self._deleted(request, result.state.language)
         self._record(draft, result.state, result.replies)
         self._preset_kommune(draft, result.state)
+        self._preset_identity(draft)
         if result.reference is not None:
             draft.reference = result.reference
             await self.web.sessions.forget_answers(draft)
@@ -342,6 +366,81 @@ class Routes:
         if request.cookies.get(COOKIE) != sid:
             set_session_cookie(response, sid, embedded=embedded)
         return response
+
+    # -- ID-porten ---------------------------------------------------------------------------
+
+    async def login(self, request: Request) -> Response:
+        """To the provider; the session starts here if it has not (logging in is starting)."""
+        assert self.web.oidc is not None
+        sid, draft = await self._session(request)
+        new = sid is None or draft is None or self._idle(draft)
+        if new or sid is None or draft is None:
+            presets = self._presets(request.query_params)
+            draft = self._begin(presets, code=new_code())
+            sid = new_session_id()
+        try:
+            url, pending = await self.web.oidc.start(_callback_url(request))
+        except Exception as error:  # the provider is unreachable: chatting goes on
+            log.warning("web: login could not start (%s)", type(error).__name__)
+            await self.web.sessions.save(sid, draft)
+            return self._after_login(request, sid, draft, "login.failed", new)
+        draft.identity = {"pending": pending}
+        await self.web.sessions.save(sid, draft)
+        response = RedirectResponse(url, status_code=303)
+        if new:
+            set_session_cookie(response, sid, embedded=False)
+        return response
+
+    async def login_callback(self, request: Request) -> Response:
+        assert self.web.oidc is not None
+        sid, draft = await self._session(request)
+        if sid is None or draft is None:
+            return self.first_page(request, notice=web_text(self._lang(None), "login.failed"))
+        pending = (draft.identity or {}).get("pending")
+        try:
+            if not isinstance(pending, dict):
+                raise LoginFailed()
+            query = {k: str(v) for k, v in request.query_params.items()}
+            claims = await self.web.oidc.finish(_callback_url(request), pending, query)
+        except LoginFailed:
+            draft.identity = None
+            await self.web.sessions.save(sid, draft)
+            return self._after_login(request, sid, draft, "login.failed", False)
+        pid = claims.get("pid")
+        draft.identity = {"by": "idporten", "pid": pid if isinstance(pid, str) else None}
+        log.info("web: logged in with ID-porten")
+        draft.add("bot", web_text(self._lang(draft), "login.done"), self._lang(draft))
+        self._preset_identity(draft)
+        await self.web.sessions.save(sid, draft)
+        return self._after_login(request, sid, draft, None, False)
+
+    def _after_login(
+        self, request: Request, sid: str, draft: WebDraft, notice: str | None, new: bool
+    ) -> Response:
+        if notice is not None:
+            draft.add("bot", web_text(self._lang(draft), notice), self._lang(draft), error=True)
+        response = RedirectResponse("/", status_code=303)
+        if new:
+            set_session_cookie(response, sid, embedded=False)
+        return response
+
+    def _preset_identity(self, draft: WebDraft) -> None:
+        """A logged-in person writing about themselves is not asked for their national id:
+        the ID token's `pid` answers it (the dialogue still checks it like any answer)."""
+        identity = draft.identity or {}
+        pid = identity.get("pid")
+        asking = draft.ask.get("step") if draft.ask else None
+        if not pid or identity.get("used") or draft.role != "self":
+            return
+        if asking != "person.national_id":
+            return
+        state = State.from_json(draft.engine)
+        after, more = self.web.turns.step_now(state, UserInput(text=str(pid)))
+        if any(r.error for r in more):
+            return
+        identity["used"] = True
+        draft.add("me", str(pid), after.language)
+        self._record(draft, after, more)
 
     # -- resume, delete, keep alive ------------------------------------------------------
 
@@ -504,6 +603,15 @@ class Routes:
             return
         draft.add("me", view.kommune_label(after), after.language)
         self._record(draft, after, more)
+
+
+def _question_id(log: list[Entry]) -> str:
+    """The transcript entry that asks the current question: the answer field's description."""
+    return f"m{log[-1].id}" if log and log[-1].who == "bot" else ""
+
+
+def _callback_url(request: Request) -> str:
+    return f"{str(request.base_url).rstrip('/')}/login/callback"
 
 
 def _address(request: Request) -> str:

@@ -63,6 +63,15 @@ def build_web(
     if clock is not None:
         runtime = runtime.with_clock(clock)
     turns = Turns(runtime, filer)
+    if oidc is None and settings.web_oidc_issuer and settings.web_oidc_client_id:
+        from bot.web.oidc import Login
+
+        client_secret = settings.web_oidc_client_secret
+        oidc = Login(
+            settings.web_oidc_issuer,
+            settings.web_oidc_client_id,
+            client_secret.get_secret_value() if client_secret else None,
+        )
     language: Language = next((c for c in LANGUAGES if c == settings.language), "nb")
     limits = Limits(
         session_turns_per_minute=settings.web_session_turns_per_minute,

@@ -21,7 +21,7 @@ import json
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from dialogues.types import Choice, Reply
@@ -105,17 +105,23 @@ class WebDraft:
         return reply_from_data(self.ask) if self.ask else None
 
     def to_bytes(self) -> bytes:
-        data = asdict(self)
+        # Built by hand: `dataclasses.asdict` walks the transcript recursively and cost more
+        # than the engine's turn. Entries are stored as short lists.
+        data = {name: getattr(self, name) for name in _FIELDS}
+        data["log"] = [[e.id, e.who, e.text, e.lang, e.error] for e in self.log]
         return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
     @classmethod
     def from_bytes(cls, raw: bytes) -> WebDraft | None:
         try:
             data = json.loads(raw)
-            data["log"] = [Entry(**entry) for entry in data.get("log", [])]
+            data["log"] = [Entry(*entry) for entry in data.get("log", [])]
             return cls(**data)
         except (ValueError, TypeError, KeyError):
             return None
+
+
+_FIELDS = tuple(f.name for f in fields(WebDraft))
 
 
 class Sessions:

@@ -19,6 +19,11 @@
     return null;
   }
 
+  function lastEntry() {
+    var entries = document.querySelectorAll("#log .msg");
+    return entries.length ? entries[entries.length - 1].dataset.id : "";
+  }
+
   function appendEntries(oldLog, newLog) {
     var have = {};
     Array.prototype.forEach.call(oldLog.children, function (c) { have[c.dataset.id] = true; });
@@ -89,7 +94,7 @@
       method: "POST",
       body: data,
       credentials: "same-origin",
-      headers: { "X-KE-Partial": "1" }
+      headers: { "X-KE-Partial": "1", "X-KE-Since": lastEntry() }
     }).then(function (response) {
       var type = response.headers.get("content-type") || "";
       var fragment = response.headers.get("x-ke-partial") === "1";

@@ -27,6 +27,7 @@ class Contexts:
         self.server = server
         self.opened: list[Any] = []
         self.foreign: list[str] = []
+        self.allowed: list[str] = [server.url, "data:"]
         self.console_errors: list[str] = []
 
     def page(self, *, js: bool = True, width: int = 1024, axe: bool = False) -> Any:
@@ -40,16 +41,24 @@ class Contexts:
             context.add_init_script(path=str(AXE))
         self.opened.append(context)
         page = context.new_page()
-        origin = self.server.url
         page.on(
             "request",
-            lambda r: None if r.url.startswith((origin, "data:")) else self.foreign.append(r.url),
+            lambda r: None if r.url.startswith(tuple(self.allowed)) else self.foreign.append(r.url),
         )
         page.on(
             "console",
             lambda m: self.console_errors.append(m.text) if m.type == "error" else None,
         )
         return page
+
+    def _watch(self, request: Any) -> None:
+        """A request that leaves for an origin the test did not allow."""
+        if not request.url.startswith(tuple(self.allowed)):
+            self.foreign.append(request.url)
+
+    def allow(self, origin: str) -> None:
+        """Another origin this test visits on purpose (a login provider)."""
+        self.allowed.append(origin)
 
     def close(self) -> None:
         for context in self.opened:

@@ -1,0 +1,504 @@
+"""The web chat: turns per second of one worker against a bare Starlette handler returning a
+page of the same size, and per-turn latency for 200 concurrent sessions below saturation.
+
+1. Throughput, in process: requests go straight into the ASGI apps (no sockets, no client
+   library), so the figure is the server's own cost per turn. Ours is the whole `bot.web` app
+   (security middleware, CSRF, rate counters, multipart form parsing, the engine on the
+   channel runtime, encrypted in-memory drafts, Jinja2 rendering of the conversation fragment
+   that chat.js asks for); the scripted people of tests/conversations complete referrals, each
+   turn one POST, filed to a recording filer (filing has its own benchmark). The bare handler
+   is a Starlette route answering the same POSTs with a fixed page of our median size.
+   Interleaved rounds; medians.
+2. Latency: `ke-intake web` as a real uvicorn process; 200 sessions (asyncio + httpx in this
+   process) each start a referral and answer with think times of 2-4 s, about a third of one
+   worker's capacity here; per-turn time from sending the POST to the whole response read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import os
+import random
+import re
+import secrets
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.harness import Figure, interleaved, ratio_figure
+
+MIN_RATIO = 0.3
+P99_TARGET_MS = 50.0
+STEP = re.compile(r'data-step="([^"]+)"')
+OPTIONAL = re.compile(r'data-optional="(true|false)"')
+CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+PEOPLE = ("nn_adult_self", "mother_child", "english_dnumber", "provider_elderly")
+
+
+def _today() -> dt.date:
+    from zoneinfo import ZoneInfo
+
+    return dt.datetime.now(ZoneInfo("Europe/Oslo")).date()
+
+
+def _multipart(fields: dict[str, str]) -> tuple[bytes, bytes]:
+    boundary = secrets.token_hex(12)
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
+        for name, value in fields.items()
+    ]
+    body = ("".join(parts) + f"--{boundary}--\r\n").encode()
+    return body, f"multipart/form-data; boundary={boundary}".encode()
+
+
+async def _asgi(
+    app: Any, method: str, path: str, *, cookie: str = "", fields: dict[str, str] | None = None
+) -> tuple[int, dict[str, str], bytes]:
+    """One request straight into an ASGI app."""
+    body, ctype = _multipart(fields) if fields is not None else (b"", b"")
+    path, _, query = path.partition("?")
+    headers = [(b"host", b"bench"), (b"x-ke-partial", b"1")]
+    if cookie:
+        headers.append((b"cookie", cookie.encode()))
+    if fields is not None:
+        headers += [(b"content-type", ctype), (b"content-length", str(len(body)).encode())]
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "https",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": query.encode(),
+        "root_path": "",
+        "headers": headers,
+        "client": ("127.0.0.1", 50000),
+        "server": ("bench", 443),
+    }
+    sent = False
+
+    async def receive() -> dict[str, Any]:
+        nonlocal sent
+        if sent:
+            return {"type": "http.disconnect"}
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    status, out_headers, chunks = 0, {}, []
+
+    async def send(message: dict[str, Any]) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+            for name, value in message.get("headers", []):
+                out_headers.setdefault(name.decode().lower(), value.decode())
+        elif message["type"] == "http.response.body":
+            chunks.append(message.get("body", b""))
+
+    await app(scope, receive, send)
+    return status, out_headers, b"".join(chunks)
+
+
+def _ours_app() -> tuple[Any, Any]:
+    from bot.settings import Settings
+    from bot.web.app import create_app
+    from bot.web.build import build_web
+    from tests.filers import RecordingFiler
+
+    filer = RecordingFiler()
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        allow_synthetic_ids=True,
+        id_hash_secret="bench-secret-bench-secret-bench!",
+        web_session_turns_per_minute=10**9,
+        web_address_turns_per_minute=10**9,
+    )
+    return create_app(build_web(settings, filer)), filer
+
+
+async def _referral(app: Any, name: str, sizes: list[int]) -> tuple[int, float]:
+    """One scripted person through the app; returns (turns, seconds spent in the app)."""
+    from tests.conversations import answer_for, load
+
+    script = load(name, _today())
+    lang = script.language
+    role = "&role=provider" if script.preset == "provider" else ""
+    _, _, page = await _asgi(app, "GET", f"/?lang={lang}{role}")
+    html = page.decode()
+    cookie, first = "", True
+    turns, busy = 0, 0.0
+    for _ in range(200):
+        found = STEP.search(html)
+        if found is None:
+            break
+        step = found.group(1)
+        optional = (OPTIONAL.search(html) or ["", "false"])[1] == "true"
+        answer = answer_for(script, step, optional) or ""
+        fields = {"csrf": CSRF.findall(html)[-1], "text": answer}
+        if first:
+            fields |= {"first": "1", "lang": lang}
+            if script.preset:
+                fields["role"] = script.preset
+        start = time.perf_counter()
+        status, headers, body = await _asgi(app, "POST", "/turn", cookie=cookie, fields=fields)
+        busy += time.perf_counter() - start
+        if status != 200:
+            raise AssertionError(f"{name}: {step}: status {status}")
+        if "set-cookie" in headers:
+            cookie = headers["set-cookie"].split(";")[0]
+        first, html = False, body.decode()
+        sizes.append(len(body))
+        turns += 1
+    if "KE-" not in html:
+        raise AssertionError(f"{name}: no receipt")
+    return turns, busy
+
+
+def _bare_app(size: int) -> Any:
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import HTMLResponse
+    from starlette.routing import Route
+
+    page = ("<!doctype html><p>" + "x" * max(0, size - 20) + "</p>").encode()
+
+    async def turn(request: Request) -> HTMLResponse:
+        return HTMLResponse(page)
+
+    return Starlette(routes=[Route("/turn", turn, methods=["POST"])])
+
+
+async def _bare(app: Any, count: int) -> float:
+    busy = 0.0
+    for _ in range(count):
+        fields = {"csrf": "x" * 32, "text": "Kari Nordmann"}
+        start = time.perf_counter()
+        await _asgi(app, "POST", "/turn", cookie="__Host-ke-session=" + "x" * 43, fields=fields)
+        busy += time.perf_counter() - start
+    return busy
+
+
+def throughput(rounds: int = 5, people: tuple[str, ...] = PEOPLE) -> Figure:
+    app, filer = _ours_app()
+    sizes: list[int] = []
+    done: list[int] = []
+
+    def ours() -> float:
+        turns, busy = 0, 0.0
+        for name in people:
+            t, b = asyncio.run(_referral(app, name, sizes))
+            turns, busy = turns + t, busy + b
+        done.append(turns)
+        return turns / busy
+
+    ours()  # warm up: templates compiled, flow loaded
+    bare = _bare_app(int(statistics.median(sizes)))
+
+    def baseline() -> float:
+        count = done[-1]
+        return count / asyncio.run(_bare(bare, count))
+
+    samples = interleaved(rounds, {"ours": ours, "bare": baseline})
+    if len(filer.filed) < len(people) * (rounds + 1):
+        raise AssertionError("not every scripted person filed")
+    return ratio_figure(
+        "web turns in process, server cost only (vs bare Starlette route)",
+        "turns/s",
+        samples,
+        ours="ours",
+        baseline="bare",
+        min_ratio=MIN_RATIO,
+        note=f"{len(people)} complete referrals ({done[-1]} POSTs) per round x {rounds} rounds, "
+        f"in-process ASGI, median page {int(statistics.median(sizes))} B",
+    )
+
+
+# -- throughput over HTTP: one uvicorn worker each ---------------------------------------------
+
+
+async def _exchange(
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    path: str,
+    fields: dict[str, str],
+    cookie: str,
+    since: str,
+) -> tuple[int, dict[str, str], bytes]:
+    """One keep-alive HTTP/1.1 POST on a raw socket: the lightest client we can write, so the
+    servers, not the client, set the pace."""
+    body, ctype = _multipart(fields)
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: bench\r\nX-KE-Partial: 1\r\n"
+        f"Content-Type: {ctype.decode()}\r\nContent-Length: {len(body)}\r\n"
+        + (f"Cookie: {cookie}\r\n" if cookie else "")
+        + (f"X-KE-Since: {since}\r\n" if since else "")
+        + "\r\n"
+    )
+    writer.write(head.encode() + body)
+    status = int((await reader.readline()).split()[1])
+    headers: dict[str, str] = {}
+    while (line := await reader.readline()) not in (b"\r\n", b""):
+        name, _, value = line.decode().partition(":")
+        headers.setdefault(name.strip().lower(), value.strip())
+    content = await reader.readexactly(int(headers.get("content-length", "0")))
+    return status, headers, content
+
+
+async def _http_referrals(port: int, names: list[str], record: list[int]) -> int:
+    """Scripted people through a real worker on one connection; returns POSTs made."""
+    import urllib.request
+
+    from tests.conversations import answer_for, load
+
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    posts = 0
+    try:
+        for name in names:
+            script = load(name, _today())
+            role = "&role=provider" if script.preset == "provider" else ""
+            url = f"http://127.0.0.1:{port}/?lang={script.language}{role}"
+            html = await asyncio.to_thread(lambda u=url: urllib.request.urlopen(u).read().decode())  # noqa: S310
+            cookie, since, first = "", "", True
+            while (found := STEP.search(html)) is not None:
+                optional = (OPTIONAL.search(html) or ["", "false"])[1] == "true"
+                answer = answer_for(script, found.group(1), optional) or ""
+                fields = {"csrf": CSRF.findall(html)[-1], "text": answer}
+                if first:
+                    fields |= {"first": "1", "lang": script.language, "role": script.preset or ""}
+                status, headers, content = await _exchange(
+                    reader, writer, "/turn", fields, cookie, since
+                )
+                if status != 200:
+                    raise AssertionError(f"{name}: status {status}")
+                if "set-cookie" in headers:
+                    cookie = headers["set-cookie"].split(";")[0]
+                html, first = content.decode(), False
+                ids = re.findall(r'data-id="(\d+)"', html)
+                since = ids[-1] if ids else since
+                record.append(len(content))
+                posts += 1
+            if "KE-" not in html:
+                raise AssertionError(f"{name}: no receipt")
+    finally:
+        writer.close()
+    return posts
+
+
+async def _http_bare(port: int, posts: int) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        for _ in range(posts):
+            fields = {"csrf": "x" * 32, "text": "Kari Nordmann"}
+            await _exchange(reader, writer, "/turn", fields, "__Host-ke-session=" + "x" * 43, "7")
+    finally:
+        writer.close()
+
+
+def _worker(args: list[str], env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _wait(f"http://127.0.0.1:{port}")
+    return process
+
+
+def http_throughput(rounds: int = 3, connections: int = 8) -> Figure:
+    """Turns/s of one `ke-intake web` worker against one bare Starlette worker, both on uvicorn,
+    each saturated by `connections` keep-alive connections."""
+    from bench.procs import clean_env, free_port
+
+    ours_port, bare_port = free_port(), free_port()
+    sizes: list[int] = []
+    posts_per_round: list[int] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        env = clean_env() | {
+            "KE_DATA_DIR": str(Path(tmp) / "data"),
+            "KE_ID_HASH_SECRET": "bench-secret-bench-secret-bench!",
+            "KE_WEB_SESSION_TURNS_PER_MINUTE": "100000",
+            "KE_WEB_ADDRESS_TURNS_PER_MINUTE": "10000000",
+        }
+        ke = str(Path(sys.executable).with_name("ke-intake"))
+        ours = _worker([ke, "web", "--demo", "--port", str(ours_port)], env, ours_port)
+        try:
+
+            def run_ours() -> float:
+                groups = [[PEOPLE[(c + k) % 3] for k in range(2)] for c in range(connections)]
+
+                async def go() -> int:
+                    counts = await asyncio.gather(
+                        *(_http_referrals(ours_port, g, sizes) for g in groups)
+                    )
+                    return sum(counts)
+
+                start = time.perf_counter()
+                posts = asyncio.run(go())
+                posts_per_round.append(posts)
+                return posts / (time.perf_counter() - start)
+
+            run_ours()  # warm up, and learn the page size
+            size = int(statistics.median(sizes))
+            bare = _worker(
+                [sys.executable, "-m", "bench.web_bare", str(bare_port), str(size)], env, bare_port
+            )
+            try:
+
+                def run_bare() -> float:
+                    posts = posts_per_round[-1]
+                    share = [posts // connections] * connections
+
+                    async def go() -> None:
+                        await asyncio.gather(*(_http_bare(bare_port, n) for n in share))
+
+                    start = time.perf_counter()
+                    asyncio.run(go())
+                    return sum(share) / (time.perf_counter() - start)
+
+                samples = interleaved(rounds, {"ours": run_ours, "bare": run_bare})
+            finally:
+                bare.terminate()
+                bare.wait(15)
+        finally:
+            ours.terminate()
+            ours.wait(15)
+    return ratio_figure(
+        "web turns/s, one uvicorn worker (vs bare Starlette worker, same page size)",
+        "turns/s",
+        samples,
+        ours="ours",
+        baseline="bare",
+        min_ratio=MIN_RATIO,
+        note=f"{connections} keep-alive connections, {posts_per_round[-1]} POSTs per round "
+        f"(complete referrals, filed into the demo SQLite inbox) x {rounds} rounds, "
+        f"median page {size} B; client on the same machine",
+    )
+
+
+# -- latency under 200 sessions ----------------------------------------------------------------
+
+
+async def _session(
+    port: int, name: str, latencies: list[float], stop: float, rng: random.Random
+) -> None:
+    """One person on their own keep-alive connection, posting as chat.js does (the fragment,
+    only the transcript entries after the last one shown)."""
+    import urllib.request
+
+    from tests.conversations import answer_for, load
+
+    script = load(name, _today())
+    url = f"http://127.0.0.1:{port}/?lang={script.language}"
+    html = await asyncio.to_thread(lambda: urllib.request.urlopen(url).read().decode())
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    cookie, since, first = "", "", True
+    try:
+        while time.monotonic() < stop and (found := STEP.search(html)) is not None:
+            await asyncio.sleep(rng.uniform(2.0, 4.0))
+            optional = (OPTIONAL.search(html) or ["", "false"])[1] == "true"
+            answer = answer_for(script, found.group(1), optional) or ""
+            fields = {"csrf": CSRF.findall(html)[-1], "text": answer}
+            if first:
+                fields |= {"first": "1", "lang": script.language}
+            start = time.perf_counter()
+            status, headers, content = await _exchange(
+                reader, writer, "/turn", fields, cookie, since
+            )
+            latencies.append(time.perf_counter() - start)
+            if status != 200:
+                raise AssertionError(f"{name}: status {status}")
+            if "set-cookie" in headers:
+                cookie = headers["set-cookie"].split(";")[0]
+            html, first = content.decode(), False
+            ids = re.findall(r'data-id="(\d+)"', html)
+            since = ids[-1] if ids else since
+    finally:
+        writer.close()
+
+
+def latency(sessions: int = 200, seconds: float = 40.0) -> list[Figure]:
+    from bench.procs import clean_env, free_port
+
+    port = free_port()
+    with tempfile.TemporaryDirectory() as tmp:
+        env = clean_env() | {
+            "KE_DATA_DIR": str(Path(tmp) / "data"),
+            "KE_ID_HASH_SECRET": "bench-secret-bench-secret-bench!",
+            "KE_WEB_SESSION_TURNS_PER_MINUTE": "100000",
+            "KE_WEB_ADDRESS_TURNS_PER_MINUTE": "1000000",
+        }
+        ke = Path(sys.executable).with_name("ke-intake")
+        process = subprocess.Popen(
+            [str(ke), "web", "--demo", "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            _wait(f"http://127.0.0.1:{port}")
+            latencies: list[float] = []
+
+            async def crowd() -> None:
+                rng = random.Random(7)
+                stop = time.monotonic() + seconds
+                tasks = []
+                for n in range(sessions):
+                    name = PEOPLE[n % 3]  # the provider needs its own entry; three suffice
+                    tasks.append(_session(port, name, latencies, stop, random.Random(n)))
+                    await asyncio.sleep(rng.uniform(0, 0.02))
+                await asyncio.gather(*tasks)
+
+            started = time.monotonic()
+            asyncio.run(crowd())
+            elapsed = time.monotonic() - started
+        finally:
+            process.terminate()
+            process.wait(15)
+    ordered = sorted(latencies)
+    p50 = ordered[len(ordered) // 2] * 1000
+    p99 = ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))] * 1000
+    note = (
+        f"{sessions} sessions, think 2-4 s, {len(ordered)} turns in {elapsed:.0f} s "
+        f"({len(ordered) / elapsed:.0f} turns/s), client in the same machine"
+    )
+    return [
+        Figure("web turn latency p50, 200 sessions", "ms", p50, note=note),
+        Figure(
+            "web turn latency p99, 200 sessions",
+            "ms",
+            p99,
+            target=f"< {P99_TARGET_MS:g} ms",
+            met=p99 < P99_TARGET_MS,
+        ),
+    ]
+
+
+def _wait(base: str) -> None:
+    import urllib.request
+
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(f"{base}/healthz", timeout=1):  # noqa: S310 (http://)
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise AssertionError("ke-intake web did not start") from None
+            time.sleep(0.1)
+
+
+def run(
+    *, rounds: int = 5, people: tuple[str, ...] = PEOPLE, sessions: int = 200, seconds: float = 40
+) -> list[Figure]:
+    figures = [http_throughput(rounds), throughput(rounds, people)]
+    if sessions:
+        figures += latency(sessions, seconds)
+    return figures
+
+
+if __name__ == "__main__":  # python -m bench.web
+    from bench.harness import table
+
+    print(table(run(rounds=int(os.environ.get("ROUNDS", "3")))))
