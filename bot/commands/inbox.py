@@ -21,7 +21,7 @@ OUTCOMES = ("plan_started", "coordinator_only", "declined", "forwarded", "withdr
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "inbox",
-        help="the KE inbox: list, open, export, status, assign, stats, purge, audit-verify",
+        help="the KE inbox: list, show, search, export, status, assign, reopen, stats, audit",
         description="Work with the sealed KE inbox (staff side).",
     )
     sub = parser.add_subparsers(dest="inbox_command", required=True, metavar="ACTION")
@@ -73,10 +73,37 @@ def register(subparsers: Any) -> None:
         "status", parents=[common, by_required], help="change the status (with a sealed note)"
     )
     p.add_argument("reference", metavar="REF")
-    p.add_argument("status", metavar="STATUS", help=", ".join(STATUSES))
-    p.add_argument("--outcome", metavar="O", help=f"with closed: {', '.join(OUTCOMES)}")
+    p.add_argument(
+        "status", metavar="STATUS", help="the code or the Norwegian word: " + ", ".join(STATUSES)
+    )
+    p.add_argument(
+        "--outcome", metavar="O", help=f"with closed (code or word): {', '.join(OUTCOMES)}"
+    )
     p.add_argument("--note", metavar="TEXT", required=True, help="why (sealed to the KE keys)")
     p.set_defaults(handler=_run("status"))
+
+    p = sub.add_parser(
+        "reopen", parents=[common, by_required], help="reopen a closed case (with a reason)"
+    )
+    p.add_argument("reference", metavar="REF")
+    p.add_argument("--note", metavar="TEXT", required=True, help="why (sealed to the KE keys)")
+    p.set_defaults(handler=_run("reopen"))
+
+    p = sub.add_parser(
+        "search",
+        parents=[common, keyed, by_optional],
+        help="find referrals by name, national id or reference (logged, never the query)",
+    )
+    p.add_argument("query", metavar="QUERY")
+    p.add_argument("--kommune", metavar="K", help="kommune number or name, or a KE id")
+    p.set_defaults(handler=_run("search"))
+
+    p = sub.add_parser("audit", parents=[common], help="the audit log as a table, verified")
+    p.add_argument("--reference", metavar="REF")
+    p.add_argument("--actor", metavar="NAME", help="part of the name")
+    p.add_argument("--action", metavar="ACTION")
+    p.add_argument("--limit", type=int, default=0, metavar="N", help="only the last N")
+    p.set_defaults(handler=_run("audit"))
 
     p = sub.add_parser("assign", parents=[common, by_required], help="appoint a coordinator")
     p.add_argument("reference", metavar="REF")

@@ -69,6 +69,9 @@ def _actions() -> dict[str, Callable[[App, argparse.Namespace], int]]:
         "stats": reading.run_stats,
         "status": writing.run_status,
         "assign": writing.run_assign,
+        "reopen": writing.run_reopen,
+        "search": reading.run_search,
+        "audit": writing.run_audit,
         "purge": writing.run_purge,
         "audit-verify": writing.run_audit_verify,
     }

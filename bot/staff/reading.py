@@ -14,10 +14,10 @@ from bot.staff.access import (
     StaffError,
     case_info,
     load_key,
-    open_note,
     open_referral,
     record_of,
 )
+from bot.staff.history import full_case_info
 from bot.staff.passphrase import default_actor, read_passphrase
 from bot.staff.texts import t
 from storage.render import Labels, identity_verified, referral_pdf, referral_text
@@ -124,30 +124,14 @@ def run_list(app: App, args: argparse.Namespace) -> int:
 # -- show ------------------------------------------------------------------------------------
 
 
-def history(app: App, record: InboxRecord, key: X25519PrivateKey, lang: str) -> list[str]:
-    labels = Labels(lang)  # type: ignore[arg-type]
-    lines = ["", t("history", lang)]
-    for event in app.inbox.status_events(record.reference):
-        status = labels.enum("status", event.status)
-        if event.outcome:
-            status += f" ({labels.enum('outcome', event.outcome)})"
-        lines.append(f"  {fmt_datetime(event.at)}  {status}  – {event.actor}")
-        if event.note_envelope:
-            note = open_note(event.note_envelope, record, key)
-            text = note.get("note") if note else None
-            lines.append(f"      {text if isinstance(text, str) else t('note_unreadable', lang)}")
-    return lines
-
-
 def run_show(app: App, args: argparse.Namespace) -> int:
     record = record_of(app, args.reference)
     key = private_key(args)
     opened = open_referral(app, record, key)
     actor = default_actor(args.by)
     app.inbox.log_access(record.reference, "open", actor)
-    text = referral_text(opened.referral, case_info(app, record), language=args.lang)
-    sys.stdout.write(text)
-    print("\n".join(history(app, record, key, args.lang)))
+    info = full_case_info(app, opened, key, args.lang, datetime.now(UTC))
+    sys.stdout.write(referral_text(opened.referral, info, language=args.lang))
     print()
     for n, meta in enumerate(opened.referral.attachments, start=1):
         sealed = meta.sha256 in opened.attachments
@@ -198,11 +182,13 @@ def run_export(app: App, args: argparse.Namespace) -> int:
     if out.exists() and not args.force:
         raise StaffError("out_exists", path=str(out))
     record = record_of(app, args.reference)
-    opened = open_referral(app, record, private_key(args))
+    key = private_key(args)
+    opened = open_referral(app, record, key)
     actor = default_actor(args.by)
     app.inbox.log_access(record.reference, "export", actor)
     if args.format == "pdf":
-        data = referral_pdf(opened.referral, case_info(app, record), language=args.lang)
+        info = full_case_info(app, opened, key, args.lang, datetime.now(UTC))
+        data = referral_pdf(opened.referral, info, language=args.lang)
     else:
         data = export_json(app, record, opened.referral)
     _write_private(out, data, force=args.force)
@@ -247,4 +233,40 @@ def run_stats(app: App, args: argparse.Namespace) -> int:
     now = datetime.now(UTC)
     ov = overview(records, events, now, requests, unopened)
     sys.stdout.write(render_overview(ov, args.lang))
+    return 0
+
+
+# -- search ----------------------------------------------------------------------------------
+
+
+def run_search(app: App, args: argparse.Namespace) -> int:
+    """Name, national id or reference, searched here in the referrals this key opens; the
+    search is logged (what kind, and the hits), never the query."""
+    from bot.staff.cases import search, summarize
+    from storage.render.formatting import OSLO
+
+    key = private_key(args)
+    actor = default_actor(args.by)
+    now = datetime.now(UTC)
+    today = now.astimezone(OSLO).date()
+    records = app.inbox.list(recipient=recipient_filter(args.kommune))
+    summaries = {}
+    for record in records:
+        try:
+            opened = open_referral(app, record, key)
+        except StaffError:
+            continue
+        summaries[record.reference] = (
+            record,
+            summarize(opened.referral, record.received_at, today),
+        )
+    kind, hits = search([s for _, s in summaries.values()], args.query)
+    app.inbox.log_event("searched", actor, None, {"kind": kind, "hits": hits}, now)
+    labels = Labels(args.lang)
+    for ref in hits:
+        record, s = summaries[ref]
+        age = "–" if s.age is None else str(s.age)
+        status = labels.enum("status", record.status)
+        print(f"{ref}  {fmt_datetime(record.received_at)}  {s.name}  ({age})  {status}")
+    print(t("count_line", args.lang, count=len(hits)))
     return 0

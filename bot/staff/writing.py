@@ -7,9 +7,9 @@ import sys
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from bot.staff.access import StaffError, record_of, seal_note
+from bot.staff import casework
+from bot.staff.access import StaffError, record_of
 from bot.staff.texts import t
-from bot.staff.workflow import check_transition
 from storage.render import Labels
 
 if TYPE_CHECKING:
@@ -25,34 +25,22 @@ def _name(raw: str) -> str:
     return name
 
 
+def _shown(lang: str, status: str, outcome: str | None) -> str:
+    labels = Labels(lang)  # type: ignore[arg-type]
+    shown = labels.enum("status", status)
+    return shown + (f" ({labels.enum('outcome', outcome)})" if outcome else "")
+
+
 def run_status(app: App, args: argparse.Namespace) -> int:
+    """STATUS and --outcome take the code or the word staff use, in any of the three languages
+    ("under behandling", "avsluttet", "videresendt")."""
     lang = args.lang
     record = record_of(app, args.reference)
     by = _name(args.by)
-    note = args.note.strip()
-    if not note:
-        raise StaffError("empty_note")
-    status = args.status.strip().lower()
-    outcome = args.outcome.strip().lower() if args.outcome else None
-    refusal = check_transition(
-        record.status,
-        record.outcome,
-        status,
-        outcome,
-        has_coordinator=record.coordinator is not None,
-        reference=record.reference,
-    )
-    if refusal is not None:
-        raise StaffError(refusal.key, **refusal.params)
-    now = datetime.now(UTC)
-    payload = {"status": status, "outcome": outcome, "note": note, "by": by, "at": now.isoformat()}
-    blob = seal_note(app, record, payload, now)
-    app.inbox.set_status(record.reference, status, outcome, blob, by, now)
-    labels = Labels(lang)
-    shown = labels.enum("status", status)
-    if outcome:
-        shown += f" ({labels.enum('outcome', outcome)})"
-    print(t("status_set", lang, reference=record.reference, status=shown))
+    status = casework.status_code(args.status)
+    outcome = casework.outcome_code(args.outcome)
+    casework.change_status(app, record, status, outcome, args.note, by, datetime.now(UTC))
+    print(t("status_set", lang, reference=record.reference, status=_shown(lang, status, outcome)))
     if outcome == "withdrawn":
         print(t("withdrawn_purge", lang))
     return 0
@@ -63,25 +51,20 @@ def run_assign(app: App, args: argparse.Namespace) -> int:
     record = record_of(app, args.reference)
     by = _name(args.by)
     coordinator = _name(args.coordinator)
-    if record.status == "closed":
-        raise StaffError("closed_final", outcome=record.outcome or "-")
-    now = datetime.now(UTC)
-    app.inbox.assign(record.reference, coordinator, by, now)
-    print(t("assigned", lang, reference=record.reference, coordinator=coordinator))
-    if record.status in ("received", "in_review"):
-        # Appointing the coordinator is the step the KE's waiting-time figure measures.
-        note = t("assigned", lang, reference=record.reference, coordinator=coordinator)
-        payload = {
-            "status": "coordinator_appointed",
-            "outcome": None,
-            "note": note,
-            "by": by,
-            "at": now.isoformat(),
-        }
-        blob = seal_note(app, record, payload, now)
-        app.inbox.set_status(record.reference, "coordinator_appointed", None, blob, by, now)
-        shown = Labels(lang).enum("status", "coordinator_appointed")
+    note = t("assigned", lang, reference=record.reference, coordinator=coordinator)
+    moved = casework.assign(app, record, coordinator, by, datetime.now(UTC), note)
+    print(note)
+    if moved:
+        shown = _shown(lang, "coordinator_appointed", None)
         print(t("status_set", lang, reference=record.reference, status=shown))
+    return 0
+
+
+def run_reopen(app: App, args: argparse.Namespace) -> int:
+    lang = args.lang
+    record = record_of(app, args.reference)
+    casework.reopen(app, record, args.note, _name(args.by), datetime.now(UTC))
+    print(t("status_set", lang, reference=record.reference, status=_shown(lang, "in_review", None)))
     return 0
 
 
@@ -119,3 +102,41 @@ def run_audit_verify(app: App, args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     return 1
+
+
+def run_audit(app: App, args: argparse.Namespace) -> int:
+    """The audit log as a table (newest last), filtered, then the chain's verification."""
+    from bot.staff.web.wording import wt
+    from storage.render.formatting import fmt_datetime
+
+    lang = args.lang
+    reference = args.reference.strip().upper() if args.reference else None
+    rows = [
+        [
+            str(e.seq),
+            fmt_datetime(e.at),
+            e.actor,
+            wt(f"audit_action_{e.action}", lang),
+            e.reference or "–",
+            "; ".join(f"{k}: {_value(v)}" for k, v in e.details.items()),
+        ]
+        for e in app.inbox.audit_entries()
+        if (reference is None or e.reference == reference)
+        and (args.actor is None or args.actor.casefold() in e.actor.casefold())
+        and (args.action is None or e.action == args.action)
+    ]
+    header = [
+        wt(k, lang) for k in ("col_seq", "col_when", "col_who", "col_what", "col_reference")
+    ] + [wt("col_details", lang)]
+    table = [header, *rows[-args.limit :]] if args.limit else [header, *rows]
+    widths = [max(len(row[i]) for row in table) for i in range(len(header) - 1)]
+    for row in table:
+        cells = [f"{c:<{w}}" for c, w in zip(row, widths, strict=False)]
+        print("  ".join([*cells, row[-1]]).rstrip())
+    return run_audit_verify(app, args)
+
+
+def _value(value: object) -> str:
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value)
+    return str(value)

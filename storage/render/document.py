@@ -37,6 +37,10 @@ class CaseInfo:
     outcome: str | None = None
     coordinator: str | None = None
     signature_ok: bool | None = None
+    # The person's age on the day the caseworker looks (the renderers never read the clock).
+    age: int | None = None
+    # The case history, oldest first, as staff read it: (time, what, who, note).
+    history: tuple[tuple[dt.datetime, str, str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +96,13 @@ def recipient_name(recipient: str) -> str:
     return recipient
 
 
+def _history(case: CaseInfo, lb: Labels) -> Section:
+    headers = (lb.t("case.history_when"), lb.t("case.history_what"), lb.t("case.history_who"))
+    rows = tuple((fmt_datetime(at), what, who, note or "–") for at, what, who, note in case.history)
+    items: tuple[Item, ...] = (Table((*headers, lb.t("case.history_note")), rows),) if rows else ()
+    return Section(lb.t("case.history"), items)
+
+
 def build_document(referral: Referral, case: CaseInfo | None, labels: Labels) -> Document:
     lb = labels
     meta = referral.meta
@@ -115,6 +126,7 @@ def build_document(referral: Referral, case: CaseInfo | None, labels: Labels) ->
             _network(referral, lb),
             _consent(referral, lb),
             _attachments(referral, lb),
+            _history(case, lb) if case is not None else Section("", ()),
         )
         if s.items
     ]
@@ -132,7 +144,7 @@ def build_document(referral: Referral, case: CaseInfo | None, labels: Labels) ->
         confidential=lb.t("document.confidential"),
         reference=reference,
         warnings=tuple(warnings),
-        case=_case(case, lb) if case else None,
+        case=_case(case, lb, meta.language if meta else None) if case else None,
         sections=tuple(sections),
         footer=footer,
     )
@@ -162,7 +174,7 @@ def _phone(value: str | None) -> str | None:
     return fmt_phone(value) if value else None
 
 
-def _case(case: CaseInfo, lb: Labels) -> Section:
+def _case(case: CaseInfo, lb: Labels, language: str | None) -> Section:
     channel = lb.enum("channel", case.channel)
     identity = (
         lb.t("case.identity_verified", channel=channel)
@@ -187,6 +199,10 @@ def _case(case: CaseInfo, lb: Labels) -> Section:
         Field(lb.t("case.identity"), identity),
         Field(lb.t("case.signature"), signature),
     ]
+    if case.age is not None:
+        rows.append(Field(lb.t("case.age"), lb.t("case.age_years", n=case.age)))
+    if language is not None:
+        rows.append(Field(lb.t("case.language"), lb.enum("language", language)))
     return Section(lb.t("case.title"), tuple(rows))
 
 

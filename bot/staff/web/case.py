@@ -15,6 +15,7 @@ from bot.staff import casework
 from bot.staff.access import Opened, StaffError, case_info, open_note, open_referral
 from bot.staff.accounts import Account
 from bot.staff.cases import duplicates
+from bot.staff.history import full_case_info
 from bot.staff.reading import EXTENSIONS, export_json
 from bot.staff.team import actor_name
 from bot.staff.web.app import Redirect, Web
@@ -196,7 +197,7 @@ def routes(web: Web) -> list[Route]:
             lang = form.get("_lang", "nb")
             data = referral_pdf(
                 opened.referral,
-                case_info(web.app, record),
+                full_case_info(web.app, opened, session.private_key, lang, web.now()),
                 language=lang if lang in ("nb", "nn", "en") else "nb",  # type: ignore[arg-type]
             )
             media = "application/pdf"
