@@ -56,7 +56,7 @@ async def test_two_workers_complete_one_referral_alternately(
         assert referral.person.family_name == "Nordmann"
         assert referral.submitter.name == "Ola Nordmann"
         assert len(attachments) == 1
-        assert harness.turn > 40  # both workers took many turns each
+        assert harness.turn >= 20  # turns alternate, so each worker took ten or more
     finally:
         await harness.close()
 
@@ -68,11 +68,11 @@ async def test_duplicate_update_to_another_worker_is_dropped(
     harness.add_worker()
     try:
         await harness.send("/start")
-        update = harness.fake.text_update("Oslo")
+        update = harness.fake.text_update("meg selv")
         await harness.feed(update)  # worker 2
         sent = len(harness.fake.calls_of("sendMessage"))
         await harness.feed(update)  # worker 1 gets the same update again
         assert len(harness.fake.calls_of("sendMessage")) == sent
-        assert harness.current_step() == "submitter.role"
+        assert harness.current_step() == "kommune"
     finally:
         await harness.close()
