@@ -59,6 +59,14 @@ def age_of(referral: Referral, today: dt.date) -> int | None:
     return age_on(born, today)
 
 
+def uninformed_guardians(referral: Referral) -> tuple[str, ...]:
+    """Parents with parental responsibility who do not know of the referral. Filing goes on
+    (a provider may have to report), but the KE is shown it first: they must be involved."""
+    return tuple(
+        g.name for g in referral.guardians if g.parental_responsibility and g.informed is False
+    )
+
+
 def check_rules(referral: Referral, policy: Policy) -> list[Violation]:
     facts = AgeFacts(referral.person.unborn, age_of(referral, policy.today), policy.consent_age)
     found: list[Violation] = []

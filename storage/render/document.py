@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from intake.kommuner import kommune_name, kommuner
 from intake.model import Referral, Request
-from intake.rules import birth_date_of
+from intake.rules import birth_date_of, uninformed_guardians
 from storage.render.formatting import fmt_date, fmt_datetime, fmt_phone, fmt_size
 from storage.render.labels import Labels
 
@@ -111,6 +111,8 @@ def build_document(referral: Referral, case: CaseInfo | None, labels: Labels) ->
     warnings: list[str] = []
     if case is not None and case.signature_ok is False:
         warnings.append(lb.t("case.signature_bad"))
+    for name in uninformed_guardians(referral):
+        warnings.append(lb.t("case.guardian_not_informed", name=name))
     sections = [
         s
         for s in (

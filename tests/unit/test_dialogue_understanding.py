@@ -436,3 +436,25 @@ def test_edit_by_a_label_word_works_like_a_number(lang: str, words: str) -> None
     run = until(run, script, "summary")
     run.say(words)
     assert run.state.mode == "edit" and run.last.step == "person.phone"
+
+
+def test_a_parent_with_parental_responsibility_not_informed_is_flagged_for_the_ke() -> None:
+    from storage.render.document import build_document
+    from storage.render.labels import Labels
+
+    script = load_script("mother_child", TODAY)
+    script.answers["guardians[1].informed"] = "nei"
+    run = start(script)
+    referral = to_filing(run, script).referral
+    assert referral.guardians[1].informed is False
+    document = build_document(referral, None, Labels("nb"))
+    flag = Labels("nb").t("case.guardian_not_informed", name="Jonas Berg")
+    assert flag in document.warnings
+    informed = build_document(
+        to_filing(
+            start(load_script("mother_child", TODAY)), load_script("mother_child", TODAY)
+        ).referral,
+        None,
+        Labels("nb"),
+    )
+    assert not any("Jonas" in w for w in informed.warnings)
