@@ -107,6 +107,8 @@ def slots_well_formed(slots: Mapping[str, Any]) -> bool:
         turn.state_of(slots)
     except turn.MalformedSlots:
         return False
+    except turn.OutdatedState:
+        pass  # ours once, unreadable since an upgrade: the turn starts afresh
     language = slots.get(turn.LANGUAGE)
     reference = slots.get(turn.REFERENCE)
     return (language is None or isinstance(language, str)) and (

@@ -16,6 +16,7 @@ Nothing here imports rasa_sdk: the action (`bot.rasa.actions`) only translates.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ from bot.runtime.wording import text as wording
 from dialogues import engine
 from dialogues.state import State, StateError
 from dialogues.types import FileReferral, Reply, UserInput
-from intake.texts import Language
+from intake.texts import Language, language_or_default
 
 log = logging.getLogger(__name__)
 
@@ -57,17 +58,31 @@ class Outcome:
     slots: dict[str, Any]
 
 
+class OutdatedState(Exception):
+    """A state this server wrote but can no longer read (an engine upgrade since)."""
+
+
 def state_of(slots: Mapping[str, Any]) -> State | None:
-    """The engine state kept in the slots, None when the conversation has none yet."""
+    """The engine state kept in the slots, None when the conversation has none yet.
+
+    Not a JSON object of at most `MAX_STATE_CHARS`: `MalformedSlots` (the server answers 400).
+    An object the engine cannot read as its state: `OutdatedState` (the conversation starts
+    afresh, rather than every later message failing until the session expires)."""
     raw = slots.get(STATE)
     if raw is None:
         return None
     if not isinstance(raw, str) or len(raw) > MAX_STATE_CHARS:
         raise MalformedSlots("the dialogue state slot is not a state")
     try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise MalformedSlots("the dialogue state slot is not a state") from None
+    if not isinstance(data, dict):
+        raise MalformedSlots("the dialogue state slot is not a state")
+    try:
         return State.from_json(raw)
     except StateError:
-        raise MalformedSlots("the dialogue state slot is not a state") from None
+        raise OutdatedState from None
 
 
 def said(latest_message: Any) -> str:
@@ -95,7 +110,14 @@ def take_turn(
     slots: Mapping[str, Any], text: str, runtime: Runtime, filer: Filer | None
 ) -> Outcome:
     """The engine's answer to `text`, given the conversation kept in `slots`."""
-    state = state_of(slots)
+    notice: list[Reply] = []
+    try:
+        state = state_of(slots)
+    except OutdatedState:
+        log.warning("rasa: stored engine state unreadable; starting afresh")
+        language = language_or_default(slots.get(LANGUAGE))
+        notice = [Reply(text=wording(language, "restart.done"))]
+        state, text = None, language
     if state is None:
         state = runtime.new_state("nb")
         user_input = UserInput(command="language", arg=text)
@@ -103,6 +125,7 @@ def take_turn(
         user_input = UserInput(text=text)
     ctx = runtime.context()
     state, replies, effects = engine.step(state, user_input, ctx)
+    replies = notice + replies
     reference = slots.get(REFERENCE) if isinstance(slots.get(REFERENCE), str) else None
     for effect in effects:
         if isinstance(effect, FileReferral):

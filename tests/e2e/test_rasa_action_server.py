@@ -214,7 +214,7 @@ MARK = "02013299997"  # a synthetic national id: must never come back in an answ
         b'{"next_action": "action_referral_turn"}',
         b'{"next_action": "action_referral_turn", "tracker": []}',
         b'{"next_action": "action_referral_turn", "tracker": {"slots": {}}}',
-        json.dumps(_with_slots(dialogue_state=f'{{"v": 1, "answers": "{MARK}"}}')).encode(),
+        json.dumps(_with_slots(dialogue_state=f'["{MARK}"]')).encode(),
         json.dumps(_with_slots(dialogue_state=12)).encode(),
         json.dumps(_with_slots(dialogue_state="x" * 300_000)).encode(),
         json.dumps(_with_slots(language={"nb": MARK})).encode(),
@@ -225,6 +225,19 @@ MARK = "02013299997"  # a synthetic national id: must never come back in an answ
 def test_malformed_body_or_slots_is_400_and_echoes_nothing(server: Server, raw: bytes) -> None:
     status, body = server.post(None, raw=raw)
     assert (status, body) == (400, guard.error_body(400))
+
+
+def test_a_state_the_engine_cannot_read_any_more_starts_afresh(server: Server) -> None:
+    """A state object from before an engine upgrade (or forged): not a 400 on every later
+    message, but a fresh start in the conversation's language, saying so."""
+    call = _with_slots(dialogue_state=f'{{"v": 0, "answers": {{"x": "{MARK}"}}}}', language="en")
+    status, body = server.post(call)
+    assert status == 200
+    said = [r["text"] for r in body["responses"]]
+    assert said[0] == text("en", "restart.done")
+    assert said[1].startswith(text("en", "intro", hours=72))
+    assert MARK not in json.dumps(body)
+    assert json.loads(rc.slot_events(body)["dialogue_state"])["language"] == "en"
 
 
 def test_too_large_and_unknown_encodings_are_refused(server: Server) -> None:

@@ -126,9 +126,12 @@ async def test_a_malformed_state_slot_is_refused_without_its_value(
     executor: ActionExecutor,
 ) -> None:
     with pytest.raises(turn.MalformedSlots) as caught:
-        turn.state_of({turn.STATE: '{"v": 1, "national": "02013299997"}'})
+        turn.state_of({turn.STATE: '["02013299997"]'})
     assert "02013299997" not in str(caught.value)
-    for bad in (12, ["x"], "{", "x" * (turn.MAX_STATE_CHARS + 1)):
+    with pytest.raises(turn.OutdatedState) as outdated:  # an object, but not a state any more
+        turn.state_of({turn.STATE: '{"v": 1, "national": "02013299997"}'})
+    assert "02013299997" not in str(outdated.value)
+    for bad in (12, ["x"], "{", "[" * 100_000, "x" * (turn.MAX_STATE_CHARS + 1)):
         with pytest.raises(turn.MalformedSlots):
             turn.state_of({turn.STATE: bad})
     assert turn.state_of({}) is None
