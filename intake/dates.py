@@ -6,10 +6,13 @@ import calendar
 import datetime as dt
 import re
 import unicodedata
+from zoneinfo import ZoneInfo
 
 from intake.errors import FieldError
 from intake.identifiers import ascii_digits
 
+# Ages, birth and due dates are Norwegian calendar days; times are shown in Norway's time.
+OSLO = ZoneInfo("Europe/Oslo")
 _DMY = re.compile(r"(\d{1,2})[./\- ](\d{1,2})[./\- ](\d{4})", re.ASCII)
 _ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2})", re.ASCII)
 MAX_AGE_YEARS = 130

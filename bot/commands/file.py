@@ -104,8 +104,7 @@ def run(args: argparse.Namespace) -> int:
         return 1
 
     settings = Settings()
-    if args.allow_synthetic:
-        settings = settings.model_copy(update={"allow_synthetic_ids": True})
+    settings = settings.with_synthetic_ids(args.allow_synthetic)
     if args.demo:
         print(message("file_demo", lang), file=sys.stderr)
     try:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from zoneinfo import ZoneInfo
 
-OSLO = ZoneInfo("Europe/Oslo")
+from intake.dates import OSLO
+
+__all__ = ["OSLO", "Clock", "oslo_date", "utcnow"]
 Clock = Callable[[], dt.datetime]
 
 

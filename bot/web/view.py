@@ -8,18 +8,18 @@ import html
 import re
 from typing import Any
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from bot.web.session import reply_to_data
 from bot.web.wording import web_text
 from dialogues.state import State
 from dialogues.types import Reply
+from intake.dates import OSLO
 from intake.kommuner import kommuner
 from intake.texts import LANGUAGES, Language
 
 __all__ = ["LANGUAGES", "asking_data", "embed_snippet", "field_for", "kommune_label", "oslo_time"]
 
-NORWAY = ZoneInfo("Europe/Oslo")
+NORWAY = OSLO
 _INDEX = re.compile(r"\[\d+\]")
 
 # The person's own details, by field, when they are the one filling in (autocomplete tokens of

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 import phonenumbers
 
-OSLO = ZoneInfo("Europe/Oslo")
+from intake.dates import OSLO as OSLO
 
 
 def fmt_date(value: dt.date) -> str:

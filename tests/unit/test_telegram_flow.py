@@ -73,3 +73,14 @@ def _key(harness: Harness):  # type: ignore[no-untyped-def]
 
     uid = harness.fake.user_id
     return StorageKey(bot_id=harness.fake.bot_id, chat_id=uid, user_id=uid)
+
+
+async def test_a_text_file_named_pdf_is_refused_at_upload_not_at_filing() -> None:
+    harness = Harness()
+    await harness.walk(until="attachments")
+    replies = await harness.upload("fullmakt.pdf", "application/pdf", b"not a PDF at all\n")
+    assert harness.current_step() == "attachments"
+    assert replies and replies[-1].text.startswith(
+        __import__("intake.messages").messages.message("attachment_type", "nb")
+    )
+    assert not harness.filer.filed
