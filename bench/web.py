@@ -57,7 +57,13 @@ def _multipart(fields: dict[str, str]) -> tuple[bytes, bytes]:
 
 
 async def _asgi(
-    app: Any, method: str, path: str, *, cookie: str = "", fields: dict[str, str] | None = None
+    app: Any,
+    method: str,
+    path: str,
+    *,
+    cookie: str = "",
+    fields: dict[str, str] | None = None,
+    since: str = "",
 ) -> tuple[int, dict[str, str], bytes]:
     """One request straight into an ASGI app."""
     body, ctype = _multipart(fields) if fields is not None else (b"", b"")
@@ -65,6 +71,8 @@ async def _asgi(
     headers = [(b"host", b"bench"), (b"x-ke-partial", b"1")]
     if cookie:
         headers.append((b"cookie", cookie.encode()))
+    if since:
+        headers.append((b"x-ke-since", since.encode()))
     if fields is not None:
         headers += [(b"content-type", ctype), (b"content-length", str(len(body)).encode())]
     scope = {
@@ -131,7 +139,7 @@ async def _referral(app: Any, name: str, sizes: list[int]) -> tuple[int, float]:
     role = "&role=provider" if script.preset == "provider" else ""
     _, _, page = await _asgi(app, "GET", f"/?lang={lang}{role}")
     html = page.decode()
-    cookie, first = "", True
+    cookie, since, first = "", "", True
     turns, busy = 0, 0.0
     for _ in range(200):
         found = STEP.search(html)
@@ -146,13 +154,17 @@ async def _referral(app: Any, name: str, sizes: list[int]) -> tuple[int, float]:
             if script.preset:
                 fields["role"] = script.preset
         start = time.perf_counter()
-        status, headers, body = await _asgi(app, "POST", "/turn", cookie=cookie, fields=fields)
+        status, headers, body = await _asgi(
+            app, "POST", "/turn", cookie=cookie, fields=fields, since=since
+        )
         busy += time.perf_counter() - start
         if status != 200:
             raise AssertionError(f"{name}: {step}: status {status}")
         if "set-cookie" in headers:
             cookie = headers["set-cookie"].split(";")[0]
         first, html = False, body.decode()
+        ids = re.findall(r'data-id="(\d+)"', html)
+        since = ids[-1] if ids else since
         sizes.append(len(body))
         turns += 1
     if "KE-" not in html:

@@ -187,6 +187,8 @@ class Channel(StrEnum):
     telegram = "telegram"
     rasa = "rasa"
     web = "web"
+    # The web chat, the filer logged in with ID-porten: the inbox shows the identity verified.
+    web_idporten = "web_idporten"
     file = "file"
 
 

@@ -16,7 +16,8 @@ from typing import Any
 from bot.referral_file import load_referral_json
 from intake.texts import LANGUAGES, Language
 
-# intake.model.Channel's values, spelled out so building the parser stays cheap (a test checks).
+# intake.model.Channel's values, spelled out so building the parser stays cheap (a test checks);
+# never a verified one: only a login can say who filed.
 CHANNELS = ("terminal", "telegram", "rasa", "web", "file")
 
 

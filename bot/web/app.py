@@ -293,7 +293,10 @@ class Routes:
             return self._after(request, sid, draft, embedded)
         if shown:
             draft.add("me", shown, state.language)
-        result = await self.web.turns.step(state, user_input, self.web.sessions.upload)
+        verified = bool(draft.identity and draft.identity.get("by") == "idporten")
+        result = await self.web.turns.step(
+            state, user_input, self.web.sessions.upload, verified=verified
+        )
         if result.discard:
             await self.web.sessions.delete(sid, draft)
             return self._deleted(request, result.state.language)

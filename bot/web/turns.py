@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from bot.runtime.context import Runtime
 from bot.runtime.filing import Filed, Filer, file_effect_async
@@ -23,6 +24,19 @@ class Result:
     replies: list[Reply]
     discard: bool = False
     reference: str | None = None
+
+
+VERIFIED_CHANNEL = "web_idporten"
+
+
+class _Verified:
+    """Files as the verified web channel: the filer logged in with ID-porten."""
+
+    def __init__(self, inner: Filer) -> None:
+        self.inner = inner
+
+    def file(self, referral: Any, *, channel: str, **kwargs: Any) -> Any:
+        return self.inner.file(referral, channel=VERIFIED_CHANNEL, **kwargs)
 
 
 class Turns:
@@ -47,7 +61,10 @@ class Turns:
         state: State,
         ui: UserInput,
         content_of: Callable[[str], Awaitable[bytes | None]],
+        *,
+        verified: bool = False,
     ) -> Result:
+        """`verified`: the person logged in (ID-porten), so the filing says so."""
         ctx = self.context()
         state, replies, effects = engine.step(state, ui, ctx)
         result = Result(state, replies)
@@ -62,7 +79,10 @@ class Turns:
                         raise LookupError("the upload has expired")
                     return content
 
-                outcome = await file_effect_async(effect, state, ctx, filer=self.filer, fetch=fetch)
+                filer = self.filer
+                if verified and filer is not None:
+                    filer = _Verified(filer)
+                outcome = await file_effect_async(effect, state, ctx, filer=filer, fetch=fetch)
                 shown = [r for r in replies if r.text and not r.step]
                 result.state, result.replies = outcome.state, [*shown, *outcome.replies]
                 if isinstance(outcome, Filed):

@@ -18,7 +18,8 @@ from storage.render.labels import Labels
 
 # No channel verifies identity yet (an ID-porten form would); a referral from any of them
 # must be confirmed by the KE when it makes contact.
-VERIFIED_CHANNELS: frozenset[str] = frozenset()
+# Channels whose filer proved who they are (a login with ID-porten in the web chat).
+VERIFIED_CHANNELS: frozenset[str] = frozenset({"web_idporten"})
 
 
 def identity_verified(channel: str) -> bool:

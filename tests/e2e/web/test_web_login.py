@@ -70,8 +70,13 @@ def test_a_logged_in_person_is_not_asked_their_national_id(
     person = Person(page, js=True, tmp=tmp)
     reference = person.complete(load(SCRIPT, today()))
     assert "person.national_id" not in person.steps
-    referral, _ = open_referral(server, reference)
+    # the inbox shows who filed as verified (the readable channel column says so)
+    referral, _ = open_referral(server, reference, channel="web_idporten")
     assert referral["person"]["national_id"] == pid
+    assert referral["meta"]["channel"] == "web_idporten"
+    from storage.render import identity_verified
+
+    assert identity_verified("web_idporten") and not identity_verified("web")
     assert pid not in server.logs()
 
 

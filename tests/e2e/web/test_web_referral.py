@@ -21,7 +21,9 @@ def today() -> dt.date:
     return dt.datetime.now(ZoneInfo("Europe/Oslo")).date()
 
 
-def open_referral(server: WebServer, reference: str) -> tuple[Any, dict[str, bytes]]:
+def open_referral(
+    server: WebServer, reference: str, channel: str = "web"
+) -> tuple[Any, dict[str, bytes]]:
     import json
 
     from bot.bootstrap import App
@@ -36,7 +38,7 @@ def open_referral(server: WebServer, reference: str) -> tuple[Any, dict[str, byt
     )
     try:
         record = next(r for r in app.inbox.list() if r.reference == reference)
-        assert record.channel == "web"
+        assert record.channel == channel
         blob = app.inbox.envelope(reference)
         key = load_private_key(app.demo_private_key_file(), b"demo")
         _, body = open_envelope(blob, private_key=key, verify_keys=app.verify_keys)
