@@ -29,6 +29,7 @@ __all__ = [
     "filing_failed",
     "filing_refused",
     "new_state",
+    "resume_filing",
     "revisit_keys",
     "step",
 ]
@@ -83,6 +84,15 @@ def filed(state: State, reference: str, ctx: Context) -> tuple[State, list[Reply
     if isinstance(kommune, str) and in_sami_area(kommune):
         parts.append(text(lang, "filed.sami"))
     return new, [Reply(text="\n\n".join(parts), step="done", reference=reference)]
+
+
+def resume_filing(state: State, ctx: Context) -> tuple[State, list[Reply], list[Effect]]:
+    """For a conversation saved in mode "filing" whose filing never came back (the process
+    stopped): the same `FileReferral` again (same idempotency key: at most one referral in the
+    inbox), or what the rules refuse by now. Any other state is returned unchanged."""
+    if state.mode != "filing":
+        return state, [], []
+    return step(state, UserInput(), ctx)
 
 
 def filing_failed(state: State, ctx: Context) -> tuple[State, list[Reply]]:

@@ -39,7 +39,7 @@ def on_input(turn: Turn, ui: UserInput, _command: Command | None, _arg: str | No
         turn.command("cancel", None)
         return
     if word in _SENDS or word == parse.fold(turn.t("c.summary.send")) or word in parse.YES:
-        _send(turn)
+        send(turn)
         return
     turn.say("summary.hint")
 
@@ -81,8 +81,9 @@ def start_edit(turn: Turn, slot: Slot) -> None:
     turn.ask(slot)
 
 
-def _send(turn: Turn) -> None:
-    """File the referral when the model and the rules accept it, else ask what they refuse."""
+def send(turn: Turn) -> None:
+    """File the referral when the model and the rules accept it, else ask what they refuse.
+    Also how an interrupted filing is taken up again (same draft id, same idempotency key)."""
     state = turn.state
     if turn.plan.first_open() is not None:
         turn.next()

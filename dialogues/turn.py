@@ -169,7 +169,13 @@ def _new(turn: Turn, _ui: UserInput, command: Command | None, arg: str | None) -
 
 
 def _filing(turn: Turn, _ui: UserInput, _command: Command | None, _arg: str | None) -> None:
-    turn.say("filing.wait")
+    """Input while the state still says "filing": the filing it began was interrupted (the
+    channel stopped before it had the outcome; a channel handles one input of a conversation at
+    a time). It is filed again under the same idempotency key, so a filing that did reach the
+    inbox gives its receipt and one that did not is made now; what the rules refuse by now is
+    asked again. The channel then applies a start, restart or cancel to the outcome."""
+    turn.state.mode = "summary"
+    summary.send(turn)
 
 
 def _done(turn: Turn, _ui: UserInput, command: Command | None, arg: str | None) -> None:

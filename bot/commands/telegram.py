@@ -41,6 +41,18 @@ def _listen(value: str) -> tuple[str, int]:
     return host, int(port)
 
 
+def _try_inbox(app: Any) -> None:
+    import logging
+
+    try:
+        app.app()
+    except Exception as error:  # down for now: the first filing tries again
+        logging.getLogger(__name__).warning(
+            "telegram: the inbox is not reachable yet (%s); running, filing once it is",
+            type(error).__name__,
+        )
+
+
 def handle(args: argparse.Namespace) -> int:
     import asyncio
     import logging
@@ -66,11 +78,15 @@ def handle(args: argparse.Namespace) -> int:
     # aiogram logs each update with its content at DEBUG and handler timings at INFO.
     logging.getLogger("aiogram.event").setLevel(logging.WARNING)
     try:
-        from bot.bootstrap import App
+        from bot.bootstrap import LazyApp
 
-        app = App.from_settings(settings, demo=args.demo)
+        # The inbox is opened at the first filing (and tried once now): a database that is down
+        # at start does not stop the bot; people are told at filing, and it recovers by itself.
+        settings = settings.with_synthetic_ids(args.demo)
+        app = LazyApp(settings, demo=args.demo)
+        _try_inbox(app)
         try:
-            return asyncio.run(run(app.settings, app, webhook_url=args.webhook, listen=listen))
+            return asyncio.run(run(settings, app, webhook_url=args.webhook, listen=listen))
         finally:
             app.close()
     except ConfigError as error:

@@ -334,7 +334,25 @@ class Adapter:
         await self._save(fsm, conv)
 
     async def _save(self, fsm: FSMContext, conv: Conversation) -> None:
+        conv.who = [fsm.key.chat_id, fsm.key.user_id]
         await fsm.set_data(conv.to_data())
+
+    # -- recovery ------------------------------------------------------------------------------
+    def interrupted(self, conv: Conversation) -> bool:
+        """Left mid-filing by a process that stopped before the outcome."""
+        return self._engine_state(conv).mode == "filing" and conv.who is not None
+
+    async def recover(self, bot: Bot, fsm: FSMContext) -> bool:
+        """Finish a filing a stopped process left behind (under the chat's lock): filed again
+        under the same idempotency key, so the person gets the receipt (of the first filing if
+        it did reach the inbox), or a true message when it cannot be filed now."""
+        conv = Conversation.from_data(await fsm.get_data())
+        if conv is None or not self.interrupted(conv):
+            return False
+        assert conv.who is not None
+        log.info("telegram: an interrupted filing is taken up again")
+        await self._advance(bot, conv.who[0], conv, UserInput(), fsm)
+        return True
 
     # -- sending ---------------------------------------------------------------------------
     async def _send(

@@ -33,6 +33,9 @@ class Conversation:
     # sends again (to this worker or another, or after a restart) is recognised and not applied
     # twice. Saved with the engine state, so the two never disagree.
     handled: list[str] = field(default_factory=list)
+    # [chat id, user id] of the storage key: lets the start-up sweep reach a conversation that a
+    # stopped process left mid-filing (inside the encrypted data, never in a key or a log).
+    who: list[int] | None = None
 
     def seen_before(self, key: str) -> bool:
         return key in self.handled
@@ -65,6 +68,7 @@ class Conversation:
                 "paused": self.paused,
                 "keep": self.keep,
                 "handled": list(self.handled),
+                "who": None if self.who is None else list(self.who),
             }
         }
 
@@ -83,6 +87,9 @@ class Conversation:
                 paused=bool(raw.get("paused", False)),
                 keep=bool(raw.get("keep", False)),
                 handled=[str(key) for key in raw.get("handled", [])],
+                who=[int(part) for part in who]
+                if isinstance(who := raw.get("who"), list)
+                else None,
             )
         except (KeyError, TypeError, ValueError):
             return None

@@ -8,9 +8,12 @@ strings, including the event-isolation locks, which aiogram builds from the raw 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
@@ -22,6 +25,7 @@ from aiogram.fsm.storage.base import (
     StorageKey,
 )
 from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
+from aiogram.fsm.storage.redis import RedisStorage
 
 from bot.settings import Settings
 from storage.counters import (
@@ -130,8 +134,99 @@ class EncryptedStorage(BaseStorage):
         data: dict[str, Any] = json.loads(plain)
         return data
 
+    async def drafts(self) -> AsyncIterator[dict[str, Any]]:
+        """Every readable draft (decrypted), for the start-up sweep; expired ones are skipped."""
+        async for token in self._tokens():
+            try:
+                plain = self.cipher.decrypt(token, ttl_seconds=self.ttl_seconds)
+            except DraftUnreadable:
+                continue
+            data = json.loads(plain)
+            if isinstance(data, dict):
+                yield data
+
+    async def _tokens(self) -> AsyncIterator[str]:
+        inner = self.inner
+        if isinstance(inner, MemoryStorage):
+            for record in list(inner.storage.values()):
+                token = record.data.get(_FIELD)
+                if isinstance(token, str):
+                    yield token
+            return
+        scan = getattr(inner, "raw_data", None)
+        if scan is not None:  # the key-value storages below
+            async for raw in scan():
+                token = raw.get(_FIELD)
+                if isinstance(token, str):
+                    yield token
+
     async def close(self) -> None:
         await self.inner.close()
+
+
+class ScanningRedisStorage(RedisStorage):
+    """aiogram's RedisStorage, plus a scan over the data records under its key prefix."""
+
+    async def raw_data(self) -> AsyncIterator[dict[str, Any]]:
+        builder = self.key_builder
+        assert isinstance(builder, HashedKeyBuilder)
+        async for name in self.redis.scan_iter(match=f"{builder.prefix}:*:data", count=500):
+            value = await self.redis.get(name)
+            if value is None:
+                continue
+            data = json.loads(value)
+            if isinstance(data, dict):
+                yield data
+
+
+class LeasedRedisIsolation(BaseEventIsolation):
+    """A per-chat Redis lock held on a short lease that is renewed while the update runs.
+
+    aiogram's RedisEventIsolation holds its lock for up to 60 s: a process killed mid-update
+    left the chat silent that long. Here a dead holder's lock lapses within `lease` seconds; a
+    live one renews it every lease/3. A lock not acquired within `wait` seconds raises
+    TimeoutError (the gate answers that the service is busy; nothing is applied)."""
+
+    def __init__(
+        self, redis: Any, key_builder: KeyBuilder, *, lease: float = 6.0, wait: float = 60.0
+    ) -> None:
+        self.redis = redis
+        self.key_builder = key_builder
+        self.lease = lease
+        self.wait = wait
+
+    @asynccontextmanager
+    async def lock(self, key: StorageKey) -> AsyncGenerator[None, None]:
+        lock = self.redis.lock(
+            self.key_builder.build(key, "lock"),
+            timeout=self.lease,
+            sleep=0.02,
+            blocking_timeout=self.wait,
+        )
+        if not await lock.acquire():
+            raise TimeoutError("the chat's lock was not free in time")
+        renewing = asyncio.create_task(self._renew(lock))
+        try:
+            yield
+        finally:
+            renewing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewing
+            try:
+                await lock.release()
+            except Exception as error:  # lapsed or Redis gone: it expires anyway
+                log.info("drafts: chat lock not released (%s)", type(error).__name__)
+
+    async def _renew(self, lock: Any) -> None:
+        while True:
+            await asyncio.sleep(self.lease / 3)
+            try:
+                await lock.reacquire()
+            except Exception as error:  # the next renewal tries again
+                log.warning("drafts: chat lock not renewed (%s)", type(error).__name__)
+
+    async def close(self) -> None:
+        pass
 
 
 @dataclass
@@ -151,6 +246,9 @@ class DraftBackend:
 
 REDIS_CONNECTIONS = 50
 REDIS_WAIT_SECONDS = 30
+# A Redis that stops answering (stopped, frozen, cut off) fails a command within this many
+# seconds instead of hanging the update; the person is told, and the next update tries again.
+REDIS_SOCKET_SECONDS = 5.0
 
 
 def build_backend(
@@ -166,19 +264,23 @@ def build_backend(
     ttl = settings.draft_ttl_hours * 3600
     inner: BaseStorage
     if settings.redis_url:
-        from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
         from redis.asyncio import BlockingConnectionPool, Redis
 
         # A blocking pool: with more updates in flight than connections, a handler waits for a
         # free one. The default pool raises MaxConnectionsError at 100, which dropped updates
         # under load (bench/RESULTS.md).
         pool = BlockingConnectionPool.from_url(
-            settings.redis_url, max_connections=REDIS_CONNECTIONS, timeout=REDIS_WAIT_SECONDS
+            settings.redis_url,
+            max_connections=REDIS_CONNECTIONS,
+            timeout=REDIS_WAIT_SECONDS,
+            socket_timeout=REDIS_SOCKET_SECONDS,
+            socket_connect_timeout=REDIS_SOCKET_SECONDS,
+            health_check_interval=15,
         )
         redis = Redis(connection_pool=pool)
         builder = HashedKeyBuilder(hasher, prefix=f"{prefix}fsm")
-        inner = RedisStorage(redis, key_builder=builder, state_ttl=ttl, data_ttl=ttl)
-        isolation: BaseEventIsolation = RedisEventIsolation(redis, key_builder=builder)
+        inner = ScanningRedisStorage(redis, key_builder=builder, state_ttl=ttl, data_ttl=ttl)
+        isolation: BaseEventIsolation = LeasedRedisIsolation(redis, builder)
         recent: RecentSet = RedisRecentSet(redis, f"{prefix}update:")
         flood: WindowCounter = RedisWindowCounter(redis, f"{prefix}flood:")
         log.info("drafts: Redis storage, expiry %s h", settings.draft_ttl_hours)

@@ -31,9 +31,13 @@ from bot.telegram.gate import Gate
 from bot.telegram.polling import Poller, accept
 from bot.telegram.retry import RetryMiddleware
 from bot.telegram.router import build_gate
+from bot.telegram.sweep import sweep_within
 from intake.messages import LANGUAGES
 
 log = logging.getLogger(__name__)
+
+
+SWEEP_SECONDS = 60.0  # the start-up sweep's budget; the rest is finished on next contact
 
 
 class ConfigError(Exception):
@@ -53,7 +57,7 @@ def make_bot(settings: Settings) -> Bot:
     return Bot(settings.telegram_token.get_secret_value(), session=session)
 
 
-def make_gate(settings: Settings, filer: Filer | None) -> tuple[Gate, DraftBackend]:
+def make_gate(settings: Settings, filer: Filer | None) -> tuple[Gate, DraftBackend, Adapter]:
     backend = build_backend(settings)
     adapter = Adapter(
         settings=settings,
@@ -67,7 +71,7 @@ def make_gate(settings: Settings, filer: Filer | None) -> tuple[Gate, DraftBacke
         flood_window_seconds=settings.telegram_flood_window_seconds,
         flood_queue=settings.telegram_flood_queue,
     )
-    return gate, backend
+    return gate, backend, adapter
 
 
 async def set_commands(bot: Bot, default_language: str) -> None:
@@ -85,15 +89,18 @@ async def run(
     listen: tuple[str, int] = ("127.0.0.1", 8080),
 ) -> int:
     bot = make_bot(settings)
-    gate, backend = make_gate(settings, filer)
+    gate, backend, adapter = make_gate(settings, filer)
     stop = _stop_on_signals()
     try:
-        me = await bot.get_me()
+        me = await _connect(bot, stop)
+        if me is None:
+            return 0
         log.info("telegram: connected as bot id %s", me.id)
         try:
             await set_commands(bot, settings.language)
         except TelegramAPIError as error:
             log.warning("telegram: command menu not set (%s)", type(error).__name__)
+        await sweep_within(bot, adapter, backend, SWEEP_SECONDS)
         if webhook_url:
             await _serve_webhook(bot, gate, settings, webhook_url, listen, stop)
         else:
@@ -106,6 +113,28 @@ async def run(
         await bot.session.close()
     log.info("telegram: stopped")
     return 0
+
+
+async def _connect(bot: Bot, stop: asyncio.Event) -> Any:
+    """getMe until it answers (the Bot API or the network may be down at start)."""
+    delay = 1.0
+    while not stop.is_set():
+        try:
+            return await bot.get_me()
+        except TelegramAPIError as error:
+            if "Unauthorized" in type(error).__name__:
+                raise ConfigError("KE_TELEGRAM_TOKEN was refused by the Bot API") from None
+            log.warning(
+                "telegram: Bot API not reachable (%s), again in %.0f s", type(error).__name__, delay
+            )
+        except Exception as error:  # the network
+            log.warning(
+                "telegram: Bot API not reachable (%s), again in %.0f s", type(error).__name__, delay
+            )
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), delay)
+        delay = min(delay * 2, 30.0)
+    return None
 
 
 def _stop_on_signals() -> asyncio.Event:

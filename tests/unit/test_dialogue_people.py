@@ -85,3 +85,25 @@ def test_sami_area_is_mentioned_after_filing() -> None:
     _, replies = engine.filed(run.state, "KE-7K4M-Q9XA", run.ctx)
     assert "samisk" in replies[-1].text
     assert "sletta" not in replies[-1].text  # the terminal cannot delete the chat copy
+
+
+@pytest.mark.parametrize("name", PEOPLE[:2])
+def test_an_interrupted_filing_is_filed_again_under_the_same_key(name: str) -> None:
+    """The state was saved in "filing" and the process stopped before the outcome: the next
+    contact (any input, a command too) or a sweep files it again with the same idempotency key,
+    never "wait" forever."""
+    script = load(name, TODAY)
+    run = start(script)
+    first = to_filing(run, script)
+    assert run.state.mode == "filing"
+    state, replies, effects = engine.resume_filing(run.state, run.ctx)
+    assert [type(e).__name__ for e in effects] == ["FileReferral"]
+    assert effects[0].idempotency_key == first.idempotency_key  # type: ignore[attr-defined]
+    assert effects[0].referral == first.referral  # type: ignore[attr-defined]
+    assert state.mode == "filing" and replies
+    for typed in ("hei", "/start", "/cancel", "/restart"):
+        _, _, again = engine.step(run.state, engine_input(typed), run.ctx)
+        assert [type(e).__name__ for e in again] == ["FileReferral"], typed
+    # a state that is not filing is left alone
+    done, _ = engine.filed(run.state, "KE-7K4M-Q9XA", run.ctx)
+    assert engine.resume_filing(done, run.ctx) == (done, [], [])

@@ -29,6 +29,7 @@ conversations = st.builds(
     paused=st.booleans(),
     keep=st.booleans(),
     handled=st.lists(st.text(max_size=12), max_size=4),
+    who=st.none() | st.lists(st.integers(min_value=1, max_value=2**40), min_size=2, max_size=2),
 )
 
 
