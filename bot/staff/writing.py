@@ -92,16 +92,45 @@ def _vacuum(engine: Engine) -> None:
 
 
 def run_audit_verify(app: App, args: argparse.Namespace) -> int:
-    report = app.inbox.verify_audit()
-    if report.ok:
-        print(t("audit_ok", args.lang, count=report.count, head=report.head))
-        return 0
-    index = report.first_bad_index if report.first_bad_index is not None else 0
-    print(
-        t("audit_bad", args.lang, index=index, seq=index + 1, count=report.count),
-        file=sys.stderr,
-    )
-    return 1
+    """Check the chain, the KE side's anchored head and every row against the audit; print
+    the anchor each time, and move it forward only over a clean check."""
+    from storage.inbox.anchor import HEAD_FILE, AnchorFileError, HeadFile, check_audit
+
+    lang = args.lang
+    head_file = HeadFile(app.settings.data_dir / HEAD_FILE)
+    path = str(head_file.path)
+    try:
+        anchor = head_file.read()
+    except AnchorFileError:
+        print(t("audit_anchor_damaged", lang, path=path), file=sys.stderr)
+        return 1
+    check = check_audit(app.inbox, anchor)
+    if anchor is None:
+        print(t("audit_anchor_none", lang, path=path))
+    else:
+        print(t("audit_anchor", lang, path=path, count=anchor.count, head=anchor.head,
+                at=anchor.at.isoformat()))  # fmt: skip
+    if not check.ok:
+        for finding in check.findings:
+            print(
+                t(
+                    "audit_finding",
+                    lang,
+                    seq=finding.seq if finding.seq is not None else "-",
+                    reference=finding.reference or "-",
+                    problem=t(f"problem.{finding.problem}", lang),
+                )
+            )
+        first = next((f.seq for f in check.findings if f.seq is not None), 1)
+        print(t("audit_bad", lang, index=first - 1, seq=first, count=check.count), file=sys.stderr)
+        print(t("audit_findings", lang, count=len(check.findings)))
+        return 1
+    print(t("audit_ok", lang, count=check.count, head=check.head))
+    moved = check.advance(datetime.now(UTC))
+    if moved is not None and (anchor is None or moved.head != anchor.head):
+        head_file.write(moved)
+        print(t("audit_anchor_moved", lang, path=path))
+    return 0
 
 
 def run_audit(app: App, args: argparse.Namespace) -> int:

@@ -108,6 +108,9 @@ def canonical(entry: AuditEntry) -> bytes:
 
 
 def chain_hash(prev_hash: str, entry: AuditEntry) -> str:
+    """The entry's hash; "" for a `prev_hash` that is not 64 hex digits (a damaged row)."""
+    if not _hex64(prev_hash):
+        return ""
     return hashlib.sha256(bytes.fromhex(prev_hash) + canonical(entry)).hexdigest()
 
 

@@ -58,6 +58,7 @@ class MemoryInbox:
         self.verify_keys = verify_keys
         self._lock = threading.RLock()
         self._rows: dict[str, _Row] = {}
+        self._purged: dict[uuid.UUID, str] = {}  # purged id -> reference
         self._keys: dict[tuple[str, str], RegisteredKey] = {}
         self._audit: builtins.list[AuditEntry] = []
         self._event_ids = 0
@@ -169,7 +170,7 @@ class MemoryInbox:
 
     def delete(self, reference: str, actor: str, at: datetime, reason: str) -> None:
         with self._lock:
-            self._row(reference)
+            self._purged[self._row(reference).id] = reference
             del self._rows[reference]
             self._append(at, actor, "deleted", reference, {"reason": reason})
 
@@ -243,6 +244,7 @@ class MemoryInbox:
                 withdrawn = row.outcome == "withdrawn"
                 if not withdrawn and closed_at > cutoff:
                     continue
+                self._purged[row.id] = reference
                 del self._rows[reference]
                 reason = "withdrawn" if withdrawn else "retention"
                 self._append(now, actor, "deleted", reference, {"reason": reason})
@@ -319,6 +321,7 @@ class MemoryInbox:
         return row
 
     def _record(self, row: _Row) -> InboxRecord:
+        purged = row.id in self._purged or row.reference in self._purged.values()
         bound = binding(
             row.envelope,
             self.verify_keys,
@@ -339,8 +342,8 @@ class MemoryInbox:
             key_ids=row.key_ids,
             size=len(row.envelope),
             coordinator=row.coordinator,
-            signature_ok=bound.signature_ok,
-            mismatched=bound.mismatched,
+            signature_ok=bound.signature_ok and not purged,
+            mismatched=(*bound.mismatched, "purged") if purged else bound.mismatched,
             envelope_version=bound.version,
         )
 

@@ -90,3 +90,13 @@ audit_log = sa.Table(
     sa.Column("prev_hash", sa.String(64), nullable=False),
     sa.Column("hash", sa.String(64), nullable=False),
 )
+
+# Ids and references of crypto-shredded referrals (never their content): a row that comes back
+# with one of them (a restored backup) is refused by `show` and named by `audit-verify`.
+purged_referrals = sa.Table(
+    "purged_referrals",
+    metadata,
+    sa.Column("referral_id", sa.Uuid, primary_key=True),
+    sa.Column("reference", sa.String(16), nullable=False, index=True),
+    sa.Column("purged_at", UTCDateTime, nullable=False),
+)

@@ -46,7 +46,13 @@ from storage.inbox.common import (
 from storage.inbox.db import writing
 from storage.inbox.errors import UnknownReference
 from storage.inbox.group import GroupCommit, Slot
-from storage.inbox.schema import audit_log, recipient_keys, referrals, status_events
+from storage.inbox.schema import (
+    audit_log,
+    purged_referrals,
+    recipient_keys,
+    referrals,
+    status_events,
+)
 from storage.inbox.types import (
     AccessAction,
     FilingResult,
@@ -62,9 +68,20 @@ _ACCESS = {"open": "opened", "export": "exported"}
 # Times are read as stored text (sa.type_coerce): on SQLite a damaged time is then a finding
 # (storage.inbox.common.stored_time) instead of an exception in the middle of a listing.
 _LISTED = [
-    sa.type_coerce(c, sa.String).label(c.name) if c.name == "received_at" else c
-    for c in referrals.c
-    if c.name != "idempotency_hash"
+    *(
+        sa.type_coerce(c, sa.String).label(c.name) if c.name == "received_at" else c
+        for c in referrals.c
+        if c.name != "idempotency_hash"
+    ),
+    # A row whose id or reference was purged is a copy brought back (a restored backup).
+    sa.exists()
+    .where(
+        sa.or_(
+            purged_referrals.c.referral_id == referrals.c.id,
+            purged_referrals.c.reference == referrals.c.reference,
+        )
+    )
+    .label("purged"),
 ]
 
 
@@ -240,14 +257,27 @@ class SqlInbox:
     def status_events(self, reference: str) -> builtins.list[StatusEvent]:
         with self.engine.connect() as conn:
             referral_id = self._id_of(conn, reference)
+            e = status_events.c
             rows = conn.execute(
-                sa.select(status_events)
-                .where(status_events.c.referral_id == referral_id)
-                .order_by(status_events.c.at, status_events.c.id)
+                sa.select(
+                    e.status,
+                    e.outcome,
+                    sa.type_coerce(e.at, sa.String).label("at"),
+                    e.actor,
+                    e.note,
+                    e.id,
+                )
+                .where(e.referral_id == referral_id)
+                .order_by(e.at, e.id)
             )
             return [
                 StatusEvent(
-                    r.status, r.outcome, r.at, r.actor, bytes(r.note) if r.note else None, r.id
+                    r.status,
+                    r.outcome,
+                    stored_time(r.at),
+                    r.actor,
+                    bytes(r.note) if r.note else None,
+                    r.id,
                 )
                 for r in rows
             ]
@@ -264,6 +294,7 @@ class SqlInbox:
             channel=row.channel,
             received_at=received_at,
         )
+        mismatched = (*bound.mismatched, "purged") if row.purged else bound.mismatched
         return InboxRecord(
             id=row.id,
             reference=row.reference,
@@ -275,8 +306,8 @@ class SqlInbox:
             key_ids=split_ids(row.key_ids),
             size=row.size,
             coordinator=row.coordinator,
-            signature_ok=bound.signature_ok,
-            mismatched=bound.mismatched,
+            signature_ok=bound.signature_ok and not row.purged,
+            mismatched=mismatched,
             envelope_version=bound.version,
         )
 
@@ -335,6 +366,11 @@ class SqlInbox:
             referral_id = self._id_of(conn, reference)
             conn.execute(status_events.delete().where(status_events.c.referral_id == referral_id))
             conn.execute(referrals.delete().where(referrals.c.id == referral_id))
+            conn.execute(
+                purged_referrals.insert().values(
+                    referral_id=referral_id, reference=reference, purged_at=at
+                )
+            )
             self._append(conn, at, actor, "deleted", reference, {"reason": reason})
         if self.engine.dialect.name == "sqlite":
             self._checkpoint()
@@ -440,6 +476,11 @@ class SqlInbox:
                     continue
                 conn.execute(status_events.delete().where(status_events.c.referral_id == row.id))
                 conn.execute(referrals.delete().where(referrals.c.id == row.id))
+                conn.execute(
+                    purged_referrals.insert().values(
+                        referral_id=row.id, reference=row.reference, purged_at=now
+                    )
+                )
                 reason = "withdrawn" if withdrawn else "retention"
                 self._append(conn, now, actor, "deleted", row.reference, {"reason": reason})
                 count += 1
@@ -559,7 +600,13 @@ class SqlInbox:
 
     def audit_entries(self) -> builtins.list[AuditEntry]:
         with self.engine.connect() as conn:
-            rows = conn.execute(sa.select(audit_log).order_by(audit_log.c.seq))
+            # Every column as stored (text on SQLite): a damaged entry becomes a finding of the
+            # verification, never an exception while reading.
+            columns = [
+                c if c.name == "seq" else sa.type_coerce(c, sa.String).label(c.name)
+                for c in audit_log.c
+            ]
+            rows = conn.execute(sa.select(*columns).order_by(audit_log.c.seq))
             return [_entry(row) for row in rows]
 
     def verify_audit(self) -> AuditReport:
@@ -624,19 +671,19 @@ class SqlInbox:
 def _entry(row: Any) -> AuditEntry:
     try:
         details = json.loads(row.details)
-    except ValueError:
+    except (ValueError, TypeError):
         details = None
     if not isinstance(details, dict):
         details = {"unreadable": row.details}  # fails verification, as it should
     return AuditEntry(
         seq=row.seq,
-        at=row.at,
-        actor=row.actor,
-        action=row.action,
-        reference=row.reference,
+        at=stored_time(row.at),
+        actor=str(row.actor),
+        action=str(row.action),
+        reference=None if row.reference is None else str(row.reference),
         details=details,
-        prev_hash=row.prev_hash,
-        hash=row.hash,
+        prev_hash=str(row.prev_hash),
+        hash=str(row.hash),
     )
 
 
