@@ -144,9 +144,9 @@ def test_a_purged_referral_restored_from_a_backup_is_refused(tmp_path: Path) -> 
         conn.execute(
             "INSERT INTO referrals SELECT * FROM old.referrals WHERE reference = ?", (ref,)
         )
-        columns = "referral_id, status, outcome, at, actor, note"
         conn.execute(
-            f"INSERT INTO status_events ({columns}) SELECT {columns} FROM old.status_events"
+            "INSERT INTO status_events (referral_id, status, outcome, at, actor, note)"
+            " SELECT referral_id, status, outcome, at, actor, note FROM old.status_events"
         )
     refused = ws.fails("inbox", "show", ref, "--key", ws.key, "--by", "Kari", passphrase=PASSPHRASE)
     assert "åpnes ikke" in refused and "slettet tidligere" in refused
