@@ -14,6 +14,7 @@ import logging
 import os
 import secrets
 import threading
+import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -36,6 +37,7 @@ log = logging.getLogger(__name__)
 
 DEMO_PASSPHRASE = b"demo"
 DEMO_RECIPIENT = "demo"
+RECEIVING_SECONDS = 60.0  # how long the list of kommuner with a KE key is trusted
 
 
 @dataclass
@@ -50,6 +52,7 @@ class App:
     demo: bool = False
     clock: Callable[[], dt.datetime] = utcnow
     _sealer: Sealer | None = field(default=None, repr=False)
+    _receiving: tuple[float, frozenset[str]] | None = field(default=None, repr=False)
 
     @classmethod
     def from_settings(
@@ -95,6 +98,23 @@ class App:
     @property
     def verify_keys(self) -> Mapping[str, Ed25519PublicKey]:
         return self.inbox.verify_keys or {}
+
+    def receiving(self) -> frozenset[str] | None:
+        """The kommuner with an active KE key (read again after RECEIVING_SECONDS, so a key
+        registered while a channel runs is seen); None (unknown: nobody is refused) in demo
+        mode, where the demo key is registered for any kommune at its first filing, and when
+        the inbox cannot be read just now."""
+        if self.demo:
+            return None
+        now = time.monotonic()
+        if self._receiving is None or now - self._receiving[0] > RECEIVING_SECONDS:
+            try:
+                keys = self.inbox.all_recipient_keys()
+            except Exception as error:  # the filing will say what is wrong; asking goes on
+                log.warning("registered KE keys not readable (%s)", type(error).__name__)
+                return None
+            self._receiving = (now, frozenset(k.recipient for k in keys if not k.retired))
+        return self._receiving[1]
 
     def policy(self) -> Policy:
         # Ages and dates in the rules are Norwegian calendar days.
@@ -178,7 +198,6 @@ class LazyApp:
     def __init__(self, settings: Settings, *, demo: bool = False) -> None:
         self.settings, self.demo = settings, demo
         self._app: App | None = None
-        self._receiving: frozenset[str] | None = None
         self._lock = threading.Lock()
 
     def app(self) -> App:
@@ -198,14 +217,8 @@ class LazyApp:
                 self._app = None
 
     def receiving(self) -> frozenset[str] | None:
-        """The kommuner with an active KE key, read once; None in demo mode, where the demo
-        key is registered for any kommune at its first filing."""
-        if self.demo:
-            return None
-        if self._receiving is None:
-            keys = self.app().inbox.all_recipient_keys()
-            self._receiving = frozenset(k.recipient for k in keys if not k.retired)
-        return self._receiving
+        """`App.receiving` (None in demo mode, without opening the App)."""
+        return None if self.demo else self.app().receiving()
 
 
 def _demo_dir(settings: Settings) -> Path:

@@ -36,8 +36,12 @@ def runtime() -> Runtime:
     with _lock:
         if _runtime is None:
             settings = (_settings or Settings()).with_synthetic_ids(_demo)
-            _runtime = Runtime(settings, "rasa", clock=_clock)
+            _runtime = Runtime(settings, "rasa", clock=_clock, receiving=_receiving)
         return _runtime
+
+
+def _receiving() -> frozenset[str] | None:
+    return filer().receiving()
 
 
 def filer() -> LazyApp:

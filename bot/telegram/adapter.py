@@ -78,6 +78,8 @@ class Adapter:
     clock: Callable[[], dt.datetime] = utcnow
     resume_after: dt.timedelta = dt.timedelta(minutes=30)
     new_draft_id: Callable[[], str] = field(default=lambda: uuid.uuid4().hex)
+    # The kommuner that can receive (App.receiving); None: unknown, nobody refused at once.
+    receiving: Callable[[], frozenset[str] | None] | None = None
     runtime: Runtime = field(init=False)
 
     def __post_init__(self) -> None:
@@ -87,6 +89,7 @@ class Adapter:
             clock=self.clock,
             can_delete_chat=True,
             new_draft_id=self.new_draft_id,
+            receiving=self.receiving,
         )
 
     # -- context -------------------------------------------------------------------------

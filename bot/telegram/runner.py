@@ -22,6 +22,7 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import PRODUCTION, TelegramAPIServer
 from aiogram.exceptions import TelegramAPIError
 
+from bot.bootstrap import App, LazyApp
 from bot.runtime.filing import Filer
 from bot.settings import Settings
 from bot.telegram import wording
@@ -63,6 +64,7 @@ def make_gate(settings: Settings, filer: Filer | None) -> tuple[Gate, DraftBacke
         settings=settings,
         filer=filer,
         resume_after=dt.timedelta(minutes=settings.telegram_resume_after_minutes),
+        receiving=filer.receiving if isinstance(filer, App | LazyApp) else None,
     )
     gate = build_gate(
         adapter,

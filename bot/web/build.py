@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from bot.bootstrap import App, LazyApp
 from bot.runtime.context import Runtime
 from bot.settings import Settings
 from bot.web.app import Limits, Web, create_app
@@ -59,7 +60,9 @@ def build_web(
         log.info("web: drafts in memory (one worker only), expiry %s h", settings.draft_ttl_hours)
     ttl = settings.draft_ttl_hours * 3600
     drafts = EncryptedDrafts(store, cipher, hasher, ttl_seconds=ttl, prefix=f"{prefix}draft:")
-    runtime = Runtime(settings, "web", can_delete_chat=True)  # the transcript goes once filed
+    receiving = filer.receiving if isinstance(filer, App | LazyApp) else None
+    # The transcript goes once filed.
+    runtime = Runtime(settings, "web", can_delete_chat=True, receiving=receiving)
     if clock is not None:
         runtime = runtime.with_clock(clock)
     turns = Turns(runtime, filer)

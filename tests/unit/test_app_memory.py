@@ -36,3 +36,21 @@ def test_the_app_files_into_the_in_memory_inbox() -> None:
     )
     assert header.referral_id == record.id
     app.close()  # no database to dispose of
+
+
+def test_the_kommuner_that_can_receive_are_read_again_after_a_while() -> None:
+    from bot import bootstrap
+
+    inbox = MemoryInbox()
+    now = dt.datetime(2026, 3, 16, 9, tzinfo=dt.UTC)
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    app = App(settings, inbox, generate_signing_key(), clock=lambda: now)
+    assert app.receiving() == frozenset()
+    public = generate_recipient_key().public_key()
+    inbox.add_recipient_key("4601", RecipientKey.of(public).key_id, public.public_bytes_raw(), now)
+    assert app.receiving() == frozenset()  # trusted for a while
+    assert app._receiving is not None
+    app._receiving = (app._receiving[0] - bootstrap.RECEIVING_SECONDS - 1, app._receiving[1])
+    assert app.receiving() == frozenset({"4601"})
+    demo = App(settings, inbox, generate_signing_key(), demo=True)
+    assert demo.receiving() is None  # the demo key is registered for any kommune

@@ -3,6 +3,8 @@ Bot API session: a whole referral, each kind of step, uploads, filing and the cl
 
 from __future__ import annotations
 
+import dataclasses
+
 from dialogues import flow
 from tests.botapi.harness import Harness, RecordingFiler, label_for
 from tests.botapi.person import PDF
@@ -84,3 +86,15 @@ async def test_a_text_file_named_pdf_is_refused_at_upload_not_at_filing() -> Non
         __import__("intake.messages").messages.message("attachment_type", "nb")
     )
     assert not harness.filer.filed
+
+
+async def test_a_kommune_without_a_ke_key_is_refused_at_once() -> None:
+    harness = Harness()
+    harness.adapter.runtime = dataclasses.replace(
+        harness.adapter.runtime, receiving=lambda: frozenset({"0301"})
+    )
+    await harness.walk(until="kommune")
+    replies = await harness.send("Bergen")
+    assert harness.current_step() == "kommune"
+    refusal = flow.text("nb", "kommune.not_ready", name="Bergen")
+    assert any(refusal in r.text for r in replies), [r.text for r in replies]
