@@ -89,12 +89,13 @@ def well_formed(call: Any) -> bool:
     domain = call.get("domain")
     if not (
         isinstance(call["next_action"], str)
+        and isinstance(call.get("version", ""), str | None)  # rasa-sdk compares it as text
         and isinstance(tracker, dict)
         and isinstance(tracker.get("sender_id"), str)
         and isinstance(tracker.get("slots", {}), dict)
         and isinstance(tracker.get("events", []), list)
-        and isinstance(tracker.get("latest_message") or {}, dict)
-        and isinstance(tracker.get("active_loop") or {}, dict)
+        and isinstance(tracker.get("latest_message", {}), dict)
+        and isinstance(tracker.get("active_loop", {}), dict)
         and (domain is None or isinstance(domain, dict))
     ):
         return False

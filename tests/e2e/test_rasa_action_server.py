@@ -240,6 +240,45 @@ def test_a_state_the_engine_cannot_read_any_more_starts_afresh(server: Server) -
     assert json.loads(rc.slot_events(body)["dialogue_state"])["language"] == "en"
 
 
+def _mutations() -> list[tuple[str, dict[str, Any]]]:
+    """A real call with the national id planted in what the person said, then each part of it
+    (the call, the tracker, every slot, the latest message, an event) given a wrong shape."""
+    base = rc.Conversation("hostile").body(f"mitt fødselsnummer er {MARK}")
+    wrong: list[Any] = [None, 1, "x", [], [[[[MARK]]]], {"x": MARK}]
+    out: list[tuple[str, dict[str, Any]]] = []
+    targets = [("call", k) for k in base] + [("tracker", k) for k in base["tracker"]]
+    targets += [("slots", k) for k in base["tracker"]["slots"]]
+    targets += [("latest", k) for k in ("text", "intent")]
+    for where, key in targets:
+        for value in wrong:
+            call = json.loads(json.dumps(base))
+            holder = {
+                "call": call,
+                "tracker": call["tracker"],
+                "slots": call["tracker"]["slots"],
+                "latest": call["tracker"]["latest_message"],
+            }[where]
+            holder[key] = value
+            out.append((f"{where}.{key}={value!r}"[:60], call))
+    events = json.loads(json.dumps(base))
+    events["tracker"]["events"] = [MARK, None, {"event": 3}, {"event": "slot", "name": None}]
+    out.append(("events", events))
+    return out
+
+
+def test_no_malformed_call_gets_a_500_or_an_echo(server: Server) -> None:
+    """The issue's finding: malformed calls answered 500 with the whole tracker in the body.
+    Every shape below is answered 200 (nothing in it was needed), 400, 404 or 449, and no answer
+    carries the planted national id back."""
+    seen: dict[int, int] = {}
+    for label, call in _mutations():
+        status, body = server.post(call)
+        seen[status] = seen.get(status, 0) + 1
+        assert status in (200, 400, 404, 449), label  # 449: "send the domain" (protocol)
+        assert MARK not in json.dumps(body), label
+    assert seen.get(400, 0) > 20 and seen.get(200, 0) > 5
+
+
 def test_too_large_and_unknown_encodings_are_refused(server: Server) -> None:
     status, body = server.post(None, raw=b" " * (guard.MAX_BODY + 1))
     assert status == 413
