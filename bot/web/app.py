@@ -300,11 +300,15 @@ class Routes:
         if result.discard:
             await self.web.sessions.delete(sid, draft)
             return self._deleted(request, result.state.language)
+        before = draft.seq
         self._record(draft, result.state, result.replies)
         self._preset_kommune(draft, result.state)
         self._preset_identity(draft)
         if result.reference is not None:
+            # Filed: the transcript goes with the answers (the receipt says so); only this
+            # turn's messages, the receipt, stay for this browser session.
             draft.reference = result.reference
+            draft.log = [e for e in draft.log if e.id > before]
             await self.web.sessions.forget_answers(draft)
         await self.web.sessions.save(sid, draft)
         return self._after(request, sid, draft, embedded)

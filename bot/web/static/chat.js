@@ -70,6 +70,11 @@
     var focused = document.activeElement;
     var fromForm = focused && focused !== answer && focused.closest && focused.closest("#turn");
     var freshAnswer = fresh.querySelector("#answer");
+    if (answer && !fresh.querySelector("#turn") && fresh.querySelector(".after")) {
+      // Filed: load the receipt page, so the transcript leaves this page too.
+      window.location.assign("/");
+      return;
+    }
     if (answer && !freshAnswer) answer = null;
     patch(chat, fresh);
     if (answer && (fromForm || document.activeElement === document.body)) {
