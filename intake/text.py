@@ -12,6 +12,24 @@ from intake.errors import FieldError
 # any kind becomes a plain space, and line breaks are kept only in long answers.
 _DROP = frozenset({"Cc", "Cf", "Co", "Cs"})
 _LINE_BREAKS = frozenset({"\n", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029"})
+# Characters that show as nothing yet count as letters or marks (Hangul fillers, the braille
+# blank, combining grapheme joiner, Khmer and Mongolian invisibles, variation selectors): a
+# "name" of only these looks empty on a caseworker's screen.
+_INVISIBLE = frozenset(
+    "\u034f\u115f\u1160\u17b4\u17b5\u180b\u180c\u180d\u180f\u2800\u3164\uffa0"
+    + "".join(chr(c) for c in range(0xFE00, 0xFE10))
+    + "".join(chr(c) for c in range(0xE0100, 0xE01F0))
+)
+# Terminal escape sequences (CSI, OSC and two-character ones), and the remnants they leave
+# once the ESC is gone ("[2J[31m"): removed whole, not just their control character.
+_ESCAPES = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]"
+    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"
+    r"|\x1b[@-_]"
+    r"|\[\??[0-9]{1,4}(?:;[0-9]{1,4})*[A-HJKSTfhlmnsu]"
+)
+# What a spreadsheet reads as the start of a formula (OWASP "CSV injection").
+_FORMULA_START = ("=", "@", "\t", "\r", "\uff1d", "\uff20")
 _SPACES = re.compile(r" +")
 _BLANK_LINES = re.compile(r"\n{3,}")
 
@@ -23,13 +41,14 @@ def clean_text(
     if len(raw) > 4 * max_length + 1000:  # far too long whatever cleaning removes: stop early
         raise FieldError("text_too_long", max=max_length)
     text = unicodedata.normalize("NFC", raw).replace("\r\n", "\n").replace("\r", "\n")
+    text = _ESCAPES.sub("", text)
     kept: list[str] = []
     for ch in text:
         if ch in _LINE_BREAKS:
             kept.append("\n" if multiline else " ")
         elif ch.isspace():
             kept.append(" ")
-        elif unicodedata.category(ch) not in _DROP:
+        elif unicodedata.category(ch) not in _DROP and ch not in _INVISIBLE:
             kept.append(ch)
     text = "\n".join(_SPACES.sub(" ", line).strip() for line in "".join(kept).split("\n"))
     text = _BLANK_LINES.sub("\n\n", text).strip()
@@ -40,6 +59,17 @@ def clean_text(
     if len(text) > max_length:
         raise FieldError("text_too_long", max=max_length)
     return text
+
+
+def neutralise_formula(value: str) -> str:
+    """Text as an export writes it: a value a spreadsheet would run as a formula ("=HYPERLINK(",
+    "@SUM(", "+cmd", "-2+3") gets a leading apostrophe, as OWASP advises; a phone number in
+    E.164 ("+4791234567") or a negative number stays as it is."""
+    if value.startswith(_FORMULA_START):
+        return "'" + value
+    if value[:1] in ("+", "-") and not re.fullmatch(r"[+-][0-9 .,]*", value):
+        return "'" + value
+    return value
 
 
 def validate_name(raw: str) -> str:

@@ -157,6 +157,19 @@ def _write_private(path: Path, data: bytes, *, force: bool) -> None:
         handle.write(data)
 
 
+def _neutralised(value: Any) -> Any:
+    """Every string of an export with formula-leading text defused (intake.text)."""
+    from intake.text import neutralise_formula
+
+    if isinstance(value, str):
+        return neutralise_formula(value)
+    if isinstance(value, list):
+        return [_neutralised(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _neutralised(v) for k, v in value.items()}
+    return value
+
+
 def export_json(app: App, record: InboxRecord, referral: Any) -> bytes:
     info = case_info(app, record)
     document = {
@@ -172,7 +185,7 @@ def export_json(app: App, record: InboxRecord, referral: Any) -> bytes:
             "outcome": info.outcome,
             "coordinator": info.coordinator,
         },
-        "referral": json.loads(referral.canonical_json()),
+        "referral": _neutralised(json.loads(referral.canonical_json())),
     }
     return (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode()
 

@@ -56,35 +56,94 @@ class Turn:
         }
 
 
-def parse_line(line: str, *, json_mode: bool) -> UserInput:
+# The input gate for `--json` lines, checked before any parsing: longer lines or deeper nesting
+# than any documented shape needs are refused outright (a 10,000-deep array must not reach
+# json.loads's recursion), and a parsed line must be exactly one documented shape.
+MAX_LINE_CHARS = 64 * 1024
+MAX_JSON_DEPTH = 2
+MAX_CHOICES = 32
+_JSON_START = ("{", "[", '"')
+_JSON_WORDS = frozenset({"null", "true", "false"})
+
+
+class Refused:
+    """A line the gate refused: answered with a message, never given to the dialogue."""
+
+
+REFUSED = Refused()
+
+
+def parse_line(line: str, *, json_mode: bool) -> UserInput | Refused:
     """A line as the person or a script wrote it."""
     raw = line.rstrip("\r\n")
     stripped = raw.strip()
-    if json_mode and stripped.startswith("{"):
+    if json_mode and len(raw) > MAX_LINE_CHARS:
+        return REFUSED
+    if json_mode and (stripped.startswith(_JSON_START) or stripped in _JSON_WORDS):
+        if _depth(stripped) > MAX_JSON_DEPTH:
+            return REFUSED
         try:
             data = json.loads(stripped)
         except ValueError:
-            return UserInput(text=raw)
-        if isinstance(data, dict):
-            return _from_json(data, raw)
+            return REFUSED
+        return _from_json(data) if isinstance(data, dict) else REFUSED
     upload = _as_upload(stripped) if stripped.startswith(("/", "./", "~")) else None
     return UserInput(file=upload) if upload else UserInput(text=raw)
 
 
-def _from_json(data: dict[str, Any], raw: str) -> UserInput:
-    if isinstance(data.get("command"), str) and data["command"] in COMMANDS:
+def _depth(text: str) -> int:
+    """How deep brackets nest, strings skipped: a bound checked without parsing."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+            if deepest > MAX_JSON_DEPTH:
+                return deepest
+        elif ch in "]}":
+            depth -= 1
+    return deepest
+
+
+def _label(value: object) -> str | None:
+    """A choice as a script names it: its id, or its number (an int, not a bool)."""
+    if isinstance(value, str) and 0 < len(value) <= 200:
+        return value
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 10_000:
+        return str(value)
+    return None
+
+
+def _from_json(data: dict[str, Any]) -> UserInput | Refused:
+    keys = set(data)
+    if keys == {"text"} and isinstance(data["text"], str):
+        return UserInput(text=data["text"])
+    if keys == {"choice"} and (choice := _label(data["choice"])) is not None:
+        return UserInput(choice=choice)
+    if keys == {"choices"} and isinstance(data["choices"], list):
+        labels = [_label(c) for c in data["choices"]]
+        if 0 < len(labels) <= MAX_CHOICES and all(label is not None for label in labels):
+            return UserInput(choices=tuple(label for label in labels if label is not None))
+    if keys in ({"command"}, {"command", "arg"}) and data["command"] in COMMANDS:
         arg = data.get("arg")
-        return UserInput(command=data["command"], arg=str(arg) if arg is not None else None)
-    if isinstance(data.get("choice"), str | int):
-        return UserInput(choice=str(data["choice"]))
-    if isinstance(data.get("choices"), list):
-        return UserInput(choices=tuple(str(c) for c in data["choices"]))
-    if isinstance(data.get("file"), str):
+        if arg is None or (isinstance(arg, str) and len(arg) <= 200):
+            return UserInput(command=data["command"], arg=arg)
+        if (number := _label(arg)) is not None:  # {"command": "edit", "arg": 3}
+            return UserInput(command=data["command"], arg=number)
+    if keys == {"file"} and isinstance(data["file"], str) and len(data["file"]) <= 4096:
         upload = _as_upload(data["file"])
         return UserInput(file=upload) if upload else UserInput(text="")
-    if isinstance(data.get("text"), str):
-        return UserInput(text=data["text"])
-    return UserInput(text=raw)
+    return REFUSED
 
 
 def _as_upload(path_text: str) -> FileUpload | None:
@@ -135,6 +194,7 @@ class TerminalChat:
         self.json_mode = json_mode
         self.notices = list(notices)
         self.reference: str | None = None
+        self.last_step: str | None = None  # the question last shown, asked again on a refusal
 
     def turn(self, user_input: UserInput) -> Turn:
         ctx = self.runtime.context()
@@ -147,11 +207,17 @@ class TerminalChat:
                 if isinstance(outcome, Filed):
                     self.reference = outcome.reference
                 replies = [r for r in replies if r.text] + notes + list(outcome.replies)
+        self.last_step = next((r.step for r in reversed(replies) if r.step), self.last_step)
         return Turn(replies)
 
     @property
     def finished(self) -> bool:
         return self.state.mode == "done"
+
+    def refused(self) -> Turn:
+        """A line the input gate refused: the question stands, nothing was stored."""
+        text = wording(self.state.language, "json.refused")
+        return Turn([Reply(text="", error=text, step=self.last_step or "")])
 
     def ended_early(self) -> Turn:
         text = wording(self.state.language, "eof.nothing_sent")
@@ -192,5 +258,6 @@ def run(
         if line == "":
             emit(chat.ended_early())
             return 0
-        emit(chat.turn(parse_line(line, json_mode=chat.json_mode)))
+        parsed = parse_line(line, json_mode=chat.json_mode)
+        emit(chat.refused() if isinstance(parsed, Refused) else chat.turn(parsed))
     return 0

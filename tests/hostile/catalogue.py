@@ -38,3 +38,53 @@ def forged_callbacks(nonce: str) -> list[str]:
         "k|" * 2000,
     ]
     return data
+
+
+# `ke-intake chat --json` lines that are not a documented shape: each must be answered with the
+# refusal and leave the question where it was (nothing stored, nothing crashed).
+BAD_JSON_LINES = (
+    '{"text": 123}',
+    '{"text": null}',
+    '{"text": ["Kari"]}',
+    '{"text": {"nested": "Kari"}}',
+    "null",
+    "true",
+    "[]",
+    '["Kari"]',
+    '"Kari"',
+    '{"command": "rm"}',
+    '{"command": "rm -rf /"}',
+    '{"command": "edit", "arg": {"x": 1}}',
+    '{"choice": true}',
+    '{"choice": null}',
+    '{"choice": 1e308}',
+    '{"choices": "parent"}',
+    '{"choices": [[1]]}',
+    '{"choices": []}',
+    '{"text": "Kari", "choice": "self"}',
+    "{}",
+    '{"unknown": 1}',
+    "{not json",
+    '{"text": "\\ud800"}' + "x" * 3,
+    "[" * 100_000 + "]" * 100_000,  # past any recursion limit
+    '{"a":' * 50_000 + "1" + "}" * 50_000,
+    '{"text": "' + "x" * 70_000 + '"}',  # longer than any answer could be
+)
+
+# Answers a free-text or name field must refuse once the invisible and escape characters are
+# gone (the field would be left empty), whatever channel they came through.
+EMPTY_AFTER_CLEANING = (
+    "\u3164",  # Hangul filler: a "letter" that shows as nothing
+    "\u3164\u3164\u3164",
+    "\u2800",  # braille blank
+    "\u200b\u200c\u200d\u2060",  # zero-width characters
+    "\u202e\u2066\u2069",  # bidi override and isolates
+    "\x1b[2J\x1b[31m",  # clear screen, red
+    "[2J[31m",  # the same with the ESC already gone
+    "\x1b]0;title\x07",  # an OSC sequence that retitles the terminal
+    "\x00\x01\x7f",
+    "\ufe0f\ufe0f",  # variation selectors alone
+)
+
+# Stored as typed (it is what the person wrote) but defused in every export.
+FORMULAS = ('=HYPERLINK("http://example.invalid","klikk")', "@SUM(A1:A9)", "+cmd|' /C calc'!A0")

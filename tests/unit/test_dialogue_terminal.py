@@ -12,7 +12,7 @@ from pathlib import Path
 
 from bot.runtime.context import Runtime
 from bot.settings import Settings
-from bot.terminal.chat import TerminalChat, parse_line, render_plain, run
+from bot.terminal.chat import Refused, TerminalChat, parse_line, render_plain, run
 from dialogues.flow import texts
 from dialogues.types import UserInput
 from intake.filing import InvalidReferral
@@ -89,8 +89,9 @@ def test_json_lines_in() -> None:
     assert parse_line('{"command": "edit", "arg": 3}', json_mode=True) == UserInput(
         command="edit", arg="3"
     )
-    assert parse_line('{"command": "rm -rf"}', json_mode=True).text == '{"command": "rm -rf"}'
-    assert parse_line("{not json", json_mode=True) == UserInput(text="{not json")
+    # Not a documented shape: refused by the gate, never an answer (tests/hostile has more).
+    assert isinstance(parse_line('{"command": "rm -rf"}', json_mode=True), Refused)
+    assert isinstance(parse_line("{not json", json_mode=True), Refused)
     assert parse_line("Bergen\r\n", json_mode=False) == UserInput(text="Bergen")
 
 
