@@ -110,10 +110,18 @@ def compose(round_: Round, *, sender: str, to: str, head_line: str) -> EmailMess
 
 
 def head_line(app: App) -> str:
+    """The audit chain's state for the mail: count and head (in Norwegian), and the checked line
+    of `storage.inbox.anchor` (verified against the anchored head, or not)."""
     from bot.staff.texts import t
+    from storage.inbox.anchor import HEAD_FILE, AnchorFileError, HeadFile, check_audit, notice_text
 
-    report = app.inbox.verify_audit()
-    return t("notice_audit_head", "nb", count=report.count, head=report.head)
+    try:
+        anchor = HeadFile(app.settings.data_dir / HEAD_FILE).read()
+    except AnchorFileError:
+        anchor = None
+    check = check_audit(app.inbox, anchor)
+    norwegian = t("notice_audit_head", "nb", count=check.count, head=check.head)
+    return f"{norwegian}\n{notice_text(check)}"
 
 
 def send(settings: Settings, message: EmailMessage) -> None:

@@ -9,7 +9,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from bot.staff.texts import t
 from bot.staff.web.app import Web
+from storage.inbox.anchor import HEAD_FILE, AnchorFileError, AuditCheck, HeadFile, check_audit
 from storage.inbox.audit import ACTIONS, AuditEntry, utc
 from storage.render.formatting import OSLO
 
@@ -42,6 +44,22 @@ def matches(
     )
 
 
+def verify(web: Web) -> tuple[AuditCheck, str]:
+    """The chain, every row and the anchored head checked; a clean check moves the anchor (the
+    head file outside the database) forward. The state: "none", "kept", "moved" or "damaged"."""
+    head_file = HeadFile(web.app.settings.data_dir / HEAD_FILE)
+    try:
+        anchor = head_file.read()
+    except AnchorFileError:
+        return check_audit(web.app.inbox, None), "damaged"
+    check = check_audit(web.app.inbox, anchor)
+    moved = check.advance(web.now())
+    if moved is not None and (anchor is None or moved.head != anchor.head):
+        head_file.write(moved)
+        return check, "none" if anchor is None else "moved"
+    return check, "kept"
+
+
 def routes(web: Web) -> list[Route]:
     async def audit_page(request: Request) -> Response:
         session, account = web.guard(request)
@@ -52,7 +70,7 @@ def routes(web: Web) -> list[Route]:
         action = q.get("action") if q.get("action") in ACTIONS else None
         reference = (q.get("reference") or "").strip().upper() or None
         since, until = _date(q.get("since")), _date(q.get("until"))
-        report = web.app.inbox.verify_audit()
+        check, anchor_state = verify(web)
         shown = [
             e
             for e in reversed(entries)
@@ -65,8 +83,11 @@ def routes(web: Web) -> list[Route]:
             session,
             entries=shown[:PAGE],
             more=max(0, len(shown) - PAGE),
-            report=report,
-            bad_seq=(report.first_bad_index + 1) if report.first_bad_index is not None else None,
+            check=check,
+            anchor_state=anchor_state,
+            head_path=str(web.app.settings.data_dir / HEAD_FILE),
+            problems=[(f, t(f"problem.{f.problem}", web.lang(request))) for f in check.findings],
+            bad_seq=min((f.seq for f in check.findings if f.seq is not None), default=None),
             actors=actors,
             actions=sorted(ACTIONS),
             filters={
