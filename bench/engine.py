@@ -83,8 +83,12 @@ def people() -> tuple[str, ...]:
 
 
 @contextmanager
-def checkout(commit: str) -> Iterator[Path]:
-    """`commit` as a detached git worktree in a temporary folder, removed afterwards."""
+def checkout(commit: str | None) -> Iterator[Path]:
+    """`commit` as a detached git worktree in a temporary folder, removed afterwards (None:
+    this tree as it is, uncommitted changes and all)."""
+    if commit is None:
+        yield ROOT
+        return
     with tempfile.TemporaryDirectory(prefix="engine-base-") as folder:
         tree = Path(folder) / "tree"
         git = ["git", "-C", str(ROOT), "worktree"]
@@ -106,18 +110,22 @@ class _Worker:
             text=True,
             cwd=tree,
         )
-        if self._line() != "ready":
+        ready, _, shape = self._line().partition(" ")
+        if ready != "ready":
             raise RuntimeError(f"the engine worker for {tree} did not start")
+        self.shape = shape  # "<conversations> <turns per pass>"
 
     def _line(self) -> str:
         assert self.process.stdout is not None
         return self.process.stdout.readline().strip()
 
-    def round(self, passes: int) -> float:
+    def round(self, passes: int) -> tuple[float, float]:
+        """Turns per second of `passes` passes: by the clock, and by the worker's CPU time."""
         assert self.process.stdin is not None
         self.process.stdin.write(f"{passes}\n")
         self.process.stdin.flush()
-        return float(self._line())
+        wall, cpu = self._line().split()
+        return float(wall), float(cpu)
 
     def close(self) -> None:
         assert self.process.stdin is not None
@@ -125,29 +133,58 @@ class _Worker:
         self.process.wait(timeout=60)
 
 
-def compare(against: str, *, rounds: int = 9, passes: int = 4) -> Figure:
-    """This tree's engine against `against`'s, in interleaved rounds of `passes` passes each."""
-    with checkout(against) as base:
-        workers = {"ours": _Worker(ROOT), "baseline": _Worker(base)}
+def compare(
+    against: str, *, ours: str | None = None, rounds: int = 41, passes: int = 1
+) -> list[Figure]:
+    """The engine of `ours` (None: this tree) against `against`'s, in interleaved rounds of
+    `passes` passes each: turns per CPU-second of each worker (the clock's figures are in the
+    note; on a loaded machine they scatter), and whole conversations per CPU-second (each tree
+    replays its own scripted people, so when a change alters the conversations the two
+    figures differ)."""
+    with checkout(against) as base, checkout(ours) as mine:
+        workers = {"ours": _Worker(mine), "baseline": _Worker(base)}
         try:
-            samples = interleaved(
+            measured = interleaved(
                 rounds, {name: (lambda w=w: w.round(passes)) for name, w in workers.items()}
             )
         finally:
             for worker in workers.values():
                 worker.close()
-    pairs = [o / b for o, b in zip(samples["ours"], samples["baseline"], strict=True)]
-    return ratio_figure(
-        "engine turns against the engine before issue 10 (interleaved)",
+    shapes = {name: [int(n) for n in w.shape.split()] for name, w in workers.items()}
+    cpu = {name: [c for _, c in pairs] for name, pairs in measured.items()}
+    wall = {name: [w for w, _ in pairs] for name, pairs in measured.items()}
+
+    def pair_ratios(samples: dict[str, list[float]]) -> str:
+        ratios = [o / b for o, b in zip(samples["ours"], samples["baseline"], strict=True)]
+        return f"{median(ratios):.2f} (range {min(ratios):.2f}-{max(ratios):.2f})"
+
+    label = "this tree" if ours is None else ours[:7]
+    turns = ratio_figure(
+        f"engine turns, {label} against {against[:7]} (interleaved, CPU time)",
         "turns/s",
-        samples,
+        cpu,
         ours="ours",
         baseline="baseline",
         min_ratio=MIN_RATIO,
-        note=f"baseline {against[:7]} in a git worktree, one worker process per tree; "
-        f"{rounds} interleaved pairs of {passes} passes; median of the pair ratios "
-        f"{median(pairs):.2f} (range {min(pairs):.2f}-{max(pairs):.2f})",
+        note=f"each in a git worktree, one worker process per tree; {rounds} interleaved "
+        f"pairs of {passes} pass(es); median of the pair ratios {pair_ratios(cpu)}; by the "
+        f"clock {median(wall['ours']):,.0f} against {median(wall['baseline']):,.0f} turns/s, "
+        f"pair ratios {pair_ratios(wall)}; conversations x turns per pass: ours "
+        f"{shapes['ours'][0]} x {shapes['ours'][1]}, baseline "
+        f"{shapes['baseline'][0]} x {shapes['baseline'][1]}",
     )
+    share = {name: convs / count for name, (convs, count) in shapes.items()}
+    whole = ratio_figure(
+        f"whole conversations, {label} against {against[:7]} (interleaved, CPU time)",
+        "conversations/s",
+        {name: [r * share[name] for r in cpu[name]] for name in cpu},
+        ours="ours",
+        baseline="baseline",
+        min_ratio=MIN_RATIO,
+        note="the same rounds counted in complete conversations (each tree's own scripted "
+        "people, /start to filing)",
+    )
+    return [turns, whole]
 
 
 def run(
@@ -177,7 +214,7 @@ def run(
     plain, sealed = max(sizes.values(), key=lambda s: s[1])
     turns_per_conv = [len(c[1]) for c in conversations]
     tps = median(rates)
-    compared = [compare(against, rounds=rounds, passes=passes)] if baseline else []
+    compared = compare(against) if baseline else []
     return [
         Figure(
             name="engine turns (complete scripted conversations)",
@@ -201,3 +238,22 @@ def run(
         ),
         *compared,
     ]
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m bench.engine --against COMMIT [--ours COMMIT]`: the comparison alone."""
+    import argparse
+
+    from bench.harness import table
+
+    parser = argparse.ArgumentParser(prog="python -m bench.engine", description=main.__doc__)
+    parser.add_argument("--against", default=BASELINE_COMMIT, help="the baseline commit")
+    parser.add_argument("--ours", default=None, help="a commit (default: this tree as it is)")
+    parser.add_argument("--rounds", type=int, default=41)
+    parser.add_argument("--passes", type=int, default=1)
+    args = parser.parse_args(argv)
+    print(table(compare(args.against, ours=args.ours, rounds=args.rounds, passes=args.passes)))
+
+
+if __name__ == "__main__":
+    main()
