@@ -389,8 +389,9 @@ class Routes:
             url, pending = await self.web.oidc.start(_callback_url(request))
         except Exception as error:  # the provider is unreachable: chatting goes on
             log.warning("web: login could not start (%s)", type(error).__name__)
+            self._login_failed(draft)
             await self.web.sessions.save(sid, draft)
-            return self._after_login(request, sid, draft, "login.failed", new)
+            return self._after_login(sid, new)
         draft.identity = {"pending": pending}
         await self.web.sessions.save(sid, draft)
         response = RedirectResponse(url, status_code=303)
@@ -411,21 +412,22 @@ class Routes:
             claims = await self.web.oidc.finish(_callback_url(request), pending, query)
         except LoginFailed:
             draft.identity = None
+            self._login_failed(draft)
             await self.web.sessions.save(sid, draft)
-            return self._after_login(request, sid, draft, "login.failed", False)
+            return self._after_login(sid, False)
         pid = claims.get("pid")
         draft.identity = {"by": "idporten", "pid": pid if isinstance(pid, str) else None}
         log.info("web: logged in with ID-porten")
         draft.add("bot", web_text(self._lang(draft), "login.done"), self._lang(draft))
         self._preset_identity(draft)
         await self.web.sessions.save(sid, draft)
-        return self._after_login(request, sid, draft, None, False)
+        return self._after_login(sid, False)
 
-    def _after_login(
-        self, request: Request, sid: str, draft: WebDraft, notice: str | None, new: bool
-    ) -> Response:
-        if notice is not None:
-            draft.add("bot", web_text(self._lang(draft), notice), self._lang(draft), error=True)
+    def _login_failed(self, draft: WebDraft) -> None:
+        lang = self._lang(draft)
+        draft.add("bot", web_text(lang, "login.failed"), lang, error=True)
+
+    def _after_login(self, sid: str, new: bool) -> Response:
         response = RedirectResponse("/", status_code=303)
         if new:
             set_session_cookie(response, sid, embedded=False)

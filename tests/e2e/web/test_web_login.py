@@ -92,3 +92,22 @@ def test_chatting_without_logging_in_stays_possible(
             break
         person.answer(script)
     assert person.step() == "person.national_id"
+
+
+def test_a_callback_that_does_not_match_the_login_is_refused(
+    contexts: Any, server: WebServer, provider: tuple[str, str], tmp: Path
+) -> None:
+    issuer, _ = provider
+    contexts.allow(issuer)
+    contexts.allow("https://cdn.jsdelivr.net/")
+    page = contexts.page(js=False)
+    page.route("https://cdn.jsdelivr.net/**", lambda route: route.abort())
+    page.goto(f"{server.url}/?lang=en")
+    page.click(f"text={web_text('en', 'login')}")
+    page.wait_for_url(f"{issuer}/**")
+    # a forged callback (another state, a made-up code) logs nobody in
+    page.goto(f"{server.url}/login/callback?code=forged&state=not-the-one")
+    assert web_text("en", "login.failed") in page.inner_text("#log")
+    assert web_text("en", "login.done") not in page.inner_text("#log")
+    # and chatting goes on without a login
+    assert Person(page, js=False, tmp=tmp).step() is not None
