@@ -84,7 +84,9 @@ def ask(
         parts.append(text(lang, "hint.file"))
     if step.optional:
         specific = f"hint.optional.{step.id}"
-        parts.append(text(lang, specific if specific in texts(lang) else "hint.optional"))
+        # At a yes/no question "nei" is an answer, so the hint names only "hopp over".
+        general = "hint.optional.yes_no" if step.kind == "yes_no" else "hint.optional"
+        parts.append(text(lang, specific if specific in texts(lang) else general))
     if slot.key in state.prior:
         previous = value_text(state, step, state.prior[slot.key])
         parts.append(text(lang, "hint.prior", value=previous))

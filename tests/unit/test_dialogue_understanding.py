@@ -458,3 +458,12 @@ def test_a_parent_with_parental_responsibility_not_informed_is_flagged_for_the_k
         Labels("nb"),
     )
     assert not any("Jonas" in w for w in informed.warnings)
+
+
+def test_the_skip_hint_at_a_yes_no_question_does_not_offer_no_as_a_skip() -> None:
+    script = load_script("nn_adult_self", TODAY)
+    run = until(start(script), script, "person.interpreter.needed")
+    assert texts("nn")["hint.optional.yes_no"] in run.last.text
+    assert texts("nn")["hint.optional"] not in run.last.text
+    run = until(run, script, "need.duration")
+    assert texts("nn")["hint.optional"] in run.last.text
