@@ -33,6 +33,15 @@ def fresh_state(*, language: Language, draft_id: str, preset_role: str | None = 
     return state
 
 
+def next_draft_id(draft_id: str) -> str:
+    """`abc` -> `abc.2` -> `abc.3`: the draft id of the next referral in one conversation
+    (derived, as the engine draws no randomness)."""
+    base, dot, number = draft_id.rpartition(".")
+    if dot and number.isdigit() and number.isascii():
+        return f"{base}.{int(number) + 1}"
+    return f"{draft_id}.2"
+
+
 class Turn:
     def __init__(self, state: State, ctx: Context) -> None:
         self.state = state
@@ -126,7 +135,12 @@ class Turn:
 
     def reset(self, arg: str | None) -> None:
         preset = arg if arg in ROLES else None
-        fresh = fresh_state(language=self.lang, draft_id=self.state.draft_id, preset_role=preset)
+        draft = self.state.draft_id
+        if self.state.mode == "done":
+            # The filed referral keeps its idempotency key (the draft id); the next one in the
+            # same conversation gets its own, or the inbox would answer it as the first.
+            draft = next_draft_id(draft)
+        fresh = fresh_state(language=self.lang, draft_id=draft, preset_role=preset)
         self.state = fresh
         self.changed()
         self.begin(None, None)

@@ -355,3 +355,22 @@ def test_back_never_shows_the_same_question_twice_in_a_row() -> None:
             break
         seen.append(run.last.step)
     assert seen[-1] == "submitter.role"
+
+
+def test_a_new_referral_after_filing_gets_its_own_draft_id() -> None:
+    """The draft id is the filing's idempotency key: "start" after the receipt begins a new
+    referral, which must not be answered as the first one."""
+    from dialogues.turn import next_draft_id
+
+    script = load("nn_adult_self", TODAY)
+    run = start(script)
+    first = to_filing(run, script).idempotency_key
+    run.state, _ = engine.filed(run.state, "KE-TEST-0001", run.ctx)
+    run.say("start")
+    assert run.state.mode == "ask" and run.state.draft_id == next_draft_id(first) != first
+    assert [next_draft_id(x) for x in ("abc", "abc.2", "a.b.9", "x.")] == [
+        "abc.2",
+        "abc.3",
+        "a.b.10",
+        "x..2",
+    ]

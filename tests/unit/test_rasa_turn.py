@@ -163,3 +163,24 @@ async def test_every_scripted_person_files_through_rasa(
         chat.conv.said
     )
     assert filer.calls[0]["language"] == script.language
+
+
+async def test_a_second_referral_after_filing_is_filed_under_its_own_key(
+    executor: ActionExecutor, filer: RecordingFiler
+) -> None:
+    """After the receipt, "start" begins a new referral in the same conversation; it must not
+    share the first one's idempotency key (the inbox would answer it as the first, unfiled)."""
+    chat = Chat(executor, sender="twice")
+    await chat.say("nn")
+    for round_ in range(2):
+        script = load("nn_adult_self", TODAY)  # a script answers some questions in turns
+        for _ in range(150):
+            if chat.step == "done":
+                break
+            await chat.say(answer_for(script, chat.step, rc.optional(chat.step)) or "")
+        assert chat.step == "done", chat.conv.said[-2:]
+        assert len(filer.filed) == round_ + 1
+        if round_ == 0:
+            await chat.say("start")
+    keys = [call["key"] for call in filer.calls]
+    assert len(keys) == 2 and keys[0] != keys[1]
