@@ -191,3 +191,37 @@ def test_nothing_personal_in_the_audit_log(ke: KE) -> None:
     text = str([(e.actor, e.details) for e in ke.app.inbox.audit_entries()])
     for value in personal_strings(valid_referral()):
         assert value not in text
+
+
+def test_an_attachment_downloads_under_the_reference_and_is_logged(ke: KE) -> None:
+    import hashlib
+
+    from intake.model import Attachment
+
+    content = b"%PDF-1.4\n% fullmakt\n%%EOF\n"
+    meta = Attachment(
+        kind="power_of_attorney",
+        filename="fullmakt ingrid.pdf",
+        media_type="application/pdf",
+        size=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+    )
+    data = valid_referral()
+    data["attachments"] = [meta.model_dump(mode="json")]
+    receipt = ke.app.file(
+        data, channel="file", language="nb", idempotency_key=None, attachments=[(meta, content)]
+    )
+    ref = receipt.reference
+    c = client(ke)
+    login(c, ke)
+    page = c.get(f"/case/{ref}").text
+    assert "Last ned vedlegg 1" in page
+    r = c.post(f"/case/{ref}/attachment", data={"csrf": csrf(page), "n": "1"})
+    assert r.status_code == 200 and r.content == content
+    assert r.headers["content-disposition"] == f'attachment; filename="{ref}-vedlegg-1.pdf"'
+    last = ke.app.inbox.audit_entries()[-1]
+    assert (last.action, last.reference, dict(last.details)) == (
+        "attachment_downloaded",
+        ref,
+        {"n": 1},
+    )
