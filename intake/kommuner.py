@@ -7,6 +7,7 @@ import difflib
 import io
 import re
 import unicodedata
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
@@ -104,13 +105,67 @@ def validate_kommune(raw: str) -> str:
 _NEAR = 0.75
 
 
+@dataclass(frozen=True, slots=True)
+class _Names:
+    """Every loose name with its length and its letters as one number, worked out once: each
+    letter has `width` bits, as many of them set as the name has that letter, so the count
+    of letters two names share is the number of bits their numbers share."""
+
+    names: tuple[tuple[str, int, int], ...]  # (name, length, letters)
+    shift: dict[str, int]  # where each letter's bits start
+    width: int
+
+
+def _counts(word: str) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for letter in word:
+        counts[letter] = counts.get(letter, 0) + 1
+    return counts
+
+
+@cache
+def _names() -> _Names:
+    counted = [(name, _counts(name)) for name in _index(True)]
+    width = max(n for _, counts in counted for n in counts.values())
+    letters = sorted({letter for _, counts in counted for letter in counts})
+    shift = {letter: i * width for i, letter in enumerate(letters)}
+
+    def bits(counts: dict[str, int]) -> int:
+        return sum(((1 << n) - 1) << shift[letter] for letter, n in counts.items())
+
+    names = tuple((name, len(name), bits(counts)) for name, counts in counted)
+    return _Names(names, shift, width)
+
+
+def _candidates(word: str) -> list[str]:
+    """The names difflib could find close enough to `word`: those within its own two upper
+    bounds (`real_quick_ratio`: the lengths; `quick_ratio`: the letters in common), here
+    from numbers made once instead of letter counts per name and call. A name beyond either
+    bound is never in `get_close_matches`' answer, so the suggestions are the same."""
+    table = _names()
+    size = len(word)
+    wanted = 0
+    for letter, n in _counts(word).items():
+        if letter in table.shift:  # a letter no name has is in common with none
+            wanted |= ((1 << min(n, table.width)) - 1) << table.shift[letter]
+    out = []
+    for name, length, letters in table.names:
+        total = size + length
+        if (
+            2.0 * min(size, length) / total >= _NEAR
+            and 2.0 * (letters & wanted).bit_count() / total >= _NEAR
+        ):
+            out.append(name)
+    return out
+
+
 def suggestions(raw: str, limit: int = 3) -> tuple[str, ...]:
     """Municipality numbers whose name is close to a misspelt one, closest first."""
     folded = _loose(_SUFFIX.sub("", _fold(unicodedata.normalize("NFKC", raw))))
     if len(folded) < 3:
         return ()
     index = _index(True)
-    close = difflib.get_close_matches(folded, list(index), n=limit, cutoff=_NEAR)
+    close = difflib.get_close_matches(folded, _candidates(folded), n=limit, cutoff=_NEAR)
     found: list[str] = []
     for name in close:
         for number in index[name]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+
 import pytest
 
 from intake.errors import AmbiguousKommune, FieldError, KommuneNearMiss
@@ -143,3 +145,22 @@ def test_sami_language_area() -> None:
     assert in_sami_area("1826")
     assert not in_sami_area("0301")
     assert len(SAMI_AREA) == 13
+
+
+def test_the_prefiltered_names_give_difflibs_own_suggestions() -> None:
+    # `_candidates` only skips names beyond difflib's own bounds: for typing slips of every
+    # name (a letter dropped or replaced) the answer is what difflib gives
+    # over every name.
+    from intake.kommuner import _NEAR, _candidates, _index
+
+    names = list(_index(True))
+    for i, name in enumerate(names):
+        at = i % max(len(name) - 1, 1)
+        for typed in (
+            name[:at] + name[at + 1 :],
+            name[:at] + "xq"[i % 2] + name[at + 1 :],
+        ):
+            expected = difflib.get_close_matches(typed, names, n=3, cutoff=_NEAR)
+            assert difflib.get_close_matches(typed, _candidates(typed), n=3, cutoff=_NEAR) == (
+                expected
+            ), typed
