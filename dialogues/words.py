@@ -36,17 +36,20 @@ class Words:
     no: frozenset[str]
     follows: frozenset[str]
     all: frozenset[str]
-    heads: tuple[tuple[str, ...], ...]  # as word tuples, longest first
-    tails: tuple[tuple[str, ...], ...]  # fillers and nouns, longest first
+    heads: dict[str, tuple[tuple[str, ...], ...]]  # word tuples by first word, longest first
+    tails: dict[str, tuple[tuple[str, ...], ...]]  # fillers and nouns, the same way
 
 
 def _merged(table: dict[str, list[str]]) -> frozenset[str]:
     return frozenset(fold(w) for words in table.values() for w in words)
 
 
-def _phrases(*tables: dict[str, list[str]]) -> tuple[tuple[str, ...], ...]:
+def _phrases(*tables: dict[str, list[str]]) -> dict[str, tuple[tuple[str, ...], ...]]:
     found = {tuple(_bare(w).split()) or (fold(w),) for t in tables for ws in t.values() for w in ws}
-    return tuple(sorted(found, key=lambda p: (-len(p), p)))
+    by_first: dict[str, list[tuple[str, ...]]] = {}
+    for phrase in sorted(found, key=lambda p: (-len(p), p)):
+        by_first.setdefault(phrase[0], []).append(phrase)
+    return {first: tuple(phrases) for first, phrases in by_first.items()}
 
 
 @cache
@@ -64,9 +67,12 @@ def words() -> Words:
     )
 
 
-def _starts(tokens: list[str], at: int, phrases: tuple[tuple[str, ...], ...]) -> int:
-    """The length of the longest phrase starting at `at`, or 0."""
-    for phrase in phrases:
+def _starts(tokens: list[str], at: int, phrases: dict[str, tuple[tuple[str, ...], ...]]) -> int:
+    """The length of the longest phrase starting at `at`, or 0 (only phrases whose first word
+    is the word at `at` are tried)."""
+    if at >= len(tokens):
+        return 0
+    for phrase in phrases.get(tokens[at], ()):
         if tuple(tokens[at : at + len(phrase)]) == phrase:
             return len(phrase)
     return 0
