@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -21,6 +22,9 @@ class Settings(BaseSettings):
         default=None, description="SQLAlchemy URL; default is SQLite under data_dir"
     )
     redis_url: str | None = None
+    # Where a chat channel keeps drafts: "auto" is Redis with redis_url, else the encrypted
+    # SQLite file drafts.sqlite3 in data_dir (durable); "memory" is for tests only.
+    draft_store: Literal["auto", "memory", "sqlite", "redis"] = "auto"
     allow_synthetic_ids: bool = False
     consent_age: int = CONSENT_AGE
     draft_ttl_hours: int = 72

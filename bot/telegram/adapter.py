@@ -39,6 +39,7 @@ from bot.settings import Settings
 from bot.telegram import render, wording
 from bot.telegram.callbacks import Callback
 from bot.telegram.conversation import Conversation, Keyboard
+from bot.telegram.fsm import LOST
 from dialogues import engine
 from dialogues.state import State, StateError
 from dialogues.types import (
@@ -104,7 +105,8 @@ class Adapter:
         started = time.monotonic()
         now = self.clock().timestamp()
         fallback = self._language(message.from_user.language_code if message.from_user else None)
-        conv = Conversation.from_data(await state.get_data())
+        stored = await state.get_data()
+        conv = Conversation.from_data(stored)
         key = f"m{message.message_id}"
         if conv is not None and conv.seen_before(key):
             log.info("telegram: message already applied, not again")
@@ -114,6 +116,9 @@ class Adapter:
         if conv is None:
             preset = ui.arg if ui is not None and ui.command == "start" else None
             conv = self._new_conversation(fallback, preset, now)
+            if stored.get(LOST):
+                # An unfinished referral that expired or can no longer be read: say so.
+                await self._plain(bot, message.chat.id, wording.text(fallback, "draft_lost"))
             conv.applied(key)
             conv.track(message.message_id, message.date.timestamp())
             await self._advance(bot, message.chat.id, conv, UserInput(command="start"), state)

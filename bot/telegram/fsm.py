@@ -12,9 +12,12 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+import os
+import secrets
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any, Literal
 
 from aiogram.fsm.storage.base import (
@@ -36,11 +39,18 @@ from storage.counters import (
     RedisWindowCounter,
     WindowCounter,
 )
-from storage.drafts import DraftCipher, DraftUnreadable, IdHasher
+from storage.drafts import DraftCipher, DraftUnreadable, IdHasher, generate_key
+from storage.drafts.sqlite import SqliteValueStore
+
+
+def _random_secret() -> str:
+    return secrets.token_hex(32)
+
 
 log = logging.getLogger(__name__)
 
 _FIELD = "enc"
+LOST = "lost"  # get_data's answer for a draft that is there but cannot be read (or expired)
 SWEEP_EVERY = 500  # writes between sweeps of the in-memory storage
 
 
@@ -130,7 +140,7 @@ class EncryptedStorage(BaseStorage):
             plain = self.cipher.decrypt(token, ttl_seconds=self.ttl_seconds)
         except DraftUnreadable:
             log.info("drafts: a stored draft expired or could not be read; starting afresh")
-            return {}
+            return {LOST: True}  # the adapter tells the person, then starts afresh
         data: dict[str, Any] = json.loads(plain)
         return data
 
@@ -177,6 +187,71 @@ class ScanningRedisStorage(RedisStorage):
             data = json.loads(value)
             if isinstance(data, dict):
                 yield data
+
+
+class ValueStoreStorage(BaseStorage):
+    """aiogram storage on a key-value store with expiry (the SQLite draft file): the durable
+    default for one bot process without Redis. Values are what EncryptedStorage gives it."""
+
+    def __init__(self, store: SqliteValueStore, key_builder: HashedKeyBuilder, ttl: int) -> None:
+        self.store = store
+        self.key_builder = key_builder
+        self.ttl = ttl
+
+    async def set_state(self, key: StorageKey, state: StateType = None) -> None:
+        name = self.key_builder.build(key, "state")
+        value = state if state is None or isinstance(state, str) else state.state
+        if value is None:
+            await self.store.delete(name)
+        else:
+            await self.store.set(name, str(value).encode(), self.ttl)
+
+    async def get_state(self, key: StorageKey) -> str | None:
+        value = await self.store.get(self.key_builder.build(key, "state"))
+        return value.decode() if value is not None else None
+
+    async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
+        name = self.key_builder.build(key, "data")
+        if not data:
+            await self.store.delete(name)
+            return
+        await self.store.set(name, json.dumps(dict(data)).encode(), self.ttl)
+
+    async def get_data(self, key: StorageKey) -> dict[str, Any]:
+        value = await self.store.get(self.key_builder.build(key, "data"))
+        data = json.loads(value) if value is not None else {}
+        return data if isinstance(data, dict) else {}
+
+    async def raw_data(self) -> AsyncIterator[dict[str, Any]]:
+        for name, value in await self.store.items(f"{self.key_builder.prefix}:"):
+            if name.endswith(":data"):
+                data = json.loads(value)
+                if isinstance(data, dict):
+                    yield data
+
+    async def close(self) -> None:
+        pass
+
+
+def _kept_secret(path: Path, make: Callable[[], str]) -> str:
+    """A secret kept in a file of its own (0600) under the data directory, made once: drafts
+    written before a restart must still be found and read after it."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(make())
+        try:
+            os.link(tmp, path)  # when two processes race, the first one wins
+            log.warning(
+                "drafts: created %s (set KE_DRAFT_KEYS / KE_ID_HASH_SECRET to manage it)", path.name
+            )
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    return path.read_text().strip()
 
 
 class LeasedRedisIsolation(BaseEventIsolation):
@@ -254,16 +329,24 @@ REDIS_SOCKET_SECONDS = 5.0
 def build_backend(
     settings: Settings, *, prefix: str = "ke:", cipher: DraftCipher | None = None
 ) -> DraftBackend:
-    """MemoryStorage by default, RedisStorage when `KE_REDIS_URL` is set. Nothing connects here:
-    the Redis client connects lazily on first use."""
+    """Redis when `KE_REDIS_URL` is set, else the durable SQLite file `drafts.sqlite3` in the
+    data directory (with generated keys kept beside it when none are set); memory only when
+    `KE_DRAFT_STORE=memory` (tests). The Redis client connects lazily on first use."""
+    store = settings.draft_store
+    if store == "auto":
+        store = "redis" if settings.redis_url else "sqlite"
     secret = settings.id_hash_secret.get_secret_value() if settings.id_hash_secret else None
+    keys = settings.draft_keys.get_secret_value() if settings.draft_keys else None
+    if store == "sqlite":
+        # The durable default: without these settings, keep generated ones beside the drafts.
+        secret = secret or _kept_secret(settings.data_dir / "drafts-id.secret", _random_secret)
+        keys = keys or _kept_secret(settings.data_dir / "drafts.key", generate_key)
     hasher = IdHasher.from_secret(secret)
     if cipher is None:
-        keys = settings.draft_keys.get_secret_value() if settings.draft_keys else None
         cipher = DraftCipher.from_secret(keys)
     ttl = settings.draft_ttl_hours * 3600
     inner: BaseStorage
-    if settings.redis_url:
+    if store == "redis" and settings.redis_url:
         from redis.asyncio import BlockingConnectionPool, Redis
 
         # A blocking pool: with more updates in flight than connections, a handler waits for a
@@ -284,6 +367,14 @@ def build_backend(
         recent: RecentSet = RedisRecentSet(redis, f"{prefix}update:")
         flood: WindowCounter = RedisWindowCounter(redis, f"{prefix}flood:")
         log.info("drafts: Redis storage, expiry %s h", settings.draft_ttl_hours)
+    elif store == "sqlite":
+        path = settings.data_dir / "drafts.sqlite3"
+        builder = HashedKeyBuilder(hasher, prefix=f"{prefix}fsm")
+        inner = ValueStoreStorage(SqliteValueStore(path), builder, ttl)
+        isolation = SimpleEventIsolation()  # one process per SQLite file
+        recent = MemoryRecentSet()
+        flood = MemoryWindowCounter()
+        log.info("drafts: SQLite storage beside the inbox, expiry %s h", settings.draft_ttl_hours)
     else:
         inner = MemoryStorage()
         isolation = SimpleEventIsolation()

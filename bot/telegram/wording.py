@@ -20,6 +20,7 @@ KEYS = {
     "unreadable": "tg.unreadable",
     "failed": "tg.failed",
     "unavailable": "tg.unavailable",
+    "draft_lost": "tg.draft_lost",
     "removed": "tg.removed",
     "removed_none": "tg.removed_none",
     "removed_left": "tg.removed_left",

@@ -7,6 +7,7 @@ import asyncio
 import datetime as dt
 import hashlib
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from aiogram import Bot
@@ -56,6 +57,9 @@ class Harness:
             id_hash_secret="unit-test-secret-unit-test-secret",
             allow_synthetic_ids=True,
         )
+        if not self.settings.redis_url and self.settings.data_dir == Path("var"):
+            # never a drafts file where a test runs, unless the test gives a folder for it
+            self.settings = self.settings.model_copy(update={"draft_store": "memory"})
         self.prefix = prefix
         self.flood = {"flood_limit": flood_limit, "flood_queue": flood_queue}
         # The gate's monotonic clock; its waits advance it instead of sleeping.
@@ -82,6 +86,16 @@ class Harness:
 
         gate.sleep = wait
         return gate
+
+    def restart(self, filer: Any = None) -> None:
+        """A new process on the same settings (and so the same durable draft store)."""
+        self.backend = build_backend(self.settings, prefix=self.prefix)
+        self.filer = filer if filer is not None else self.filer
+        self.adapter = Adapter(settings=self.settings, filer=self.filer, clock=lambda: self.now)
+        self.gate = self._gate(self.adapter, self.backend)
+        self.dispatcher = self.gate.dispatcher
+        self.workers = [self.gate]
+        self.backends.append(self.backend)
 
     def add_worker(self) -> None:
         """Another bot process on the same storage: updates then go to each worker in turn."""

@@ -154,6 +154,19 @@ class PrivatePostgres:
             os.kill(pid, signal.SIGCONT)
 
 
+def missing() -> str | None:
+    """What this machine lacks to run the fault suite, if anything."""
+    for binary in ("redis-server", "initdb", "pg_ctl"):
+        if shutil.which(binary) is None:
+            return f"{binary} is not installed"
+    if os.geteuid() == 0:
+        try:
+            pwd.getpwnam("postgres")
+        except KeyError:
+            return "running as root without a postgres user for initdb"
+    return None
+
+
 @contextmanager
 def private_services() -> Iterator[tuple[PrivatePostgres, PrivateRedis]]:
     with tempfile.TemporaryDirectory(prefix="ke-faults-") as folder:

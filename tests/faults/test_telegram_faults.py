@@ -32,9 +32,27 @@ from storage.drafts import generate_key
 from tests.botapi.harness import label_for
 from tests.botapi.person import PDF, answer_for
 from tests.botapi.server import BotAPIServer
-from tests.faults.services import PrivatePostgres, PrivateRedis, free_port, private_services
+from tests.conftest import IN_CI
+from tests.faults.services import (
+    PrivatePostgres,
+    PrivateRedis,
+    free_port,
+    missing,
+    private_services,
+)
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
+
+
+@pytest.fixture(autouse=True)
+def _servers_installed() -> None:
+    lacking = missing()
+    if lacking and IN_CI:
+        pytest.fail(f"{lacking}, and CI=true requires the fault suite", pytrace=False)
+    if lacking:
+        pytest.skip(f"{lacking}; install it to run the fault suite")
+
+
 KE_INTAKE = Path(sys.executable).with_name("ke-intake")
 REFERENCE = re.compile(r"KE-[0-9A-Z]{4}-[0-9A-Z]{4}")
 

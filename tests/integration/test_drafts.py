@@ -212,12 +212,18 @@ def test_hashed_key_builder_has_no_raw_ids() -> None:
     assert str(CHAT_ID) not in built
 
 
-@pytest.fixture(params=["memory", "redis"])
+@pytest.fixture(params=["memory", "sqlite", "redis"])
 async def backend_settings(request: pytest.FixtureRequest, redis_prefix: str):  # type: ignore[no-untyped-def]
     """The same contract over each draft backend."""
     keys = generate_key()
+    memory = Settings(_env_file=None, draft_keys=keys, id_hash_secret="s" * 32)  # type: ignore[call-arg]
+    memory = memory.model_copy(update={"draft_store": "memory"})
     if request.param == "memory":
-        yield Settings(_env_file=None, draft_keys=keys, id_hash_secret="s" * 32), redis_prefix  # type: ignore[call-arg]
+        yield memory, redis_prefix
+        return
+    if request.param == "sqlite":
+        folder = request.getfixturevalue("tmp_path")
+        yield memory.model_copy(update={"draft_store": "sqlite", "data_dir": folder}), redis_prefix
         return
     url = request.getfixturevalue("redis_url")
     client = Redis.from_url(url)

@@ -171,16 +171,17 @@ async def test_resume_or_start_over_after_a_gap() -> None:
     assert harness.current_step() == "submitter.role"
 
 
-async def test_expired_draft_starts_afresh() -> None:
+async def test_expired_draft_is_announced_and_starts_afresh() -> None:
     harness = Harness()
     await harness.send("/start")
     await harness.send("Oslo")
     harness.backend.storage.ttl_seconds = 0  # as if 72 hours had passed
     harness.backend.storage.cipher._clock = lambda: 10**10  # type: ignore[attr-defined]
+    sent = len(harness.fake.bot_messages())
     await harness.send("Bergen")
-    assert flow.text("nb", "intro", hours=72) in " ".join(
-        m.text or "" for m in harness.fake.bot_messages()[-3:]
-    )
+    new = [m.text or "" for m in harness.fake.bot_messages()[sent:]]
+    assert new[0] == flow.text("nb", "tg.draft_lost")  # the person is told, first
+    assert flow.text("nb", "intro", hours=72) in " ".join(new)
 
 
 async def test_provider_deep_link_presets_the_role() -> None:

@@ -1,0 +1,78 @@
+"""The durable default for a channel process without Redis: values (draft tokens, already
+encrypted by the caller) in one SQLite file beside the inbox, each with its expiry. A restart
+loses nothing; expired rows are dropped when read and swept on writes. Calls run in a worker
+thread, one short connection each, so several threads (and processes) may share the file."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS drafts ("
+    "key TEXT PRIMARY KEY, value BLOB NOT NULL, expires REAL NOT NULL)"
+)
+SWEEP_EVERY = 200
+
+
+class SqliteValueStore:
+    def __init__(self, path: Path, *, clock: Callable[[], float] = time.time) -> None:
+        self.path = path
+        self._clock = clock
+        self._writes = 0
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as db:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute(_SCHEMA)
+        path.chmod(0o600)
+
+    def _connect(self) -> sqlite3.Connection:
+        return sqlite3.connect(self.path, timeout=30, isolation_level=None)
+
+    def _get(self, key: str) -> bytes | None:
+        with self._connect() as db:
+            row = db.execute(
+                "SELECT value FROM drafts WHERE key = ? AND expires > ?", (key, self._clock())
+            ).fetchone()
+        return bytes(row[0]) if row is not None else None
+
+    def _set(self, key: str, value: bytes, ttl_seconds: int) -> None:
+        now = self._clock()
+        with self._connect() as db:
+            db.execute(
+                "INSERT INTO drafts (key, value, expires) VALUES (?, ?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET value = excluded.value, expires = excluded.expires",
+                (key, value, now + ttl_seconds),
+            )
+            self._writes += 1
+            if self._writes % SWEEP_EVERY == 0:
+                db.execute("DELETE FROM drafts WHERE expires <= ?", (now,))
+
+    def _delete(self, keys: tuple[str, ...]) -> None:
+        with self._connect() as db:
+            db.executemany("DELETE FROM drafts WHERE key = ?", [(key,) for key in keys])
+
+    def _items(self, prefix: str) -> list[tuple[str, bytes]]:
+        with self._connect() as db:
+            rows = db.execute(
+                "SELECT key, value FROM drafts WHERE key >= ? AND key < ? AND expires > ?",
+                (prefix, prefix + "\uffff", self._clock()),
+            ).fetchall()
+        return [(str(key), bytes(value)) for key, value in rows]
+
+    async def get(self, key: str) -> bytes | None:
+        return await asyncio.to_thread(self._get, key)
+
+    async def set(self, key: str, value: bytes, ttl_seconds: int) -> None:
+        await asyncio.to_thread(self._set, key, value, ttl_seconds)
+
+    async def delete(self, *keys: str) -> None:
+        if keys:
+            await asyncio.to_thread(self._delete, keys)
+
+    async def items(self, prefix: str) -> list[tuple[str, bytes]]:
+        """Every live value whose key starts with `prefix` (for a start-up sweep)."""
+        return await asyncio.to_thread(self._items, prefix)
