@@ -182,19 +182,39 @@ def _match_choice(token: str, options: tuple[ChoiceDef, ...], step: Step) -> str
         return None
     if word.isdigit() and 1 <= int(word) <= len(options):
         return options[int(word) - 1].id
-    for option in options:
-        if word == fold(option.id):
-            return option.id
-        key = step.choice_key(option.id)
-        for lang in LANGUAGES:
-            # The label as shown, in any language and any role's wording ("Meg selv").
-            if word in _shown(lang, key):
-                return option.id
+    named = _named(options, step).get(word)
+    if named is not None:
+        return named
     bare = " ".join(w for w in word.split() if w not in _STOP)  # "a nurse", "the parents"
     hits = [o.id for o in options if {word, bare} & synonyms(step.id, o.id)]
     if len(hits) == 1:
         return hits[0]
     return _by_words(word, options, step)
+
+
+_NAMED: dict[
+    tuple[str, str, tuple[str, ...]], tuple[tuple[Mapping[str, str], ...], dict[str, str]]
+] = {}
+
+
+def _named(options: tuple[ChoiceDef, ...], step: Step) -> dict[str, str]:
+    """Folded spelling -> the first of `options` it names: its id, or its label as shown in
+    any language and any role's wording ("Meg selv"). Worked out once per step and set of
+    options (and texts tables)."""
+    tables = tuple(texts(lang) for lang in LANGUAGES)
+    key = (step.id, step.kind, tuple(o.id for o in options))
+    hit = _NAMED.get(key)
+    if hit is not None and all(a is b for a, b in zip(hit[0], tables, strict=True)):
+        return hit[1]
+    found: dict[str, str] = {}
+    for option in options:
+        found.setdefault(fold(option.id), option.id)
+        label = step.choice_key(option.id)
+        for lang in LANGUAGES:
+            for shown in _shown(lang, label):
+                found.setdefault(shown, option.id)
+    _NAMED[key] = (tables, found)
+    return found
 
 
 def near_choice(token: str, options: tuple[ChoiceDef, ...], step: Step) -> str | None:
