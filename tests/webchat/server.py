@@ -5,17 +5,13 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from storage.drafts import generate_key
-
-KE_INTAKE = Path(sys.executable).with_name("ke-intake")
+from tests.serving import serving
 
 
 def free_port() -> int:
@@ -54,32 +50,11 @@ def web_server(
     port = port or free_port()
     data_dir = Path(env["KE_DATA_DIR"]) if env else tmp / "data"
     log = tmp / f"{name}.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [str(KE_INTAKE), "web", "--demo", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=tmp,
-            env=env or server_env(data_dir),
-            stdout=out,
-            stderr=out,
-        )
-    server = WebServer(f"http://localhost:{port}", data_dir, log, process)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                raise AssertionError(f"ke-intake web exited:\n{server.logs()}")
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise AssertionError(f"ke-intake web did not start:\n{server.logs()}") from None
-                time.sleep(0.1)
-        yield server
-    finally:
-        process.terminate()
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
+    with serving(
+        ["web", "--demo", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=tmp,
+        env=env or server_env(data_dir),
+        log=log,
+        ready_url=f"http://127.0.0.1:{port}/healthz",
+    ) as process:
+        yield WebServer(f"http://localhost:{port}", data_dir, log, process)
