@@ -7,6 +7,10 @@ import socket
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
 
 
 def reachable(host: str, port: int) -> bool:
@@ -32,3 +36,17 @@ def postgres_schema(admin_url: str, prefix: str) -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+def redis_bot_settings(redis_url: str) -> Settings:
+    """Bot settings with drafts in the real Redis, a fresh draft key and synthetic ids."""
+    from bot.settings import Settings
+    from storage.drafts import generate_key
+
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        redis_url=redis_url,
+        draft_keys=generate_key(),
+        id_hash_secret="integration-secret-integration-secret",
+        allow_synthetic_ids=True,
+    )

@@ -118,15 +118,6 @@ async def test_memory_sweep_forgets_expired_drafts() -> None:
     assert await storage.get_data(fresh) == {"b": 2}
 
 
-@pytest.fixture
-async def redis(redis_url: str, redis_prefix: str):  # type: ignore[no-untyped-def]
-    client = Redis.from_url(redis_url)
-    yield client
-    async for name in client.scan_iter(f"{redis_prefix}*"):
-        await client.delete(name)
-    await client.aclose()
-
-
 def _redis_settings(redis_url: str, keys: str) -> Settings:
     return Settings(
         redis_url=redis_url,

@@ -7,36 +7,16 @@ from __future__ import annotations
 import pytest
 from redis.asyncio import Redis
 
-from bot.settings import Settings
-from storage.drafts import generate_key
 from tests.botapi.harness import Harness
+from tests.services import redis_bot_settings
 
 pytestmark = pytest.mark.redis
-
-
-@pytest.fixture
-async def redis(redis_url: str, redis_prefix: str):  # type: ignore[no-untyped-def]
-    client = Redis.from_url(redis_url)
-    yield client
-    async for name in client.scan_iter(f"{redis_prefix}*"):
-        await client.delete(name)
-    await client.aclose()
-
-
-def _settings(redis_url: str) -> Settings:
-    return Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        redis_url=redis_url,
-        draft_keys=generate_key(),
-        id_hash_secret="workers-secret-workers-secret",
-        allow_synthetic_ids=True,
-    )
 
 
 async def test_two_workers_complete_one_referral_alternately(
     redis: Redis, redis_url: str, redis_prefix: str
 ) -> None:
-    harness = Harness(settings=_settings(redis_url), prefix=redis_prefix)
+    harness = Harness(settings=redis_bot_settings(redis_url), prefix=redis_prefix)
     harness.add_worker()
     try:
         await harness.walk(until="summary")
@@ -64,7 +44,7 @@ async def test_two_workers_complete_one_referral_alternately(
 async def test_duplicate_update_to_another_worker_is_dropped(
     redis: Redis, redis_url: str, redis_prefix: str
 ) -> None:
-    harness = Harness(settings=_settings(redis_url), prefix=redis_prefix)
+    harness = Harness(settings=redis_bot_settings(redis_url), prefix=redis_prefix)
     harness.add_worker()
     try:
         await harness.send("/start")

@@ -10,37 +10,17 @@ import pytest
 from aiogram.fsm.storage.base import StorageKey
 from redis.asyncio import Redis
 
-from bot.settings import Settings
 from bot.telegram.fsm import HashedKeyBuilder, LeasedRedisIsolation
 from bot.telegram.sweep import sweep
-from storage.drafts import generate_key
 from tests.botapi.harness import Harness
+from tests.services import redis_bot_settings
 from tests.unit.test_telegram_recovery import Inbox, _die_while_filing, _receipts, _restart
 
 pytestmark = pytest.mark.redis
 
 
-@pytest.fixture
-async def redis(redis_url: str, redis_prefix: str):  # type: ignore[no-untyped-def]
-    client = Redis.from_url(redis_url)
-    yield client
-    async for name in client.scan_iter(f"{redis_prefix}*"):
-        await client.delete(name)
-    await client.aclose()
-
-
-def _settings(redis_url: str) -> Settings:
-    return Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        redis_url=redis_url,
-        draft_keys=generate_key(),
-        id_hash_secret="recovery-secret-recovery-secret",
-        allow_synthetic_ids=True,
-    )
-
-
 async def test_a_dead_holders_lock_lapses_within_the_lease(redis: Redis, redis_prefix: str) -> None:
-    harness = Harness(prefix=redis_prefix, settings=_settings("redis://unused"))
+    harness = Harness(prefix=redis_prefix, settings=redis_bot_settings("redis://unused"))
     builder = HashedKeyBuilder(harness.backend.hasher, prefix=f"{redis_prefix}fsm")
     isolation = LeasedRedisIsolation(redis, builder, lease=1.0, wait=10.0)
     key = StorageKey(bot_id=1, chat_id=2, user_id=2)
@@ -61,7 +41,7 @@ async def test_the_sweep_finds_an_interrupted_filing_in_redis(
     redis: Redis, redis_url: str, redis_prefix: str
 ) -> None:
     inbox = Inbox()
-    harness = Harness(filer=inbox, settings=_settings(redis_url), prefix=redis_prefix)
+    harness = Harness(filer=inbox, settings=redis_bot_settings(redis_url), prefix=redis_prefix)
     try:
         await _die_while_filing(harness, inbox, "after")
         # a second worker's start-up sweep, on the same Redis
