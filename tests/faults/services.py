@@ -52,12 +52,30 @@ class PrivateRedis:
         self.process = subprocess.Popen(argv, stdout=log, stderr=log)
         _wait_port(self.port)
 
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGCONT)
             self.process.terminate()
             self.process.wait(10)
         self.process = None
+
+    def reset(self) -> None:
+        """Running, thawed and empty (this private server only; never the shared one)."""
+        if self.running:
+            self.thaw()
+        else:
+            self.start()
+        import redis
+
+        client = redis.Redis.from_url(self.url)
+        try:
+            client.flushall()
+        finally:
+            client.close()
 
     def freeze(self) -> None:
         assert self.process is not None
@@ -78,9 +96,34 @@ class PrivatePostgres:
             self._as = ["runuser", "-u", "postgres", "--"]
         self.postmaster_pid: int | None = None
 
+        self._databases = 0
+
     @property
     def url(self) -> str:
-        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+        return self.database_url("postgres")
+
+    def database_url(self, name: str) -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{name}"
+
+    @property
+    def running(self) -> bool:
+        return self.postmaster_pid is not None
+
+    def reset(self) -> str:
+        """Running and thawed, with a new empty database for one test; returns its URL."""
+        if self.running:
+            self.thaw()
+        else:
+            self.start()
+        import psycopg
+
+        self._databases += 1
+        name = f"faults_{os.getpid()}_{self._databases}"
+        with psycopg.connect(
+            f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres", autocommit=True
+        ) as db:
+            db.execute(f"CREATE DATABASE {name}")  # a name made here, never from input
+        return self.database_url(name)
 
     def _run(self, *argv: str) -> None:
         subprocess.run([*self._as, *argv], check=True, capture_output=True, timeout=120)

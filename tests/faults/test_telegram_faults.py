@@ -32,25 +32,10 @@ from storage.drafts import generate_key
 from tests.botapi.harness import label_for
 from tests.botapi.person import PDF, answer_for
 from tests.botapi.server import BotAPIServer
-from tests.conftest import IN_CI
-from tests.faults.services import (
-    PrivatePostgres,
-    PrivateRedis,
-    free_port,
-    missing,
-    private_services,
-)
+from tests.faults.conftest import Services
+from tests.faults.services import PrivatePostgres, PrivateRedis, free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
-
-
-@pytest.fixture(autouse=True)
-def _servers_installed() -> None:
-    lacking = missing()
-    if lacking and IN_CI:
-        pytest.fail(f"{lacking}, and CI=true requires the fault suite", pytrace=False)
-    if lacking:
-        pytest.skip(f"{lacking}; install it to run the fault suite")
 
 
 KE_INTAKE = Path(sys.executable).with_name("ke-intake")
@@ -108,6 +93,7 @@ class FaultPerson(Person):
 class Rig:
     postgres: PrivatePostgres
     redis: PrivateRedis
+    database_url: str
     crowd: Crowd
     folder: Path
     keys: Any
@@ -141,16 +127,17 @@ class Rig:
         return await asyncio.wait_for(self.process.wait(), 30)
 
     def inbox(self) -> list[tuple[str, str, bool]]:
-        return _filed(self.postgres.url, self.folder / "data", self.keys)
+        return _filed(self.database_url, self.folder / "data", self.keys)
 
     def log_text(self) -> str:
         return "\n".join(p.read_text(errors="replace") for p in self.logs)
 
 
 @asynccontextmanager
-async def rig() -> AsyncIterator[Rig]:
-    with private_services() as (postgres, redis), tempfile.TemporaryDirectory() as folder:
-        keys = _prepare_inbox(postgres.url)
+async def rig(services: Services) -> AsyncIterator[Rig]:
+    postgres, redis = services.postgres, services.redis
+    with tempfile.TemporaryDirectory() as folder:
+        keys = _prepare_inbox(services.database_url)
         crowd = Crowd()
         server = BotAPIServer(crowd, free_port(), access_log=False)
         await server.start()
@@ -158,14 +145,14 @@ async def rig() -> AsyncIterator[Rig]:
             "KE_TELEGRAM_TOKEN": TOKEN,
             "KE_TELEGRAM_API_BASE": server.base_url,
             "KE_DATA_DIR": str(Path(folder) / "data"),
-            "KE_DATABASE_URL": postgres.url,
+            "KE_DATABASE_URL": services.database_url,
             "KE_REDIS_URL": redis.url,
             "KE_DRAFT_KEYS": generate_key(),
             "KE_ID_HASH_SECRET": "faults-secret-faults-secret-faults",
             "KE_ALLOW_SYNTHETIC_IDS": "true",
             "KE_TELEGRAM_FLOOD_LIMIT": "1000",
         }
-        state = Rig(postgres, redis, crowd, Path(folder), keys, env)
+        state = Rig(postgres, redis, services.database_url, crowd, Path(folder), keys, env)
         try:
             yield state
         finally:
@@ -203,11 +190,11 @@ def _count(people: list[FaultPerson], inbox: list[tuple[str, str, bool]]) -> dic
     return {"lost": lost, "duplicated": duplicated, "opened": sum(ok for _, _, ok in inbox)}
 
 
-async def test_kill_9_while_the_database_is_frozen_mid_filing() -> None:
+async def test_kill_9_while_the_database_is_frozen_mid_filing(services: Services) -> None:
     """Three people press send while PostgreSQL is frozen; the bot is killed with SIGKILL while
     their filings hang, PostgreSQL thaws, the bot starts again: its sweep files each referral
     once and every person gets one receipt."""
-    async with rig() as r:
+    async with rig(services) as r:
         await r.start_bot()
         people = _people(r.crowd, 3)
         await asyncio.gather(*(p.until_summary() for p in people))
@@ -230,10 +217,10 @@ async def test_kill_9_while_the_database_is_frozen_mid_filing() -> None:
             assert secret not in logs
 
 
-async def test_redis_frozen_mid_conversation_then_thawed() -> None:
+async def test_redis_frozen_mid_conversation_then_thawed(services: Services) -> None:
     """Redis is frozen (SIGSTOP) while a person answers: they are told within seconds that the
     message was not saved; after the thaw they send it again and finish with one receipt."""
-    async with rig() as r:
+    async with rig(services) as r:
         await r.start_bot()
         (person,) = _people(r.crowd, 1)
         await person.until_summary()
