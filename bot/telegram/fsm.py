@@ -1,9 +1,9 @@
 """aiogram FSM storage for drafts: encrypted values, pseudonymous keys, expiry.
 
 `EncryptedStorage` wraps any aiogram storage (memory or Redis): the conversation data is one
-Fernet token (see `storage.drafts.DraftCipher`), and the chat/user ids in the key are replaced by
-HMAC pseudonyms before the inner storage sees them. `HashedKeyBuilder` does the same for Redis key
-strings, including the event-isolation locks, which aiogram builds from the raw key.
+AES-GCM text token (see `storage.drafts.DraftCipher`), and the chat/user ids in the key are
+replaced by HMAC pseudonyms before the inner storage sees them. `HashedKeyBuilder` does the same
+for Redis key strings, including the event-isolation locks, which aiogram builds from the raw key.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Unfinished conversations at rest: the draft cipher (rotatable Fernet keys, expiry) and the
+"""Unfinished conversations at rest: the draft cipher (AES-GCM, rotatable keys, expiry) and the
 keyed pseudonyms that replace chat and user ids in storage keys.
 
 No framework imports here: the Telegram adapter wraps aiogram's FSM storage around these pieces,

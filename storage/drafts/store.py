@@ -1,4 +1,4 @@
-"""Drafts by `(kind, id)` for any channel: one Fernet token per record under the draft keys, an
+"""Drafts by `(kind, id)` for any channel: one AES-GCM token per record under the draft keys, an
 HMAC pseudonym of the id as the storage key, and the draft TTL on every record (checked again on
 decryption). The backend is a `ValueStore`: in memory for one process, Redis for several."""
 
@@ -71,8 +71,9 @@ class RedisValueStore:
 
 class EncryptedDrafts:
     """Drafts and their companions (uploads, resume codes) by `(kind, id)`: the value is one
-    Fernet token under the draft keys, the storage key an HMAC pseudonym of the id, and every
-    record expires with the draft TTL (checked again on decryption)."""
+    AES-GCM token (bytes, `DraftCipher.encrypt_bytes`) under the draft keys, the storage key an
+    HMAC pseudonym of the id, and every record expires with the draft TTL (checked again on
+    decryption). Values written as text tokens before (Fernet) are still read."""
 
     def __init__(
         self,
@@ -98,13 +99,13 @@ class EncryptedDrafts:
         if token is None:
             return None
         try:
-            return self.cipher.decrypt(token.decode("ascii"), ttl_seconds=self.ttl_seconds)
-        except (DraftUnreadable, UnicodeDecodeError):
+            return self.cipher.decrypt_bytes(token, ttl_seconds=self.ttl_seconds)
+        except DraftUnreadable:
             log.info("drafts: a stored %s expired or could not be read", kind)
             return None
 
     async def save(self, kind: str, ident: str, plaintext: bytes) -> None:
-        token = self.cipher.encrypt(plaintext).encode("ascii")
+        token = self.cipher.encrypt_bytes(plaintext)
         await self.store.set(self.key(kind, ident), token, self.ttl_seconds)
 
     async def delete(self, kind: str, *idents: str) -> None:

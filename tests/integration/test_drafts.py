@@ -1,4 +1,4 @@
-"""Drafts at rest: real Fernet encryption with rotatable keys, HMAC pseudonyms, the TTL sets, and
+"""Drafts at rest: real AES-GCM encryption with rotatable keys, HMAC pseudonyms, the TTL sets, and
 the aiogram storage wrapper over the real Redis ("two workers" share one conversation)."""
 
 from __future__ import annotations
