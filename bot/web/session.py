@@ -17,12 +17,13 @@ one of a million live codes takes on the order of 2^30 tries per success.
 
 from __future__ import annotations
 
-import json
 import secrets
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
+
+import orjson
 
 from dialogues.types import Choice, Reply
 from storage.drafts import EncryptedDrafts
@@ -106,15 +107,16 @@ class WebDraft:
 
     def to_bytes(self) -> bytes:
         # Built by hand: `dataclasses.asdict` walks the transcript recursively and cost more
-        # than the engine's turn. Entries are stored as short lists.
+        # than the engine's turn. Entries are stored as short lists; orjson writes the same
+        # compact JSON as `json.dumps` at a fraction of its cost.
         data = {name: getattr(self, name) for name in _FIELDS}
         data["log"] = [[e.id, e.who, e.text, e.lang, e.error] for e in self.log]
-        return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        return orjson.dumps(data)
 
     @classmethod
     def from_bytes(cls, raw: bytes) -> WebDraft | None:
         try:
-            data = json.loads(raw)
+            data = orjson.loads(raw)
             data["log"] = [Entry(*entry) for entry in data.get("log", [])]
             return cls(**data)
         except (ValueError, TypeError, KeyError):
