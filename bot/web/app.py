@@ -293,7 +293,7 @@ class Routes:
             return self._after(request, sid, draft, embedded)
         if shown:
             draft.add("me", shown, state.language)
-        verified = bool(draft.identity and draft.identity.get("by") == "idporten")
+        verified = _verified(draft.identity, state)
         result = await self.web.turns.step(
             state, user_input, self.web.sessions.upload, verified=verified
         )
@@ -304,6 +304,7 @@ class Routes:
         self._record(draft, result.state, result.replies)
         self._preset_kommune(draft, result.state)
         self._preset_identity(draft)
+        self._tell_identity(draft, result.state)
         if result.reference is not None:
             # Filed: the transcript goes with the answers (the receipt says so); only this
             # turn's messages, the receipt, stay for this browser session.
@@ -423,6 +424,30 @@ class Routes:
         await self.web.sessions.save(sid, draft)
         return self._after_login(sid, False)
 
+    def _tell_identity(self, draft: WebDraft, state: State) -> None:
+        """Once per case, why a login does not verify this referral: the person logged in writes
+        about someone else, or typed a national id that is not the one they logged in with (by
+        going back and changing the preset one). Either way the referral is filed as not
+        verified and the KE confirms the identity at first contact."""
+        identity = draft.identity or {}
+        pid = identity.get("pid")
+        if identity.get("by") != "idporten" or not pid:
+            return
+        role = state.answers.get("submitter.role")
+        typed = state.answers.get("person.national_id")
+        lang = state.language
+        if isinstance(role, str) and role != "self" and not identity.get("told_not_self"):
+            identity["told_not_self"] = True
+            draft.add("bot", web_text(lang, "login.not_self"), lang)
+        elif (
+            role == "self"
+            and isinstance(typed, str)
+            and typed != pid
+            and identity.get("told_mismatch") != typed
+        ):
+            identity["told_mismatch"] = typed
+            draft.add("bot", web_text(lang, "login.mismatch"), lang)
+
     def _login_failed(self, draft: WebDraft) -> None:
         lang = self._lang(draft)
         draft.add("bot", web_text(lang, "login.failed"), lang, error=True)
@@ -435,7 +460,12 @@ class Routes:
 
     def _preset_identity(self, draft: WebDraft) -> None:
         """A logged-in person writing about themselves is not asked for their national id:
-        the ID token's `pid` answers it (the dialogue still checks it like any answer)."""
+        the ID token's `pid` answers it (the dialogue still checks it like any answer).
+
+        Only then: ID-porten tells who logged in, not whom the referral is about. A mother
+        logged in for her child, a guardian or a service provider is not the person, so their
+        `pid` must never become the person's national id; they are asked for it as without a
+        login, and the referral is not filed as verified (`_verified`)."""
         identity = draft.identity or {}
         pid = identity.get("pid")
         asking = draft.ask.get("step") if draft.ask else None
@@ -612,6 +642,20 @@ class Routes:
             return
         draft.add("me", view.kommune_label(after), after.language)
         self._record(draft, after, more)
+
+
+def _verified(identity: dict[str, Any] | None, state: State) -> bool:
+    """The inbox shows "identity verified" for what ID-porten proved: that the person the
+    referral is about logged in. So only a login as the person themself, with the national id
+    in the answers equal to the ID token's `pid`."""
+    identity = identity or {}
+    pid = identity.get("pid")
+    return (
+        identity.get("by") == "idporten"
+        and isinstance(pid, str)
+        and state.answers.get("submitter.role") == "self"
+        and state.answers.get("person.national_id") == pid
+    )
 
 
 def _question_id(log: list[Entry]) -> str:
