@@ -59,8 +59,26 @@ def columns(names: tuple[str, ...], lang: str) -> str:
     return ", ".join(t(f"col.{name}", lang) for name in names)
 
 
-def flags(record: InboxRecord, lang: str, *, can_verify: bool) -> str:
+def history_problems(app: App, record: InboxRecord, lang: str) -> str | None:
+    """The status events that do not fit the referral's status chain, for staff to read; None
+    when the history is intact."""
+    from storage.inbox import statuschain
+
+    found = statuschain.findings(record.id, app.inbox.status_events(record.reference))
+    if not found:
+        return None
+    return "; ".join(t(f"problem.{f.problem}", lang, event=f.position) for f in found)
+
+
+def altered(record: InboxRecord, history: str | None, *, can_verify: bool) -> bool:
+    """The row shows a change made behind the inbox's back (list then exits with 1)."""
+    return history is not None or (can_verify and not record.signature_ok)
+
+
+def flags(record: InboxRecord, lang: str, *, can_verify: bool, history: str | None = None) -> str:
     out = []
+    if history is not None:
+        out.append(t("history_altered", lang, problems=history))
     if not can_verify:
         out.append(t("unchecked", lang))
     elif record.mismatched:
@@ -98,7 +116,10 @@ def run_list(app: App, args: argparse.Namespace) -> int:
         )
     ]
     rows = [header]
+    flagged = 0
     for r in records:
+        history = history_problems(app, r, lang)
+        flagged += altered(r, history, can_verify=can_verify)
         status = labels.enum("status", r.status)
         if r.outcome:
             status += f" ({labels.enum('outcome', r.outcome)})"
@@ -110,7 +131,7 @@ def run_list(app: App, args: argparse.Namespace) -> int:
                 status,
                 labels.enum("channel", r.channel),
                 r.coordinator or "–",
-                flags(r, lang, can_verify=can_verify),
+                flags(r, lang, can_verify=can_verify, history=history),
             ]
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(header) - 1)]
@@ -118,7 +139,7 @@ def run_list(app: App, args: argparse.Namespace) -> int:
         cells = [f"{c:<{w}}" for c, w in zip(row, widths, strict=False)]
         print("  ".join([*cells, row[-1]]).rstrip())
     print(t("count_line", lang, count=len(records)))
-    return 0
+    return 1 if flagged else 0
 
 
 # -- show ------------------------------------------------------------------------------------
@@ -138,6 +159,11 @@ def run_show(app: App, args: argparse.Namespace) -> int:
         key_ = "attachment_sealed" if sealed else "attachment_missing"
         print(t(key_, args.lang, n=n, reference=record.reference))
     print(t("access_logged", args.lang, actor=actor))
+    history = history_problems(app, record, args.lang)
+    if history is not None:
+        print(t("history_altered_show", args.lang, reference=record.reference, problems=history),
+              file=sys.stderr)  # fmt: skip
+        return 1
     return 0
 
 

@@ -118,7 +118,7 @@ def run_audit_verify(app: App, args: argparse.Namespace) -> int:
                     lang,
                     seq=finding.seq if finding.seq is not None else "-",
                     reference=finding.reference or "-",
-                    problem=t(f"problem.{finding.problem}", lang),
+                    problem=t(f"problem.{finding.problem}", lang, event=finding.event),
                 )
             )
         first = next((f.seq for f in check.findings if f.seq is not None), 1)

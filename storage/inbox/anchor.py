@@ -20,6 +20,8 @@ the entry (seq) or referral (reference) and a stable problem code:
 - purged_back: a row whose reference the audit says was deleted
 - status_history: a row whose status events or current status disagree with the audit entries
   that recorded each change (a deleted, edited or added status event, an edited status)
+- status_event_edited, _missing, _inserted, _reordered: an event that does not fit the
+  referral's status chain (storage.inbox.statuschain); `Finding.event` is its position
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from intake.errors import IntakeError
+from storage.inbox import statuschain
 from storage.inbox.audit import GENESIS, AuditEntry, chain_hash
 from storage.inbox.common import UNREADABLE_TIME
 from storage.inbox.types import Inbox, InboxRecord, StatusEvent
@@ -60,6 +63,7 @@ class Finding:
     seq: int | None
     reference: str | None
     problem: str
+    event: int | None = None  # a status event's position in the referral's history (1 = first)
 
 
 @dataclass(frozen=True)
@@ -187,8 +191,14 @@ def _row_findings(inbox: Inbox, entries: Sequence[AuditEntry]) -> list[Finding]:
             findings.append(Finding(None, record.reference, "row_unaudited"))
         elif not _filed_agrees(found, record):
             findings.append(Finding(found.seq, record.reference, "row_mismatch"))
-        elif not _history_agrees(inbox, record, status_entries[record.reference]):
-            findings.append(Finding(found.seq, record.reference, "status_history"))
+        else:
+            events = inbox.status_events(record.reference)
+            findings += [
+                Finding(found.seq, record.reference, f.problem, f.position)
+                for f in statuschain.findings(record.id, events)
+            ]
+            if not _history_agrees(record, events, status_entries[record.reference]):
+                findings.append(Finding(found.seq, record.reference, "status_history"))
     for reference, filing in filed.items():
         if reference not in present and reference not in deleted:
             findings.append(Finding(filing.seq, reference, "row_missing"))
@@ -208,10 +218,11 @@ def _filed_agrees(entry: AuditEntry, record: InboxRecord) -> bool:
     )
 
 
-def _history_agrees(inbox: Inbox, record: InboxRecord, audited: Sequence[AuditEntry]) -> bool:
+def _history_agrees(
+    record: InboxRecord, events: Sequence[StatusEvent], audited: Sequence[AuditEntry]
+) -> bool:
     """The row's events after "received" are exactly the audited changes, in order, and its
     status and outcome are the last one's."""
-    events: list[StatusEvent] = inbox.status_events(record.reference)
     if not events or events[0].status != "received":
         return False
     later = events[1:]

@@ -23,6 +23,7 @@ from storage.inbox.common import (
     recipient_key,
 )
 from storage.inbox.errors import UnknownReference
+from storage.inbox.statuschain import chained, in_chain_order, seed
 from storage.inbox.types import (
     AccessAction,
     FilingResult,
@@ -82,7 +83,7 @@ class MemoryInbox:
                 raise ReferenceTaken()
             if any(row.id == referral_id for row in self._rows.values()):
                 raise ValueError("referral id already filed")
-            event = StatusEvent("received", None, received_at, actor, None, self._next_event())
+            event = self._event(referral_id, [], "received", None, received_at, actor, None)
             self._rows[reference] = _Row(
                 id=referral_id,
                 reference=reference,
@@ -161,8 +162,8 @@ class MemoryInbox:
         """A sealed note without a status change; `details` (never personal) join the audit."""
         with self._lock:
             row = self._row(reference)
-            event = StatusEvent(
-                row.status, row.outcome, utc(at), actor, bytes(note_envelope), self._next_event()
+            event = self._event(
+                row.id, row.events, row.status, row.outcome, at, actor, bytes(note_envelope)
             )
             row.events.append(event)
             audit = {"status": row.status, **(details or {})}
@@ -187,7 +188,7 @@ class MemoryInbox:
         with self._lock:
             row = self._row(reference)
             row.status, row.outcome = status, outcome
-            event = StatusEvent(status, outcome, utc(at), actor, note_envelope, self._next_event())
+            event = self._event(row.id, row.events, status, outcome, at, actor, note_envelope)
             row.events.append(event)
             details = {"status": status, "outcome": outcome, "note": note_envelope is not None}
             self._append(at, actor, "status_changed", reference, details)
@@ -227,6 +228,23 @@ class MemoryInbox:
                     self._append(at or _now(), actor, "rewrapped", reference, {"note": event_id})
                     return
         raise UnknownReference(f"{reference} note {event_id}")
+
+    def _event(
+        self,
+        referral_id: uuid.UUID,
+        earlier: builtins.list[StatusEvent],
+        status: str,
+        outcome: str | None,
+        at: datetime,
+        actor: str,
+        note: bytes | None,
+    ) -> StatusEvent:
+        """A new event chained after the newest of `earlier` (storage.inbox.statuschain)."""
+        last = in_chain_order(earlier)[-1].hash if earlier else None
+        link = chained(last or seed(referral_id), referral_id, status=status, outcome=outcome,
+                       at=at, actor=actor, note=note is not None)  # fmt: skip
+        return StatusEvent(status, outcome, utc(at), actor, note, self._next_event(),
+                           link["prev_hash"], link["hash"])  # fmt: skip
 
     def _next_event(self) -> int:
         self._event_ids += 1

@@ -66,6 +66,9 @@ status_events = sa.Table(
     sa.Column("at", UTCDateTime, nullable=False),
     sa.Column("actor", sa.String(200), nullable=False),
     sa.Column("note", sa.LargeBinary),
+    # The referral's status chain (storage.inbox.statuschain), from migration 0003.
+    sa.Column("prev_hash", sa.String(64), nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
 )
 
 recipient_keys = sa.Table(

@@ -53,6 +53,7 @@ from storage.inbox.schema import (
     referrals,
     status_events,
 )
+from storage.inbox.statuschain import chained, seed
 from storage.inbox.types import (
     AccessAction,
     FilingResult,
@@ -266,6 +267,8 @@ class SqlInbox:
                     e.actor,
                     e.note,
                     e.id,
+                    e.prev_hash,
+                    e.hash,
                 )
                 .where(e.referral_id == referral_id)
                 .order_by(e.at, e.id)
@@ -276,8 +279,10 @@ class SqlInbox:
                     r.outcome,
                     stored_time(r.at),
                     r.actor,
-                    bytes(r.note) if r.note else None,
+                    bytes(r.note) if r.note is not None else None,
                     r.id,
+                    r.prev_hash,
+                    r.hash,
                 )
                 for r in rows
             ]
@@ -348,16 +353,7 @@ class SqlInbox:
                     referrals.c.id == referral_id
                 )
             ).one()
-            conn.execute(
-                status_events.insert().values(
-                    referral_id=referral_id,
-                    status=row.status,
-                    outcome=row.outcome,
-                    at=at,
-                    actor=actor,
-                    note=note_envelope,
-                )
-            )
+            self._add_event(conn, referral_id, row.status, row.outcome, at, actor, note_envelope)
             audit = {"status": row.status, **(details or {})}
             self._append(conn, at, actor, "note_added", reference, audit)
 
@@ -392,16 +388,7 @@ class SqlInbox:
                 .where(referrals.c.id == referral_id)
                 .values(status=status, outcome=outcome)
             )
-            conn.execute(
-                status_events.insert().values(
-                    referral_id=referral_id,
-                    status=status,
-                    outcome=outcome,
-                    at=at,
-                    actor=actor,
-                    note=note_envelope,
-                )
-            )
+            self._add_event(conn, referral_id, status, outcome, at, actor, note_envelope)
             details = {"status": status, "outcome": outcome, "note": note_envelope is not None}
             self._append(conn, at, actor, "status_changed", reference, details)
 
@@ -631,6 +618,35 @@ class SqlInbox:
         if conn.dialect.name == "postgresql":
             conn.execute(sa.text("LOCK TABLE audit_log IN SHARE ROW EXCLUSIVE MODE"))
 
+    def _add_event(
+        self,
+        conn: sa.Connection,
+        referral_id: uuid.UUID,
+        status: str,
+        outcome: str | None,
+        at: datetime,
+        actor: str,
+        note: bytes | None,
+    ) -> None:
+        """A status event chained after the referral's newest one (storage.inbox.statuschain)."""
+        e = status_events.c
+        last = conn.execute(
+            sa.select(e.hash).where(e.referral_id == referral_id).order_by(e.id.desc()).limit(1)
+        ).scalar()
+        link = chained(last or seed(referral_id), referral_id, status=status, outcome=outcome,
+                       at=at, actor=actor, note=note is not None)  # fmt: skip
+        conn.execute(
+            status_events.insert().values(
+                referral_id=referral_id,
+                status=status,
+                outcome=outcome,
+                at=at,
+                actor=actor,
+                note=note,
+                **link,
+            )
+        )
+
     def _id_of(self, conn: sa.Connection, reference: str) -> uuid.UUID:
         found = conn.execute(
             sa.select(referrals.c.id).where(referrals.c.reference == reference)
@@ -743,6 +759,7 @@ def _batch_rows(
             "at": f.received_at,
             "actor": f.actor,
             "note": None,
+            **_first_link(f),
         }
         for f in new
     ]
@@ -766,7 +783,7 @@ _REFERRAL_COLUMNS = (
     "envelope",
     "idempotency_hash",
 )
-_EVENT_COLUMNS = ("referral_id", "status", "outcome", "at", "actor", "note")
+_EVENT_COLUMNS = ("referral_id", "status", "outcome", "at", "actor", "note", "prev_hash", "hash")
 _AUDIT_COLUMNS = ("seq", "at", "actor", "action", "reference", "details", "prev_hash", "hash")
 
 
@@ -835,6 +852,12 @@ def _entry_rows(
         )
     assert previous is not None, "no audit entries to chain"
     return rows, previous
+
+
+def _first_link(f: _Filing) -> dict[str, str]:
+    """The "received" event's place in the status chain: first, after the referral's seed."""
+    return chained(seed(f.referral_id), f.referral_id, status="received", outcome=None,
+                   at=f.received_at, actor=f.actor, note=False)  # fmt: skip
 
 
 def _filed(f: _Filing) -> FilingResult:

@@ -63,6 +63,9 @@ class StatusEvent:
     actor: str
     note_envelope: bytes | None
     id: int | None = None  # set by the inbox; names the event for replace_note
+    # The status chain (storage.inbox.statuschain): the previous event's hash and this one's.
+    prev_hash: str | None = None
+    hash: str | None = None
 
 
 @dataclass(frozen=True)

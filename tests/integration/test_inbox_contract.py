@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from intake.filing import Filing, ReferenceTaken
 from storage.crypto.envelope import RecipientKey, key_id, seal
-from storage.inbox import InvalidStatus, MemoryInbox, SqlInbox, UnknownReference
+from storage.inbox import InvalidStatus, MemoryInbox, SqlInbox, UnknownReference, statuschain
 from storage.inbox.db import make_engine, upgrade
 from storage.inbox.types import Inbox
 
@@ -298,6 +298,21 @@ class TestInboxContract:
         with pytest.raises(UnknownReference):
             inbox.replace_note("KE-AAAA-0001", without_note or 0, b"x", "Kari")
         assert inbox.verify_audit().ok
+
+    def test_every_status_event_is_chained_to_the_one_before(self, inbox: Inbox) -> None:
+        referral_id, _ = file(inbox, "KE-AAAA-0001")
+        inbox.set_status("KE-AAAA-0001", "in_review", None, b"note", "Kari", T0)
+        inbox.add_note("KE-AAAA-0001", b"note 2", "Lise", T0 + timedelta(minutes=1))
+        inbox.set_status("KE-AAAA-0001", "closed", "declined", None, "Kari", T0)
+        events = statuschain.in_chain_order(inbox.status_events("KE-AAAA-0001"))
+        assert events[0].prev_hash == statuschain.seed(referral_id)
+        assert [e.prev_hash for e in events[1:]] == [e.hash for e in events[:-1]]
+        assert statuschain.findings(referral_id, events) == []
+        # the chain is per referral: another referral's history starts from its own seed
+        other_id, _ = file(inbox, "KE-AAAA-0002")
+        (first,) = inbox.status_events("KE-AAAA-0002")
+        assert first.prev_hash == statuschain.seed(other_id) != statuschain.seed(referral_id)
+        assert statuschain.findings(referral_id, [first]) != []
 
     def test_forged_or_moved_envelopes_fail_the_signature_check(self, inbox: Inbox) -> None:
         file(inbox, "KE-AAAA-0001", blob=sealed(uuid.uuid4(), signer=Ed25519PrivateKey.generate()))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -62,6 +63,52 @@ def test_migrations_match_the_schema_and_reverse_cleanly(database_url: str) -> N
         upgrade(engine)
         upgrade(engine)  # a second start is a no-op
         assert current_revision(engine) == head_revision()
+    finally:
+        engine.dispose()
+
+
+def test_the_status_chain_migration_chains_the_events_already_there(database_url: str) -> None:
+    """0003 gives every stored event its place in its referral's status chain, in stored order;
+    the application then chains new events after them and the history verifies."""
+    import uuid
+
+    from storage.inbox import SqlInbox, statuschain
+
+    engine = make_engine(database_url)
+    referral_id = uuid.uuid4()
+    try:
+        upgrade(engine, "0002")
+        when = "2026-03-02 09:30:00.250000"
+        stored_id = referral_id.hex if engine.dialect.name == "sqlite" else str(referral_id)
+        with engine.begin() as conn:
+            conn.execute(
+                sa.text(
+                    "INSERT INTO referrals (id, reference, recipient, received_at, status,"
+                    " channel, key_ids, size, envelope) VALUES (:id, 'KE-MIGR-0001', '0301',"
+                    " :at, 'in_review', 'file', '', 1, :blob)"
+                ),
+                {"id": stored_id, "at": when, "blob": b"x"},
+            )
+            for status, actor, note in (("received", "intake", None), ("in_review", "Kari", b"n"),
+                                        ("in_review", "Lise", None)):  # fmt: skip
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO status_events (referral_id, status, at, actor, note)"
+                        " VALUES (:id, :status, :at, :actor, :note)"
+                    ),
+                    {"id": stored_id, "status": status, "at": when, "actor": actor, "note": note},
+                )
+        upgrade(engine)
+        inbox = SqlInbox(engine, idempotency_secret=b"test")
+        events = statuschain.in_chain_order(inbox.status_events("KE-MIGR-0001"))
+        assert [e.actor for e in events] == ["intake", "Kari", "Lise"]
+        assert events[0].prev_hash == statuschain.seed(referral_id)
+        assert statuschain.findings(referral_id, events) == []
+        at = datetime.fromisoformat("2026-03-03T10:00:00+00:00")
+        inbox.set_status("KE-MIGR-0001", "closed", "declined", None, "Kari", at)
+        after = statuschain.in_chain_order(inbox.status_events("KE-MIGR-0001"))
+        assert after[-1].prev_hash == events[-1].hash
+        assert statuschain.findings(referral_id, after) == []
     finally:
         engine.dispose()
 
