@@ -1,8 +1,11 @@
 """Filing throughput: validate + seal + store with 8 concurrent writers, against the floor of
 storing as many same-size random blobs without validating or sealing, same database, same run.
 
-Three contenders, interleaved round by round:
-- ours: `intake.filing.file_referral` into `SqlInbox` with `EnvelopeSealer` (the real path);
+Four contenders, interleaved round by round:
+- ours: `intake.filing.file_referral` into `SqlInbox` with `EnvelopeSealer`, given the
+  `Referral` model the dialogue hands over at the summary (what every channel files: judged by
+  the rules under the filing's policy, sealed, stored);
+- json: the same with the referral as JSON data (the `file` command's path: full validation);
 - inbox only: random blobs through `SqlInbox.file` (audit chain, idempotency, no seal): shows
   how the cost splits between crypto/validation and the inbox's bookkeeping;
 - floor: one plain INSERT of a random blob per transaction into a bare table.
@@ -18,13 +21,15 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from itertools import count
+from typing import Any
 
 import sqlalchemy as sa
 
 from bench.crypto_setup import KOMMUNE, Keys, example_referral, policy
-from bench.harness import Figure, interleaved, rate, ratio_figure
+from bench.harness import Figure, interleaved, median, rate, ratio_figure
 from bench.services import postgres_schema, sqlite_url
-from intake.filing import Filing, file_referral
+from intake.filing import Filing, file_referral, validated
+from intake.model import Referral
 from intake.reference import RANDOM_BYTES, make_reference
 from storage.crypto.body import pack_body
 from storage.crypto.sealer import EnvelopeSealer
@@ -68,10 +73,12 @@ def measure(url: str, *, filings: int, rounds: int) -> dict[str, list[float]]:
         recipient = keys.recipient
         inbox.add_recipient_key(KOMMUNE, recipient.key_id, keys.ke_public_raw(), _now())
         sealer = EnvelopeSealer(inbox.recipient_keys, keys.signing)
-        referral, rules = example_referral(), policy()
+        data, rules = example_referral(), policy()
+        # What the dialogue's summary hands to the filing (validated there, under the policy).
+        model = validated(data, rules)
         serial = count()
 
-        def ours(_: int) -> object:
+        def filing_of(referral: Referral | dict[str, Any]) -> object:
             return file_referral(
                 referral,
                 policy=rules,
@@ -85,6 +92,12 @@ def measure(url: str, *, filings: int, rounds: int) -> dict[str, list[float]]:
                 new_id=uuid.uuid4,
                 new_reference=_reference,
             )
+
+        def ours(_: int) -> object:
+            return filing_of(model)
+
+        def json_data(_: int) -> object:
+            return filing_of(data)
 
         ours(0)
         size = len(inbox.envelope(inbox.list()[0].reference))
@@ -110,6 +123,7 @@ def measure(url: str, *, filings: int, rounds: int) -> dict[str, list[float]]:
 
         contenders: dict[str, Callable[[int], object]] = {
             "ours": ours,
+            "json": json_data,
             "inbox": inbox_only,
             "floor": floor,
         }
@@ -121,7 +135,7 @@ def measure(url: str, *, filings: int, rounds: int) -> dict[str, list[float]]:
             },
         )
         stored = len(inbox.list())
-        expected = 1 + 2 * filings * rounds
+        expected = 1 + 3 * filings * rounds
         if stored != expected:
             raise AssertionError(f"inbox holds {stored} filings, expected {expected}")
         return samples
@@ -146,8 +160,10 @@ def run(
                 ours="ours",
                 baseline="floor",
                 min_ratio=MIN_RATIO,
-                note=f"{filings} filings x {rounds} rounds; inbox.file alone (no validate/seal) "
-                f"ran at {sorted(samples['inbox'])[len(samples['inbox']) // 2]:.0f}/s",
+                note=f"{filings} filings x {rounds} rounds, the dialogue's model; from JSON "
+                f"(full validation) {median(samples['json']):.0f}/s "
+                f"({median(samples['json']) / median(samples['floor']):.2f}); inbox.file alone "
+                f"(no validate/seal) {median(samples['inbox']):.0f}/s",
             )
         )
     return figures

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 from intake.attachments import content_is
 from intake.errors import IntakeError
 from intake.model import Attachment, Channel, Meta, Referral
-from intake.rules import Policy, Violation, validate_referral
+from intake.rules import Policy, Violation, check_rules, validate_referral
 from intake.texts import Language
 
 # Collisions of 40-bit references are rare; a handful of retries makes a failure astronomically so.
@@ -159,14 +159,24 @@ def file_referral(
 
 
 def validated(referral: Referral | Mapping[str, Any], policy: Policy) -> Referral:
-    """The referral checked under `policy` (a model is re-checked: it may predate the policy)."""
-    data = (
-        referral.model_dump(mode="json", exclude_none=True)
-        if isinstance(referral, Referral)
-        else referral
-    )
+    """The referral checked under `policy`.
+
+    Data (the `file` command's JSON) is validated field by field and then by the rules. A model
+    (what the dialogue built at the summary) was validated field by field when it was made and
+    is frozen, so only the rules judge it again: they hold everything that may have changed
+    since (today's date, whether synthetic ids are allowed, the consent age). Re-parsing it
+    would give the same model (a test files both and compares the sealed bodies) at the cost
+    of a second full validation per filing.
+    """
+    if isinstance(referral, Referral):
+        violations = check_rules(referral, policy)
+        if violations:
+            raise InvalidReferral(violations)
+        # `meta` is the system's to set at filing.
+        return referral if referral.meta is None else referral.model_copy(update={"meta": None})
     # `meta` is the system's to set at filing; whatever a client sent there is dropped.
-    checked, violations = validate_referral({k: v for k, v in data.items() if k != "meta"}, policy)
+    data = {k: v for k, v in referral.items() if k != "meta"}
+    checked, violations = validate_referral(data, policy)
     if checked is None or violations:
         raise InvalidReferral(violations)
     return checked

@@ -23,6 +23,9 @@ from storage.crypto.envelope import RecipientKey, key_id, open_envelope
 from storage.crypto.errors import NoRecipientKeysError
 from storage.crypto.sealer import EnvelopeSealer
 from storage.inbox import MemoryInbox
+from tests.conversations import PDF_BYTES, PEOPLE, load
+from tests.conversations.drive import TODAY as DIALOGUE_DAY
+from tests.conversations.drive import start, to_filing
 from tests.fixtures.referrals import valid_referral
 
 NOW = dt.datetime(2026, 3, 2, 9, 30, tzinfo=dt.UTC)
@@ -124,6 +127,33 @@ def test_a_model_is_judged_again_under_the_filing_policy(inbox: MemoryInbox) -> 
         ("person.national_id", "national_id_synthetic")
     ]
     assert inbox.list() == []
+
+
+@pytest.mark.parametrize("name", PEOPLE)
+def test_a_model_is_sealed_exactly_as_its_json_would_be(inbox: MemoryInbox, name: str) -> None:
+    """A model is judged by the rules only (its fields were validated when it was made): what
+    is sealed is byte for byte what validating its JSON again gives."""
+    script = load(name, DIALOGUE_DAY)
+    referral = to_filing(start(script), script).referral
+    attachments = [(a, PDF_BYTES) for a in referral.attachments]
+    public = KE_KEY.public_key()
+    inbox.add_recipient_key(referral.kommune, key_id(public), public.public_bytes_raw(), NOW)
+    policy = Policy(today=DIALOGUE_DAY, allow_synthetic=True)
+    bodies = []
+    dumped = referral.model_dump(mode="json")
+    for n, given in enumerate((referral, dumped)):
+        receipt = file(
+            inbox,
+            given,
+            policy=policy,
+            key=f"draft-{n}",
+            attachments=attachments,
+            new_reference=references(f"KE-AAAA-000{n}"),
+        )
+        content, _ = opened(inbox, receipt.reference)
+        del content["meta"]["reference"], content["meta"]["id"]
+        bodies.append(content)
+    assert bodies[0] == bodies[1]
 
 
 def test_an_invalid_referral_stores_nothing_and_names_every_problem(inbox: MemoryInbox) -> None:
