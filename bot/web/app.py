@@ -4,7 +4,8 @@ conversation fragment back to update the page in place.
 
 Routes: GET / (the chat; `?kommune=`, `?lang=`, `?role=provider`, `?embed=1`), POST /turn,
 POST /resume (a resume code), POST /delete ("avbryt og slett"), POST /new (after the receipt),
-POST /keepalive (the time-out warning's "I am still here"), GET /embed (the snippet for a
+POST /keepalive (more time: the time-out warning's "I am still here" with JavaScript, a
+form post without it), GET /embed (the snippet for a
 kommune's page), GET /healthz, /static/*.
 """
 
@@ -65,6 +66,7 @@ SINCE = "x-ke-since"  # the last transcript entry the page already shows
 MINUTE = 60
 RESUME_WINDOW = 15 * MINUTE
 COMMANDS = ("back", "help", "skip", "summary", "done")
+HELD_LIMIT = 4000  # characters of a typed answer kept when the turn could not be applied
 
 
 @dataclass
@@ -136,7 +138,13 @@ class Routes:
         sid = request.cookies.get(COOKIE)
         draft = await self.web.sessions.load(sid) if sid else None
         if sid and draft is not None and not self._idle(draft):
-            return self.page(request, sid, draft)
+            if draft.held is None:
+                return self.page(request, sid, draft)
+            # what was typed when the window had closed: back in the answer field, once
+            held, draft.held = draft.held, None
+            await self.web.sessions.save(sid, draft)
+            back = web_text(self._lang(draft), "timeout.held_back")
+            return self.page(request, sid, draft, notice=back, held=held)
         notice, lang = await self._why_closed(sid, draft) if sid else (None, None)
         response = self.first_page(request, notice=notice, lang=lang)
         if sid:
@@ -150,9 +158,12 @@ class Routes:
         notice: str | None = None,
         status: int = 200,
         lang: Language | None = None,
+        held: str = "",
     ) -> Response:
         """The start: the intro and the first question, computed and not stored. `lang` is
-        the language of a conversation that closed, unless the address names one."""
+        the language of a conversation that closed, unless the address names one. `held`: an
+        answer typed into a conversation that had closed, shown back and carried by the resume
+        form into the answer field of the conversation the code opens."""
         presets = self._presets(request.query_params)
         if lang is not None and "lang" not in request.query_params:
             presets["lang"] = lang
@@ -170,8 +181,14 @@ class Routes:
             "first": True,
             "role": preview.role,
             "query": {k: v for k, v in presets.items() if v and k != "lang"},
+            "held": held,
         }
-        return self.render(request, "chat.html", lang, context, status=status)
+        response = self.render(request, "chat.html", lang, context, status=status)
+        if request.headers.get(PARTIAL) == "1":
+            # chat.js asked for a turn of a conversation that is not there (closed, or the
+            # session is gone): it posts the form plainly and gets this page with what was typed
+            response.headers["x-ke-closed"] = "1"
+        return response
 
     def page(
         self,
@@ -181,9 +198,13 @@ class Routes:
         *,
         notice: str | None = None,
         status: int = 200,
+        held: str = "",
     ) -> Response:
+        """The conversation. `held`: a typed answer the last post could not apply, put back
+        into the answer field."""
         lang = self._lang(draft)
-        until = self.web.clock() + self.web.draft_ttl_hours * 3600
+        now = self.web.clock()
+        until = now + self.web.draft_ttl_hours * 3600
         context: dict[str, Any] = {
             "log": draft.log,
             "question": _question_id(draft.log),
@@ -197,6 +218,9 @@ class Routes:
             "done": draft.reference is not None,
             "identity": bool(draft.identity and draft.identity.get("by")),
             "role": draft.role,
+            "held": held,
+            # the server's time-out, stated as a clock time (the warning without JavaScript)
+            "closes": view.oslo_clock(now + self.web.limits.idle_minutes * MINUTE),
         }
         partial = request.headers.get(PARTIAL) == "1"
         template = "_chat.html" if partial else "chat.html"
@@ -269,15 +293,18 @@ class Routes:
         form = await self._form(request)
         sid, draft = await self._session(request)
         now = self.web.clock()
+        held = _held(form)
         if not check_csrf(self.web.hasher, sid, str(form.get("csrf", "")), now):
-            return await self._refused(request, sid, draft, "expired_form", 403)
+            return await self._refused(request, sid, draft, "expired_form", 403, held=held)
         if await self._too_fast(request, sid):
-            return await self._refused(request, sid, draft, "slow_down", 429)
+            return await self._refused(request, sid, draft, "slow_down", 429, held=held)
         embedded = False
         if sid is None or draft is None or self._idle(draft):
             if form.get("first") != "1":
+                # The window closed (or the browser lost its session): nothing is applied,
+                # the answers so far are in the draft, and what was just typed is shown back.
                 notice, lang = await self._why_closed(sid, draft) if sid else (None, None)
-                return self.first_page(request, notice=notice, lang=lang)
+                return self.first_page(request, notice=notice, lang=lang, held=held)
             presets = self._presets(form)
             embedded = presets["embed"] == "1"
             draft = self._begin(presets, code=new_code())
@@ -500,6 +527,10 @@ class Routes:
             log.info("web: a resume code was not found")
             notice = web_text(lang, "resume.bad", hours=self.web.draft_ttl_hours)
             return self.first_page(request, notice=notice, status=400)
+        held = _held(form)
+        if held:
+            draft.held = held
+            await self.web.sessions.save(new_sid, draft)
         if sid:
             await self.web.sessions.drafts.delete("web", sid)
         embedded = form.get("embed") == "1"
@@ -535,14 +566,27 @@ class Routes:
         return response
 
     async def keepalive(self, request: Request) -> Response:
+        """More time. chat.js posts it from the warning and gets the text (and the new closing
+        time in `X-KE-Closes`); without JavaScript the form carries `page=1` and gets the page
+        back with the new time and a notice."""
         form = await self._form(request)
         sid, draft = await self._session(request)
+        page = form.get("page") == "1"
         if sid is None or draft is None or self._idle(draft):
+            if page:
+                notice, lang = await self._why_closed(sid, draft) if sid else (None, None)
+                return self.first_page(request, notice=notice, lang=lang)
             return PlainTextResponse("closed", status_code=410)
         if not check_csrf(self.web.hasher, sid, str(form.get("csrf", "")), self.web.clock()):
+            if page:
+                return await self._refused(request, sid, draft, "expired_form", 403)
             return PlainTextResponse("forbidden", status_code=403)
         await self.web.sessions.save(sid, draft)
-        return PlainTextResponse(web_text(self._lang(draft), "timeout.extended"))
+        text = web_text(self._lang(draft), "timeout.extended")
+        if page:
+            return self.page(request, sid, draft, notice=text)
+        closes = view.oslo_clock(self.web.clock() + self.web.limits.idle_minutes * MINUTE)
+        return PlainTextResponse(text, headers={"x-ke-closes": closes})
 
     # -- helpers -------------------------------------------------------------------------
 
@@ -579,11 +623,13 @@ class Routes:
         draft: WebDraft | None,
         key: str,
         status: int,
+        *,
+        held: str = "",
     ) -> Response:
         notice = web_text(self._lang(draft), key)
         if sid and draft is not None and not self._idle(draft):
-            return self.page(request, sid, draft, notice=notice, status=status)
-        return self.first_page(request, notice=notice, status=status)
+            return self.page(request, sid, draft, notice=notice, status=status, held=held)
+        return self.first_page(request, notice=notice, status=status, held=held)
 
     async def _why_closed(
         self, sid: str, draft: WebDraft | None
@@ -661,6 +707,11 @@ def _verified(identity: dict[str, Any] | None, state: State) -> bool:
 def _question_id(log: list[Entry]) -> str:
     """The transcript entry that asks the current question: the answer field's description."""
     return f"m{log[-1].id}" if log and log[-1].who == "bot" else ""
+
+
+def _held(form: FormData) -> str:
+    """The answer typed into a post that is not applied (kept to be shown back)."""
+    return str(form.get("text", "") or form.get("held", ""))[:HELD_LIMIT].strip()
 
 
 def _callback_url(request: Request) -> str:

@@ -95,6 +95,7 @@ class WebDraft:
     role: str | None = None  # the submitter's role once answered (for input purposes)
     kommune: str | None = None  # `?kommune=`, answered when the dialogue asks for the kommune
     code_saved: float | None = None  # when the code's index entry was last renewed
+    held: str | None = None  # a typed answer to put back in the field (after a closed window)
 
     def add(self, who: str, text: str, lang: str, *, error: bool = False) -> None:
         self.seq += 1

@@ -17,7 +17,15 @@ from intake.dates import OSLO
 from intake.kommuner import kommuner
 from intake.texts import LANGUAGES, Language
 
-__all__ = ["LANGUAGES", "asking_data", "embed_snippet", "field_for", "kommune_label", "oslo_time"]
+__all__ = [
+    "LANGUAGES",
+    "asking_data",
+    "embed_snippet",
+    "field_for",
+    "kommune_label",
+    "oslo_clock",
+    "oslo_time",
+]
 
 NORWAY = OSLO
 _INDEX = re.compile(r"\[\d+\]")
@@ -68,6 +76,11 @@ def kommune_label(state: State) -> str:
 def oslo_time(timestamp: float, lang: Language) -> str:
     moment = dt.datetime.fromtimestamp(timestamp, NORWAY)
     return moment.strftime("%d.%m.%Y %H:%M")
+
+
+def oslo_clock(timestamp: float) -> str:
+    """The clock time in Norway (a time-out later the same day)."""
+    return dt.datetime.fromtimestamp(timestamp, NORWAY).strftime("%H:%M")
 
 
 def embed_snippet(base: str, query: dict[str, str], lang: Language) -> str:

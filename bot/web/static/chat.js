@@ -103,6 +103,12 @@
     }).then(function (response) {
       var type = response.headers.get("content-type") || "";
       var fragment = response.headers.get("x-ke-partial") === "1";
+      if (response.headers.get("x-ke-closed") === "1") {
+        // The window had closed: nothing was applied. The plain post gets the page that
+        // shows back what was typed (and carries it through the resume code).
+        form.submit();
+        return null;
+      }
       if (response.redirected || type.indexOf("text/html") !== 0 || !fragment) {
         window.location.assign("/");
         return null;
@@ -155,6 +161,12 @@
     fetch("/keepalive", { method: "POST", body: body, credentials: "same-origin" })
       .then(function (response) {
         if (!response.ok) { window.location.assign("/"); return null; }
+        var closes = response.headers.get("x-ke-closes");
+        var until = document.getElementById("timeout-until");
+        if (closes && until && until.dataset.closes) {
+          until.textContent = until.textContent.replace(until.dataset.closes, closes);
+          until.dataset.closes = closes;
+        }
         return response.text();
       })
       .then(function (text) {

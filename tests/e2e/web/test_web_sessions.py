@@ -54,17 +54,66 @@ def test_the_time_out_warns_can_be_extended_and_never_loses_an_answer(
         arg=web_text("nb", "timeout.extended"),
     )
     assert page.evaluate("() => document.activeElement.id") == "answer"
-    # left alone past the limit: the next answer meets a closed session, nothing is lost
+    # left alone past the limit: the next answer meets a closed window. It is not applied, and
+    # not lost: chat.js posts it plainly and the page shows it back; the code brings it home.
     page.wait_for_timeout(IDLE_MINUTES * 60_000 + 1500)
     with page.expect_navigation():
         page.fill("#answer", "Nordmann")
         page.press("#answer", "Enter")
     assert web_text("nb", "timeout.closed") in page.inner_text("#main")
+    assert "Nordmann" in page.inner_text(".held")
     page.fill("#code", code)
     with page.expect_navigation():
         page.press("#code", "Enter")
     assert person.step() == asked
     assert "Kari" in person.transcript()
+    assert page.input_value("#answer") == "Nordmann"
+    assert web_text("nb", "timeout.held_back") in page.inner_text("#notice")
+
+
+def test_without_javascript_the_closing_time_is_stated_can_be_moved_and_nothing_is_lost(
+    contexts: Any, server: WebServer, tmp: Path
+) -> None:
+    """No script, so no warning can appear on its own (WCAG 2.2.1 then rests on the stated
+    time): the page says at what clock time the window closes, a button moves it, and an
+    answer sent after it is shown back and returns with the code."""
+    page = contexts.page(js=False)
+    page.goto(f"{server.url}/?kommune=4601&lang=nn")
+    person = Person(page, js=False, tmp=tmp)
+    person.press("self")
+    asked = person.step()
+    code = person.code()
+
+    def stated() -> str:
+        text = page.inner_text("#timeout-until")
+        closes = page.get_attribute("#timeout-until", "data-closes") or ""
+        assert closes and closes in text, text
+        return closes
+
+    oslo = ZoneInfo("Europe/Oslo")
+    soon = {
+        (dt.datetime.now(oslo) + dt.timedelta(seconds=s)).strftime("%H:%M") for s in (0, 30, 60)
+    }
+    assert stated() in soon
+    with page.expect_navigation():
+        page.click(f"text={web_text('nn', 'timeout.more')}")
+    assert web_text("nn", "timeout.extended") in page.inner_text("#notice")
+    assert person.step() == asked
+    stated()
+    page.wait_for_timeout(IDLE_MINUTES * 60_000 + 1500)
+    page.fill("#answer", "Ingrid\nHaugland")
+    with page.expect_navigation():
+        page.press("#answer", "Enter")
+    assert web_text("nn", "timeout.closed") in page.inner_text("#main")
+    assert "Haugland" in page.inner_text(".held")
+    page.fill("#code", code)
+    with page.expect_navigation():
+        page.press("#code", "Enter")
+    assert person.step() == asked
+    assert "Haugland" in page.input_value("#answer")
+    # shown back once: a reload has the field empty again
+    page.reload()
+    assert page.input_value("#answer") == ""
 
 
 def test_resume_on_another_device_and_the_first_one_is_told(
