@@ -128,7 +128,6 @@ def remove_staff(
 ) -> dict[str, int]:
     """Retire the person's key everywhere and re-seal what it could open to the others, with
     `private_key` (the remover's own, unlocked). Returns the re-seal counts."""
-    from storage.inbox.common import KEY_CACHE_SECONDS
     from storage.inbox.rewrap import rewrap_inbox
 
     account = store.get(username)
@@ -150,7 +149,8 @@ def remove_staff(
 
     # Envelopes of v2 are re-wrapped to the remaining keys with the remover's key alone (the
     # intake's signature stays valid); a bot process may still seal to the old key set for
-    # the key cache's lifetime, so the re-seal waits that out and looks again.
+    # the key cache's lifetime and a filing's time in flight, so the re-seal waits that out
+    # after the retirement (rewrap_inbox's default) and looks again.
     return rewrap_inbox(
         app.inbox,
         private_key=private_key,
@@ -158,5 +158,4 @@ def remove_staff(
         signing_key=app.signing_key,
         actor=by,
         rewrap_note=rewrap_note,
-        settle_seconds=KEY_CACHE_SECONDS,
     )

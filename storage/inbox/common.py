@@ -20,8 +20,8 @@ from storage.inbox.types import OUTCOMES, STATUSES
 
 VerifyKeys = Mapping[str, Ed25519PublicKey]
 # How long an inbox may seal to the recipient keys it read, after another process changed them.
-# A re-seal after removing a key (`rewrap_inbox(..., settle_seconds=...)`) waits this long first
-# so that filings sealed to the old set in the meantime are re-sealed too.
+# A re-seal after a key change (`storage.inbox.rewrap.rewrap_inbox`) waits this long after the
+# change, plus a filing's time in flight, so that filings sealed to the old set are re-sealed too.
 KEY_CACHE_SECONDS = 1.0
 
 

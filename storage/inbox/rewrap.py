@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from datetime import UTC, datetime
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
@@ -13,9 +15,14 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from storage.crypto.body import unpack_body
 from storage.crypto.envelope import RecipientKey, key_id, open_envelope, rewrap
 from storage.crypto.errors import SealedEnvelopeError
+from storage.inbox.common import KEY_CACHE_SECONDS
 from storage.inbox.types import Inbox, InboxRecord, StatusEvent
 
 log = logging.getLogger(__name__)
+# How long a filing may take from sealing (to the keys it read) to being stored: sealing, the
+# group commit and its fsync, with room for a loaded machine.
+IN_FLIGHT_SECONDS = 1.0
+_KEY_CHANGES = frozenset({"key_added", "key_retired"})
 
 
 # Re-seals one status note of a record to the current keys; None when it cannot (or need not).
@@ -30,7 +37,7 @@ def rewrap_inbox(
     signing_key: Ed25519PrivateKey | None,
     actor: str,
     rewrap_note: NoteRewrapper | None = None,
-    settle_seconds: float = 0.0,
+    settle_seconds: float | None = None,
 ) -> dict[str, int]:
     """Counts: `done` re-sealed, `current` already on the current keys, `other` not openable
     with `private_key` (sealed to other keys, or failing verification), `notes` status notes
@@ -40,15 +47,23 @@ def rewrap_inbox(
     A version 2 envelope is re-wrapped without any signing key (see storage.crypto.envelope).
     A version 1 envelope is upgraded even when its keys are current: its reference, channel
     and reception time become signed, taken from the referral body it signed, never from the
-    row."""
+    row.
+
+    Right after a key change, another process may still seal a filing to the old key set: it
+    reads the keys at most KEY_CACHE_SECONDS before sealing, and the filing then takes up to
+    IN_FLIGHT_SECONDS to be stored. So by default (`settle_seconds=None`) the re-seal first
+    waits until that long has passed since the newest key change in the audit log (no wait when
+    it is older), and after its pass looks once more for referrals stored meanwhile."""
+    if settle_seconds is None:
+        settle_seconds = settle_after_key_change(inbox)
     if settle_seconds > 0:
-        # Right after a key change, other processes may still seal to the old key set for up
-        # to KEY_CACHE_SECONDS (storage.inbox.common): wait them out, then re-seal.
         time.sleep(settle_seconds)
     mine = key_id(private_key.public_key())
     counts = {"done": 0, "current": 0, "other": 0, "notes": 0, "upgraded": 0}
     current_keys: dict[str, list[RecipientKey]] = {}
-    for record in inbox.list():
+    seen: set[str] = set()
+    for record in itertools.chain(inbox.list(), _late(inbox, seen)):  # the second, lazily
+        seen.add(record.reference)
         if record.recipient not in current_keys:
             current_keys[record.recipient] = inbox.recipient_keys(record.recipient)
         keys = current_keys[record.recipient]
@@ -73,6 +88,22 @@ def rewrap_inbox(
             counts["notes"] += _rewrap_notes(inbox, record, rewrap_note, actor)
     log.info("rewrap: %s", counts)
     return counts
+
+
+def _late(inbox: Inbox, seen: set[str]) -> Iterator[InboxRecord]:
+    """Referrals stored while the first pass ran (read when the first pass is done)."""
+    yield from (r for r in inbox.list() if r.reference not in seen)
+
+
+def settle_after_key_change(inbox: Inbox, now: datetime | None = None) -> float:
+    """Seconds still to wait before a re-seal catches every filing sealed to the key set
+    before the newest key change (0 when that change is old enough)."""
+    window = KEY_CACHE_SECONDS + IN_FLIGHT_SECONDS
+    changes = [e.at for e in inbox.audit_entries() if e.action in _KEY_CHANGES]
+    if not changes:
+        return 0.0
+    since = ((now or datetime.now(UTC)) - max(changes)).total_seconds()
+    return min(window, max(0.0, window - since))
 
 
 def _rewrapped(
