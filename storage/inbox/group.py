@@ -1,19 +1,23 @@
 """Group commit: concurrent filings in one process share one transaction.
 
-Each caller queues its work and then asks for the leader's lock. Whoever gets it takes every
-queued item (its own and those that arrived meanwhile) and writes them in one transaction,
-audit entries chained in order under one head; the others find their item settled when the lock
-comes to them. No thread of its own, no timer: a lone filing is its own batch, and eight
-concurrent filings cost about one commit (one fsync on SQLite, one round of WAL flush on
-PostgreSQL) instead of eight commits queued one behind the other on the audit chain's lock.
+Callers queue their work in arrival order. The caller at the front of the queue is the leader:
+it takes every queued item (its own and those that arrived meanwhile, up to MAX_BATCH) and
+writes them in one transaction, audit entries chained in order under one head. When the batch
+is written the leader wakes each caller of the batch (all at once: each has its own condition)
+and the caller now at the front, which leads the next batch with whatever queued during this
+one. No thread of its own, no timer: a lone filing is its own batch, and eight concurrent
+filings cost about one commit (one fsync on SQLite, one round of WAL flush on PostgreSQL)
+instead of eight commits queued one behind the other on the audit chain's lock.
 """
 
 from __future__ import annotations
 
 import threading
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Generic, TypeVar
 
 Work = TypeVar("Work")
@@ -30,6 +34,8 @@ class Slot(Generic[Work, Result]):
     result: Result | None = None
     error: BaseException | None = None
     settled: bool = field(default=False)
+    taken: bool = field(default=False)  # in a batch being written
+    wake: threading.Condition | None = field(default=None, repr=False)
 
     def settle(self, result: Result) -> None:
         self.result, self.settled = result, True
@@ -44,36 +50,73 @@ class GroupCommit(Generic[Work, Result]):
 
     def __init__(self, write: Callable[[Sequence[Slot[Work, Result]]], None]) -> None:
         self._write = write
-        self._queue: list[Slot[Work, Result]] = []
-        self._queue_lock = threading.Lock()
-        self._leader = threading.Lock()
+        self._mutex = threading.Lock()
+        self._queue: deque[Slot[Work, Result]] = deque()
+        self._writing = threading.Lock()  # held while a batch is written, and by exclusive()
+        self._batch = 0  # the size of the batch being written
 
     @contextmanager
     def exclusive(self) -> Iterator[None]:
         """No batch is being written in this process while the block runs."""
-        with self._leader:
+        with self._writing:
             yield
 
+    def followers(self) -> bool:
+        """Whether callers wait behind the batch being written (asked from within `write`: a
+        next batch will follow at once)."""
+        with self._mutex:
+            return len(self._queue) > self._batch
+
     def submit(self, work: Work) -> Result:
-        slot: Slot[Work, Result] = Slot(work)
-        with self._queue_lock:
+        slot: Slot[Work, Result] = Slot(work, wake=threading.Condition(self._mutex))
+        with self._mutex:
             self._queue.append(slot)
-        while not slot.settled:
-            with self._leader:
-                if slot.settled:
-                    break
-                with self._queue_lock:
-                    batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
-                try:
-                    self._write(batch)
-                except BaseException as error:  # handed to every caller in the batch
-                    for other in batch:
-                        if not other.settled:
-                            other.fail(error)
+            try:
+                while not slot.settled and self._queue[0] is not slot:
+                    assert slot.wake is not None
+                    slot.wake.wait()
+            except BaseException:  # interrupted while waiting: leave the queue unless taken
+                if not slot.taken:
+                    self._queue.remove(slot)
+                    self._wake_front()
+                raise
+            batch = None
+            if not slot.settled:
+                batch = list(islice(self._queue, MAX_BATCH))
                 for other in batch:
-                    if not other.settled:
-                        other.fail(RuntimeError("a batch left a filing unsettled"))
+                    other.taken = True
+        if batch is not None:
+            self._lead(batch)
         if slot.error is not None:
             raise slot.error
         assert slot.result is not None
         return slot.result
+
+    def _lead(self, batch: list[Slot[Work, Result]]) -> None:
+        """Write `batch` (the front of the queue), then hand over to the callers."""
+        try:
+            with self._writing:
+                self._batch = len(batch)
+                self._write(batch)
+        except BaseException as error:  # handed to every caller in the batch
+            for other in batch:
+                if not other.settled:
+                    other.fail(error)
+        finally:
+            for other in batch:
+                if not other.settled:
+                    other.fail(RuntimeError("a batch left a filing unsettled"))
+            with self._mutex:
+                for _ in batch:
+                    self._queue.popleft()
+                for other in batch:
+                    assert other.wake is not None
+                    other.wake.notify()
+                self._wake_front()
+
+    def _wake_front(self) -> None:
+        """Under the mutex: the caller now at the front leads the next batch."""
+        if self._queue:
+            front = self._queue[0].wake
+            assert front is not None
+            front.notify()

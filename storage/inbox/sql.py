@@ -13,8 +13,10 @@ from __future__ import annotations
 import builtins
 import dataclasses
 import functools
+import itertools
 import json
 import logging
+import threading
 import time
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
@@ -100,8 +102,13 @@ class SqlInbox:
         self._filings: GroupCommit[_Filing, FilingResult] = GroupCommit(self._file_batch)
         # The audit chain's tip as this process last wrote it; None when unknown.
         self._tip: tuple[int, str] | None = None
+        # PostgreSQL: the connection of the last batch, kept while another batch queues behind
+        # it (see _batch_connection); None otherwise.
+        self._held: sa.Connection | None = None
         # recipient -> (read at, its current keys); see KEY_CACHE_SECONDS.
         self._keys: dict[str, tuple[float, builtins.list[RecipientKey]]] = {}
+        self._key_reading = threading.Lock()
+        self._keys_generation = 0  # counts the clears of `_keys`
 
     # -- filing ------------------------------------------------------------------------------
 
@@ -120,6 +127,14 @@ class SqlInbox:
         unique columns refuse it (a retried client key, a taken reference), the batch is written
         again under the audit lock with the tip read afresh and each filing judged on its own.
         """
+        try:
+            self._write_batch(batch)
+        finally:
+            if self._held is not None and not self._filings.followers():
+                held, self._held = self._held, None
+                held.close()
+
+    def _write_batch(self, batch: Sequence[Slot[_Filing, FilingResult]]) -> None:
         works = [slot.work for slot in batch]
         tip, self._tip = self._tip, None  # unknown until a transaction is known to commit
         if tip is not None:
@@ -204,11 +219,26 @@ class SqlInbox:
             with writing(self.engine) as conn:
                 _insert_rows(conn, rows, events, entries)
             return new_tip
-        with self.engine.connect() as conn:
-            conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql(
-                _pg_batch_sql(len(works)), _flat(rows, events, entries)
-            )
+        conn = self._batch_connection()
+        try:
+            _execute_raw(conn, _pg_batch_sql(len(works)), _flat(rows, events, entries))
+        except BaseException:
+            conn.close()
+            raise
+        self._held = conn  # _file_batch closes it unless another batch follows
         return new_tip
+
+    def _batch_connection(self) -> sa.Connection:
+        """An autocommit connection for one batch statement. Under a stream of filings one
+        batch follows another at once: the connection the last one used is taken again, without
+        the round trip of the pool's pre-ping (it answered a moment ago); once no batch waits it
+        goes back to the pool, so an idle inbox holds none."""
+        held, self._held = self._held, None
+        if held is not None and not held.invalidated and not held.closed:
+            return held
+        if held is not None:
+            held.close()
+        return self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
 
     def _insert_new(
         self, conn: sa.Connection, new: Sequence[_Filing], tip: tuple[int, str] | None
@@ -556,13 +586,20 @@ class SqlInbox:
         """The recipient's current keys, as read at most KEY_CACHE_SECONDS ago (every filing
         asks, and the lookup would cost as much as the filing's own insert). A change made
         through this inbox object is seen at once."""
-        now = time.monotonic()
         cached = self._keys.get(recipient)
-        if cached is not None and now - cached[0] < KEY_CACHE_SECONDS:
+        if cached is not None and time.monotonic() - cached[0] < KEY_CACHE_SECONDS:
             return list(cached[1])
-        keys = self._read_recipient_keys(recipient)
-        self._keys[recipient] = (now, keys)
-        return list(keys)
+        # One reader at a time: when the cache runs out under a stream of filings, the others
+        # take what it reads instead of each asking the database the same.
+        with self._key_reading:
+            now, generation = time.monotonic(), self._keys_generation
+            cached = self._keys.get(recipient)
+            if cached is not None and now - cached[0] < KEY_CACHE_SECONDS:
+                return list(cached[1])
+            keys = self._read_recipient_keys(recipient)
+            if generation == self._keys_generation:  # no key change here while reading
+                self._keys[recipient] = (now, keys)
+            return list(keys)
 
     def _read_recipient_keys(self, recipient: str) -> builtins.list[RecipientKey]:
         k = recipient_keys.c
@@ -607,10 +644,17 @@ class SqlInbox:
         in flight), under the audit lock, and the remembered tip forgotten."""
         with self._filings.exclusive():
             self._tip = None
-            self._keys.clear()
-            with writing(self.engine) as conn:
-                self._lock(conn)
-                yield conn
+            self._forget_keys()
+            try:
+                with writing(self.engine) as conn:
+                    self._lock(conn)
+                    yield conn
+            finally:  # a key read while this write was open may predate it
+                self._forget_keys()
+
+    def _forget_keys(self) -> None:
+        self._keys.clear()
+        self._keys_generation += 1
 
     def _lock(self, conn: sa.Connection) -> None:
         # SQLite already holds the write lock (BEGIN IMMEDIATE); PostgreSQL serialises writers
@@ -791,17 +835,40 @@ _AUDIT_COLUMNS = ("seq", "at", "actor", "action", "reference", "details", "prev_
 def _pg_batch_sql(n: int) -> str:
     """One PostgreSQL statement that inserts `n` filings: referrals and their first status
     events as data-modifying CTEs of the audit insert. Written out once per batch size, since
-    compiling a multi-row insert costs more than sending it."""
+    compiling a multi-row insert costs more than sending it; with PostgreSQL's own `$n`
+    placeholders (see _execute_raw), numbered in `_flat`'s order."""
+    numbers = itertools.count(1)
 
     def values(columns: tuple[str, ...]) -> str:
-        row = "(" + ", ".join(["%s"] * len(columns)) + ")"
-        return f"({', '.join(columns)}) VALUES " + ", ".join([row] * n)
+        rows = ["(" + ", ".join(f"${next(numbers)}" for _ in columns) + ")" for _ in range(n)]
+        return f"({', '.join(columns)}) VALUES " + ", ".join(rows)
 
+    referral_values = values(_REFERRAL_COLUMNS)
+    event_values = values(_EVENT_COLUMNS)
+    audit_values = values(_AUDIT_COLUMNS)
     return (
-        f"WITH filed AS (INSERT INTO referrals {values(_REFERRAL_COLUMNS)} RETURNING id), "
-        f"events AS (INSERT INTO status_events {values(_EVENT_COLUMNS)} RETURNING id) "
-        f"INSERT INTO audit_log {values(_AUDIT_COLUMNS)}"
+        f"WITH filed AS (INSERT INTO referrals {referral_values} RETURNING id), "
+        f"events AS (INSERT INTO status_events {event_values} RETURNING id) "
+        f"INSERT INTO audit_log {audit_values}"
     )
+
+
+def _execute_raw(conn: sa.Connection, statement: str, parameters: tuple[Any, ...]) -> None:
+    """`statement` with `$n` placeholders through psycopg's RawCursor. psycopg parses a `%s`
+    statement for its placeholders at every call unless it is short (it caches those with at
+    most 50 parameters): for a batch of 8 filings (over 200 parameters) that parse cost about as
+    much CPU as all the rest of the batch. SQLAlchemy still runs the statement, so its errors
+    (IntegrityError for the fallback) and disconnect handling are as for any other."""
+    import psycopg
+
+    driver = conn.connection.driver_connection
+    assert driver is not None, "a connection that is not open"
+    default = driver.cursor_factory
+    driver.cursor_factory = psycopg.RawCursor
+    try:
+        conn.exec_driver_sql(statement, parameters)
+    finally:
+        driver.cursor_factory = default
 
 
 def _flat(

@@ -1,0 +1,99 @@
+"""The group commit on its own: who leads, what a batch holds, and what each caller gets."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from storage.inbox.group import GroupCommit, Slot
+
+CALLERS = 8
+
+
+def wait_for(condition: object, seconds: float = 10.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():  # type: ignore[operator]
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached")
+        time.sleep(0.001)
+
+
+def test_callers_queued_behind_a_batch_are_the_next_batch_each_with_its_own_result() -> None:
+    batches: list[list[int]] = []
+    writing = threading.Lock()
+    group: GroupCommit[int, int] = GroupCommit(lambda batch: write(batch))
+    first_may_finish = threading.Event()
+
+    def write(batch: Sequence[Slot[int, int]]) -> None:
+        assert writing.acquire(blocking=False), "two batches written at once"
+        try:
+            batches.append([slot.work for slot in batch])
+            if len(batches) == 1:
+                first_may_finish.wait(10)
+            for slot in batch:
+                slot.settle(slot.work * 10)
+        finally:
+            writing.release()
+
+    with ThreadPoolExecutor(CALLERS) as pool:
+        first = pool.submit(group.submit, 0)
+        wait_for(lambda: batches)
+        rest = [pool.submit(group.submit, n) for n in range(1, CALLERS)]
+        wait_for(group.followers)
+        wait_for(lambda: len(group._queue) == CALLERS)
+        first_may_finish.set()
+        results = [first.result(10)] + [f.result(10) for f in rest]
+    assert results == [n * 10 for n in range(CALLERS)]
+    assert batches == [[0], list(range(1, CALLERS))]
+    assert not group.followers() and not group._queue
+
+
+def test_a_failed_batch_fails_each_of_its_callers_and_the_next_caller_still_leads() -> None:
+    def write(batch: Sequence[Slot[str, str]]) -> None:
+        if any(slot.work == "bad" for slot in batch):
+            raise ValueError("refused")
+        for slot in batch:
+            slot.settle(slot.work.upper())
+
+    group: GroupCommit[str, str] = GroupCommit(write)
+    with pytest.raises(ValueError, match="refused"):
+        group.submit("bad")
+    assert group.submit("good") == "GOOD"
+
+
+def test_a_batch_that_settles_nothing_fails_its_callers() -> None:
+    group: GroupCommit[str, str] = GroupCommit(lambda batch: None)
+    with pytest.raises(RuntimeError, match="unsettled"):
+        group.submit("x")
+
+
+def test_exclusive_waits_for_the_batch_being_written() -> None:
+    inside, release = threading.Event(), threading.Event()
+    order: list[str] = []
+
+    def write(batch: Sequence[Slot[str, str]]) -> None:
+        inside.set()
+        release.wait(10)
+        order.append("batch")
+        for slot in batch:
+            slot.settle("ok")
+
+    group: GroupCommit[str, str] = GroupCommit(write)
+
+    def alone() -> None:
+        with group.exclusive():
+            order.append("exclusive")
+
+    with ThreadPoolExecutor(2) as pool:
+        filed = pool.submit(group.submit, "x")
+        inside.wait(10)
+        other = pool.submit(alone)
+        assert not other.done()
+        release.set()
+        assert filed.result(10) == "ok"
+        other.result(10)
+    assert order == ["batch", "exclusive"]
