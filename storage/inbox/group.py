@@ -3,11 +3,12 @@
 Callers queue their work in arrival order. The caller at the front of the queue is the leader:
 it takes every queued item (its own and those that arrived meanwhile, up to MAX_BATCH) and
 writes them in one transaction, audit entries chained in order under one head. When the batch
-is written the leader wakes each caller of the batch (all at once: each has its own condition)
-and the caller now at the front, which leads the next batch with whatever queued during this
-one. No thread of its own, no timer: a lone filing is its own batch, and eight concurrent
-filings cost about one commit (one fsync on SQLite, one round of WAL flush on PostgreSQL)
-instead of eight commits queued one behind the other on the audit chain's lock.
+is written the leader wakes each caller of the batch (all at once: each has its own condition),
+writes the next batch itself if callers queued meanwhile (a few in a row at most), and then
+wakes the caller now at the front, which leads from there. No thread of its own, no timer: a
+lone filing is its own batch, and eight concurrent filings cost about one commit (one fsync on
+SQLite, one round of WAL flush on PostgreSQL) instead of eight commits queued one behind the
+other on the audit chain's lock.
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ Work = TypeVar("Work")
 Result = TypeVar("Result")
 # More than this many items wait for the next batch: a bounded transaction.
 MAX_BATCH = 64
+# A leader writes at most this many batches in a row before the next caller leads, so its own
+# caller waits at most that long for the answer it already has.
+LEAD_BATCHES = 4
 
 
 @dataclass(eq=False)
@@ -72,7 +76,7 @@ class GroupCommit(Generic[Work, Result]):
         with self._mutex:
             self._queue.append(slot)
             try:
-                while not slot.settled and self._queue[0] is not slot:
+                while not slot.settled and (slot.taken or self._queue[0] is not slot):
                     assert slot.wake is not None
                     slot.wake.wait()
             except BaseException:  # interrupted while waiting: leave the queue unless taken
@@ -80,11 +84,7 @@ class GroupCommit(Generic[Work, Result]):
                     self._queue.remove(slot)
                     self._wake_front()
                 raise
-            batch = None
-            if not slot.settled:
-                batch = list(islice(self._queue, MAX_BATCH))
-                for other in batch:
-                    other.taken = True
+            batch = None if slot.settled else self._take()
         if batch is not None:
             self._lead(batch)
         if slot.error is not None:
@@ -92,13 +92,43 @@ class GroupCommit(Generic[Work, Result]):
         assert slot.result is not None
         return slot.result
 
+    def _take(self) -> list[Slot[Work, Result]]:
+        """Under the mutex: the next batch, from the front of the queue."""
+        batch = list(islice(self._queue, MAX_BATCH))
+        for other in batch:
+            other.taken = True
+        return batch
+
     def _lead(self, batch: list[Slot[Work, Result]]) -> None:
-        """Write `batch` (the front of the queue), then hand over to the callers."""
+        """Write `batch` and, while callers queued meanwhile, up to LEAD_BATCHES - 1 batches
+        more: the leader holds the interpreter already, whereas a new leader would first have to
+        wake and win it from the callers just woken. Then the caller at the front leads."""
+        try:
+            error = self._write_batch(batch)
+            for _ in range(LEAD_BATCHES - 1):
+                if error is not None:
+                    break
+                with self._mutex:
+                    if not self._queue:
+                        break
+                    batch = self._take()
+                error = self._write_batch(batch)
+            if error is not None and not isinstance(error, Exception):
+                raise error  # an interrupt: its callers have it too, and so does this thread
+        finally:
+            with self._mutex:
+                self._wake_front()
+
+    def _write_batch(self, batch: list[Slot[Work, Result]]) -> BaseException | None:
+        """Write `batch` (the front of the queue) and wake its callers; the error it failed with,
+        which every caller in it gets."""
+        failed: BaseException | None = None
         try:
             with self._writing:
                 self._batch = len(batch)
                 self._write(batch)
         except BaseException as error:  # handed to every caller in the batch
+            failed = error
             for other in batch:
                 if not other.settled:
                     other.fail(error)
@@ -112,7 +142,7 @@ class GroupCommit(Generic[Work, Result]):
                 for other in batch:
                     assert other.wake is not None
                     other.wake.notify()
-                self._wake_front()
+        return failed
 
     def _wake_front(self) -> None:
         """Under the mutex: the caller now at the front leads the next batch."""

@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from storage.inbox import group as group_module
 from storage.inbox.group import GroupCommit, Slot
 
 CALLERS = 8
@@ -23,7 +24,10 @@ def wait_for(condition: object, seconds: float = 10.0) -> None:
 
 
 def test_callers_queued_behind_a_batch_are_the_next_batch_each_with_its_own_result() -> None:
+    """The leader writes the batch that queued behind its own too (it holds the interpreter
+    already), and every caller gets its own result."""
     batches: list[list[int]] = []
+    writers: list[int] = []
     writing = threading.Lock()
     group: GroupCommit[int, int] = GroupCommit(lambda batch: write(batch))
     first_may_finish = threading.Event()
@@ -32,6 +36,7 @@ def test_callers_queued_behind_a_batch_are_the_next_batch_each_with_its_own_resu
         assert writing.acquire(blocking=False), "two batches written at once"
         try:
             batches.append([slot.work for slot in batch])
+            writers.append(threading.get_ident())
             if len(batches) == 1:
                 first_may_finish.wait(10)
             for slot in batch:
@@ -49,7 +54,33 @@ def test_callers_queued_behind_a_batch_are_the_next_batch_each_with_its_own_resu
         results = [first.result(10)] + [f.result(10) for f in rest]
     assert results == [n * 10 for n in range(CALLERS)]
     assert batches == [[0], list(range(1, CALLERS))]
+    assert writers[0] == writers[1]
     assert not group.followers() and not group._queue
+
+
+def test_after_its_last_batch_a_leader_hands_over_to_the_caller_at_the_front(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(group_module, "LEAD_BATCHES", 1)
+    writers: dict[int, int] = {}
+    group: GroupCommit[int, int] = GroupCommit(lambda batch: write(batch))
+    first_may_finish = threading.Event()
+
+    def write(batch: Sequence[Slot[int, int]]) -> None:
+        if not writers:
+            first_may_finish.wait(10)
+        for slot in batch:
+            writers[slot.work] = threading.get_ident()
+            slot.settle(slot.work)
+
+    with ThreadPoolExecutor(CALLERS) as pool:
+        first = pool.submit(group.submit, 0)
+        wait_for(lambda: len(group._queue) == 1 and group._queue[0].taken)
+        rest = [pool.submit(group.submit, n) for n in range(1, CALLERS)]
+        wait_for(lambda: len(group._queue) == CALLERS)
+        first_may_finish.set()
+        assert [first.result(10)] + [f.result(10) for f in rest] == list(range(CALLERS))
+    assert writers[0] != writers[1] == writers[CALLERS - 1]
 
 
 def test_a_failed_batch_fails_each_of_its_callers_and_the_next_caller_still_leads() -> None:
