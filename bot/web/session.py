@@ -20,7 +20,7 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import orjson
@@ -56,9 +56,14 @@ def parse_code(raw: str) -> str | None:
 
 
 def reply_to_data(reply: Reply) -> dict[str, Any]:
-    data = asdict(reply)
+    # By hand: `dataclasses.asdict` deep-copies field by field and cost more than this turn's
+    # draft encryption.
+    data = {name: getattr(reply, name) for name in _REPLY_FIELDS}
     data["choices"] = [[c.id, c.label] for c in reply.choices]
     return data
+
+
+_REPLY_FIELDS = tuple(f.name for f in fields(Reply))
 
 
 def reply_from_data(data: dict[str, Any]) -> Reply:
