@@ -1,0 +1,126 @@
+"""The web chat's pages from the Jinja2 templates, with what is the same for every person kept.
+
+A turn's page is mostly the same for everyone at that question in that language: the answer
+form, its buttons, the language choice, the side section. What differs per person is few values
+(the CSRF token, the resume code and its expiry, the id of the transcript entry that asks, the
+script nonce) and the transcript entries. So a page is rendered once per distinct rest, with a
+marker in each of those `SLOTS`, and kept; later requests fill the markers in (escaped as Jinja2
+would) and render only their transcript entries (`_entries.html`). Nothing a person wrote is kept:
+the transcript is never part of the key or the kept page; a question with an error message (which
+may quote the answer), an answer shown back and a notice are rendered whole every time; the
+question is kept without its text (the templates show it through the transcript); and only the
+values named in `KEYED` may be part of a kept page.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup, escape
+
+from dialogues.types import Reply
+
+# Values filled in after rendering: each is only printed by the templates (or formatted into a
+# text and printed), never tested beyond being empty or not.
+SLOTS = ("csrf", "code", "until", "question", "nonce", "entries", "closes")
+# Values a kept page may depend on (they are part of its key): none is what a person wrote.
+# A value by any other name, or one of `EMPTY_ONLY` that is not empty (an answer shown back,
+# a notice), renders the page whole: a new template value is never kept by mistake.
+KEYED = ("ask", "presets", "first", "done", "identity", "role", "query", "message", "snippet")
+EMPTY_ONLY = ("notice", "held")
+_MARK = re.compile("\x00([0-9])\x00")
+KEEP = 2048  # pages kept; the store starts over when it is full
+_PLAIN = (str, int, float, bool, type(None))
+
+
+class Pages:
+    def __init__(self, folder: Path, constants: Mapping[str, Any]) -> None:
+        self.env = Environment(
+            loader=FileSystemLoader(folder),
+            autoescape=select_autoescape(("html",)),
+            trim_blocks=True,
+            lstrip_blocks=True,
+            auto_reload=False,
+        )
+        self.constants = dict(constants)  # the same in every page (limits, languages, helpers)
+        self._kept: dict[tuple[Any, ...], str] = {}
+        self.hits = 0
+
+    def render(
+        self,
+        template: str,
+        lang: str,
+        context: Mapping[str, Any],
+        t: Callable[..., str],
+        d: Callable[..., str],
+    ) -> str:
+        values = dict(context)
+        log = values.pop("log", None)
+        if log is not None:
+            entries = self.env.get_template("_entries.html").render(log=log, t=t)
+            values["entries"] = Markup(entries)  # noqa: S704 (autoescaped by Jinja2)
+        key = _key(template, lang, values)
+        if key is None:
+            return self._render(template, lang, values, t, d)
+        filled: list[str] = []
+        for index, name in enumerate(SLOTS):
+            value = values.get(name)
+            if value:  # an empty slot is rendered as it is (and is part of the key)
+                filled.append(str(escape(value)))
+                values[name] = Markup(f"\x00{index}\x00")  # noqa: S704 (a constant marker)
+            else:
+                filled.append("")
+        page = self._kept.get(key)
+        if page is None:
+            page = self._render(template, lang, values, t, d)
+            if len(self._kept) >= KEEP:
+                self._kept.clear()
+            self._kept[key] = page
+        else:
+            self.hits += 1
+        return _MARK.sub(lambda found: filled[int(found.group(1))], page)
+
+    def _render(
+        self,
+        template: str,
+        lang: str,
+        values: dict[str, Any],
+        t: Callable[..., str],
+        d: Callable[..., str],
+    ) -> str:
+        return self.env.get_template(template).render(
+            lang=lang, t=t, d=d, **self.constants, **values
+        )
+
+
+def _key(template: str, lang: str, values: dict[str, Any]) -> tuple[Any, ...] | None:
+    """What the kept page depends on besides the slots, or None: render it whole."""
+    parts: list[Any] = [template, lang]
+    for name in sorted(values):
+        value = values[name]
+        if name in SLOTS or name in EMPTY_ONLY:
+            if name in EMPTY_ONLY and value:
+                return None
+            parts.append((name, bool(value)))
+        elif name not in KEYED:
+            return None
+        elif isinstance(value, Reply):
+            if value.error:
+                return None
+            kept = dataclasses.replace(value, text="", reference=None)
+            values[name] = kept
+            parts.append((name, kept))
+        elif isinstance(value, dict):
+            if not all(isinstance(v, _PLAIN) for v in value.values()):
+                return None
+            parts.append((name, tuple(sorted(value.items()))))
+        elif isinstance(value, _PLAIN):
+            parts.append((name, value))
+        else:
+            return None
+    return tuple(parts)
