@@ -28,7 +28,11 @@ BENCHMARKS: dict[str, tuple[str, dict[str, Any], dict[str, Any]]] = {
     "filing": ("bench.filing", {}, {"filings": 16, "rounds": 1}),
     "telegram": ("bench.telegram", {}, {"walks": 1, "rounds": 1}),
     "rasa": ("bench.rasa", {}, {"requests": 40, "rounds": 1, "people": ("nn_adult_self",)}),
-    "web": ("bench.web", {}, {"rounds": 1, "people": ("nn_adult_self",), "sessions": 0}),
+    "web": (
+        "bench.web",
+        {},
+        {"rounds": 1, "people": ("nn_adult_self",), "sessions": 0, "workers": False},
+    ),
     "load": ("bench.load", {}, {"people": 5, "think": (0.05, 0.2), "ramp": 1.0, "budget": 90.0}),
 }
 RESULTS = Path(__file__).resolve().parent / "results.json"

@@ -1,17 +1,22 @@
 """The web chat: turns per second of one worker against a bare Starlette handler returning a
-page of the same size, and per-turn latency for 200 concurrent sessions below saturation.
+page of the same size, per-turn latency for 200 concurrent sessions below saturation, and two
+workers on one Redis and one PostgreSQL.
 
-1. Throughput, in process: requests go straight into the ASGI apps (no sockets, no client
-   library), so the figure is the server's own cost per turn. Ours is the whole `bot.web` app
-   (security middleware, CSRF, rate counters, multipart form parsing, the engine on the
-   channel runtime, encrypted in-memory drafts, Jinja2 rendering of the conversation fragment
-   that chat.js asks for); the scripted people of tests/conversations complete referrals, each
-   turn one POST, filed to a recording filer (filing has its own benchmark). The bare handler
-   is a Starlette route answering the same POSTs with a fixed page of our median size.
-   Interleaved rounds; medians.
-2. Latency: `ke-intake web` as a real uvicorn process; 200 sessions (asyncio + httpx in this
-   process) each start a referral and answer with think times of 2-4 s, about a third of one
-   worker's capacity here; per-turn time from sending the POST to the whole response read.
+1. Throughput over HTTP: `ke-intake web --demo` and `bench/web_bare.py` as processes on the same
+   uvicorn (httptools, uvloop), driven by the same raw-socket client with 8 keep-alive
+   connections posting urlencoded as chat.js does; turns per second of wall time and per
+   CPU-second of each worker process (the latter is what the worker itself spends, the fairer
+   figure on a shared machine). Interleaved rounds; medians.
+2. Throughput in process: requests go straight into the ASGI apps (no sockets), so the figure
+   is the server's own cost per turn without uvicorn's. Ours is the whole `bot.web` app
+   (security middleware, CSRF, rate counters, form parsing, the engine on the channel runtime,
+   encrypted in-memory drafts, rendering of the conversation fragment that chat.js asks for);
+   the scripted people of tests/conversations complete referrals, filed to a recording filer.
+3. Latency: `ke-intake web` as a process; 200 sessions each start a referral and answer with
+   think times of 2-4 s (the offered load is printed next to the saturated rate); per-turn time
+   from sending the POST to the whole response read, with and without the filing turns.
+4. Two workers: each person's turns alternate between two `ke-intake web` processes sharing one
+   Redis (drafts, counters) and one PostgreSQL inbox, against one worker on the same services.
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from bench.harness import Figure, interleaved, ratio_figure
+from bench.harness import Figure, interleaved, median, ratio_figure
 
 MIN_RATIO = 0.3
 P99_TARGET_MS = 50.0
@@ -257,19 +262,20 @@ async def _exchange(
     return status, headers, content
 
 
-async def _http_referrals(port: int, names: list[str], record: list[int]) -> int:
-    """Scripted people through a real worker on one connection; returns POSTs made."""
+async def _http_referrals(ports: list[int], names: list[str], record: list[int]) -> int:
+    """Scripted people through real workers, one keep-alive connection to each; turn n of a
+    person goes to `ports[n % len(ports)]` (a round-robin balancer). Returns POSTs made."""
     import urllib.request
 
     from tests.conversations import answer_for, load
 
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    links = [await asyncio.open_connection("127.0.0.1", port) for port in ports]
     posts = 0
     try:
         for name in names:
             script = load(name, _today())
             role = "&role=provider" if script.preset == "provider" else ""
-            url = f"http://127.0.0.1:{port}/?lang={script.language}{role}"
+            url = f"http://127.0.0.1:{ports[0]}/?lang={script.language}{role}"
             html = await asyncio.to_thread(lambda u=url: urllib.request.urlopen(u).read().decode())  # noqa: S310
             cookie, since, first = "", "", True
             while (found := STEP.search(html)) is not None:
@@ -278,11 +284,12 @@ async def _http_referrals(port: int, names: list[str], record: list[int]) -> int
                 fields = {"csrf": CSRF.findall(html)[-1], "text": answer}
                 if first:
                     fields |= {"first": "1", "lang": script.language, "role": script.preset or ""}
+                reader, writer = links[posts % len(links)]
                 status, headers, content = await _exchange(
                     reader, writer, "/turn", fields, cookie, since
                 )
-                if status != 200:
-                    raise AssertionError(f"{name}: status {status}")
+                if status != 200 or headers.get("x-ke-partial") != "1":
+                    raise AssertionError(f"{name}: status {status}, not the conversation")
                 if "set-cookie" in headers:
                     cookie = headers["set-cookie"].split(";")[0]
                 html, first = content.decode(), False
@@ -293,7 +300,8 @@ async def _http_referrals(port: int, names: list[str], record: list[int]) -> int
             if "KE-" not in html:
                 raise AssertionError(f"{name}: no receipt")
     finally:
-        writer.close()
+        for _, writer in links:
+            writer.close()
     return posts
 
 
@@ -307,46 +315,91 @@ async def _http_bare(port: int, posts: int) -> None:
         writer.close()
 
 
+def _server() -> str:
+    """The HTTP server both workers run on: uvicorn's own choice ("auto"), which is httptools
+    and uvloop when they are installed (they are dependencies); checked, so the note is true."""
+    from importlib.metadata import version
+
+    import httptools  # noqa: F401
+    import uvloop  # noqa: F401
+
+    return (
+        f"uvicorn {version('uvicorn')} with httptools {version('httptools')} and "
+        f"uvloop {version('uvloop')}, one process each"
+    )
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (from /proc): a worker's own cost, whatever
+    else the machine runs."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _worker(args: list[str], env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
     process = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _wait(f"http://127.0.0.1:{port}")
     return process
 
 
-def http_throughput(rounds: int = 3, connections: int = 8) -> Figure:
-    """Turns/s of one `ke-intake web` worker against one bare Starlette worker, both on uvicorn,
-    each saturated by `connections` keep-alive connections."""
-    from bench.procs import clean_env, free_port
+def _stop(*processes: subprocess.Popen[bytes]) -> None:
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.wait(15)
+
+
+def _env(tmp: str, **extra: str) -> dict[str, str]:
+    from bench.procs import clean_env
+
+    return clean_env() | {
+        "KE_DATA_DIR": str(Path(tmp) / "data"),
+        "KE_ID_HASH_SECRET": "bench-secret-bench-secret-bench!",
+        "KE_WEB_SESSION_TURNS_PER_MINUTE": "100000",
+        "KE_WEB_ADDRESS_TURNS_PER_MINUTE": "10000000",
+        **extra,
+    }
+
+
+KE_INTAKE = str(Path(sys.executable).with_name("ke-intake"))
+
+
+def _groups(connections: int, per: int = 2) -> list[list[str]]:
+    return [[PEOPLE[(c + k) % 3] for k in range(per)] for c in range(connections)]
+
+
+def http_throughput(rounds: int = 3, connections: int = 8) -> list[Figure]:
+    """Turns/s of one `ke-intake web` worker against one bare Starlette worker, both on the same
+    uvicorn, each saturated by `connections` keep-alive connections of the same client; and
+    turns per CPU-second of each worker process (what the worker itself spends, so the other
+    load on a shared machine counts less)."""
+    from bench.procs import free_port
 
     ours_port, bare_port = free_port(), free_port()
     sizes: list[int] = []
     posts_per_round: list[int] = []
+    cpu: dict[str, list[float]] = {"ours": [], "bare": []}
     with tempfile.TemporaryDirectory() as tmp:
-        env = clean_env() | {
-            "KE_DATA_DIR": str(Path(tmp) / "data"),
-            "KE_ID_HASH_SECRET": "bench-secret-bench-secret-bench!",
-            "KE_WEB_SESSION_TURNS_PER_MINUTE": "100000",
-            "KE_WEB_ADDRESS_TURNS_PER_MINUTE": "10000000",
-        }
-        ke = str(Path(sys.executable).with_name("ke-intake"))
-        ours = _worker([ke, "web", "--demo", "--port", str(ours_port)], env, ours_port)
+        env = _env(tmp)
+        ours = _worker([KE_INTAKE, "web", "--demo", "--port", str(ours_port)], env, ours_port)
         try:
 
             def run_ours() -> float:
-                groups = [[PEOPLE[(c + k) % 3] for k in range(2)] for c in range(connections)]
-
                 async def go() -> int:
                     counts = await asyncio.gather(
-                        *(_http_referrals(ours_port, g, sizes) for g in groups)
+                        *(_http_referrals([ours_port], g, sizes) for g in _groups(connections))
                     )
                     return sum(counts)
 
-                start = time.perf_counter()
+                used, start = _cpu_seconds(ours.pid), time.perf_counter()
                 posts = asyncio.run(go())
+                elapsed = time.perf_counter() - start
+                cpu["ours"].append(posts / max(_cpu_seconds(ours.pid) - used, 0.01))
                 posts_per_round.append(posts)
-                return posts / (time.perf_counter() - start)
+                return posts / elapsed
 
             run_ours()  # warm up, and learn the page size
+            cpu["ours"].clear()
             size = int(statistics.median(sizes))
             bare = _worker(
                 [sys.executable, "-m", "bench.web_bare", str(bare_port), str(size)], env, bare_port
@@ -360,38 +413,130 @@ def http_throughput(rounds: int = 3, connections: int = 8) -> Figure:
                     async def go() -> None:
                         await asyncio.gather(*(_http_bare(bare_port, n) for n in share))
 
-                    start = time.perf_counter()
+                    used, start = _cpu_seconds(bare.pid), time.perf_counter()
                     asyncio.run(go())
-                    return sum(share) / (time.perf_counter() - start)
+                    elapsed = time.perf_counter() - start
+                    cpu["bare"].append(sum(share) / max(_cpu_seconds(bare.pid) - used, 0.01))
+                    return sum(share) / elapsed
 
+                run_bare()  # warm up
+                cpu["bare"].clear()
                 samples = interleaved(rounds, {"ours": run_ours, "bare": run_bare})
             finally:
-                bare.terminate()
-                bare.wait(15)
+                _stop(bare)
         finally:
-            ours.terminate()
-            ours.wait(15)
-    return ratio_figure(
-        "web turns/s, one uvicorn worker (vs bare Starlette worker, same page size)",
-        "turns/s",
-        samples,
-        ours="ours",
-        baseline="bare",
-        min_ratio=MIN_RATIO,
-        note=f"{connections} keep-alive connections, {posts_per_round[-1]} POSTs per round "
-        f"(complete referrals, filed into the demo SQLite inbox) x {rounds} rounds, "
-        f"median page {size} B; client on the same machine",
+            _stop(ours)
+    note = (
+        f"{connections} keep-alive connections, {posts_per_round[-1]} POSTs per round "
+        f"(complete referrals, filed into the demo SQLite inbox, posted urlencoded as chat.js "
+        f"does) x {rounds} rounds, median page {size} B; {_server()}; client on the same machine"
     )
+    return [
+        ratio_figure(
+            "web turns/s, one uvicorn worker (vs bare Starlette worker, same page size)",
+            "turns/s",
+            samples,
+            ours="ours",
+            baseline="bare",
+            min_ratio=MIN_RATIO,
+            note=note,
+        ),
+        ratio_figure(
+            "web turns per CPU-second of the worker process (vs the bare worker's)",
+            "turns/cpu-s",
+            cpu,
+            ours="ours",
+            baseline="bare",
+            min_ratio=MIN_RATIO,
+            note="the same rounds; CPU time (user + system) of each worker process from /proc",
+        ),
+    ]
+
+
+# -- two workers on one Redis and one PostgreSQL -----------------------------------------------
+
+
+def two_workers(rounds: int = 3, connections: int = 8) -> Figure:
+    """Turns/s of two `ke-intake web` workers behind a round-robin balancer (each person's turns
+    alternate between them), drafts in one Redis and the inbox in one PostgreSQL, against one
+    worker on the same Redis and PostgreSQL. Every referral must arrive in the inbox."""
+    from bench.procs import free_port
+    from bench.services import REDIS_URL, postgres_schema, redis_prefix
+    from storage.drafts import generate_key
+
+    counted: list[int] = []
+    sizes: list[int] = []
+    with (
+        postgres_schema() as url,
+        redis_prefix() as prefix,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
+        env = _env(tmp, KE_REDIS_URL=REDIS_URL, KE_DATABASE_URL=url, KE_DRAFT_TTL_HOURS="1")
+        env["KE_DRAFT_KEYS"] = generate_key()
+        ports = [free_port(), free_port()]
+        workers = []
+        try:
+            for port in ports:  # one after the other: the first creates the signing key
+                args = [sys.executable, "-m", "bench.web_process", prefix, str(port)]
+                workers.append(_worker(args, env, port))
+
+            def run(using: list[int]) -> float:
+                async def go() -> int:
+                    counts = await asyncio.gather(
+                        *(_http_referrals(using, g, sizes) for g in _groups(connections))
+                    )
+                    return sum(counts)
+
+                start = time.perf_counter()
+                posts = asyncio.run(go())
+                counted.append(connections * 2)
+                return posts / (time.perf_counter() - start)
+
+            run(ports)  # warm up both
+            samples = interleaved(
+                rounds, {"two": lambda: run(ports), "one": lambda: run(ports[:1])}
+            )
+        finally:
+            _stop(*workers)
+        filed = _inbox_count(url, Path(tmp) / "data")
+    if filed != sum(counted):
+        raise AssertionError(f"{sum(counted)} referrals completed, {filed} in the inbox")
+    return Figure(
+        "web turns/s, two workers on one Redis + PostgreSQL (vs one worker on the same)",
+        "turns/s",
+        median(samples["two"]),
+        baseline=median(samples["one"]),
+        note=f"{connections} clients with a keep-alive connection to each worker; a person's "
+        f"turns alternate between the workers; {filed} referrals, each found in the PostgreSQL "
+        f"inbox; {os.cpu_count()} cores shared with the client and the services",
+        samples={"ours": samples["two"], "baseline": samples["one"]},
+    )
+
+
+def _inbox_count(database_url: str, data_dir: Path) -> int:
+    from bot.bootstrap import App
+    from bot.settings import Settings
+
+    settings = Settings(_env_file=None, data_dir=data_dir, database_url=database_url)  # type: ignore[call-arg]
+    app = App.from_settings(settings, intake_side=False)
+    try:
+        return len(app.inbox.list())
+    finally:
+        app.close()
 
 
 # -- latency under 200 sessions ----------------------------------------------------------------
 
 
 async def _session(
-    port: int, name: str, latencies: list[float], stop: float, rng: random.Random
+    port: int,
+    name: str,
+    latencies: list[tuple[float, bool]],
+    stop: float,
+    rng: random.Random,
 ) -> None:
-    """One person on their own keep-alive connection, posting as chat.js does (the fragment,
-    only the transcript entries after the last one shown)."""
+    """One person on their own keep-alive connection, posting as chat.js does (urlencoded, the
+    fragment with only the transcript entries after the last one shown)."""
     import urllib.request
 
     from tests.conversations import answer_for, load
@@ -413,7 +558,8 @@ async def _session(
             status, headers, content = await _exchange(
                 reader, writer, "/turn", fields, cookie, since
             )
-            latencies.append(time.perf_counter() - start)
+            filed = found.group(1) == "summary" and b"KE-" in content
+            latencies.append((time.perf_counter() - start, filed))
             if status != 200:
                 raise AssertionError(f"{name}: status {status}")
             if "set-cookie" in headers:
@@ -425,27 +571,24 @@ async def _session(
         writer.close()
 
 
-def latency(sessions: int = 200, seconds: float = 40.0) -> list[Figure]:
-    from bench.procs import clean_env, free_port
+def _percentile(ordered: list[float], share: float) -> float:
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] * 1000 if ordered else 0.0
+
+
+def latency(
+    sessions: int = 200, seconds: float = 40.0, capacity: float | None = None
+) -> list[Figure]:
+    """Per-turn latency of one `ke-intake web` worker under `sessions` people who think 2-4 s
+    between turns; `capacity` (turns/s the worker reached saturated) puts the offered load in
+    proportion."""
+    from bench.procs import free_port
 
     port = free_port()
+    loads = [os.getloadavg()[0]]
     with tempfile.TemporaryDirectory() as tmp:
-        env = clean_env() | {
-            "KE_DATA_DIR": str(Path(tmp) / "data"),
-            "KE_ID_HASH_SECRET": "bench-secret-bench-secret-bench!",
-            "KE_WEB_SESSION_TURNS_PER_MINUTE": "100000",
-            "KE_WEB_ADDRESS_TURNS_PER_MINUTE": "1000000",
-        }
-        ke = Path(sys.executable).with_name("ke-intake")
-        process = subprocess.Popen(
-            [str(ke), "web", "--demo", "--port", str(port)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        process = _worker([KE_INTAKE, "web", "--demo", "--port", str(port)], _env(tmp), port)
         try:
-            _wait(f"http://127.0.0.1:{port}")
-            latencies: list[float] = []
+            latencies: list[tuple[float, bool]] = []
 
             async def crowd() -> None:
                 rng = random.Random(7)
@@ -461,17 +604,22 @@ def latency(sessions: int = 200, seconds: float = 40.0) -> list[Figure]:
             asyncio.run(crowd())
             elapsed = time.monotonic() - started
         finally:
-            process.terminate()
-            process.wait(15)
-    ordered = sorted(latencies)
-    p50 = ordered[len(ordered) // 2] * 1000
-    p99 = ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))] * 1000
+            _stop(process)
+    loads.append(os.getloadavg()[0])
+    ordered = sorted(t for t, _ in latencies)
+    plain = sorted(t for t, filed in latencies if not filed)
+    offered = len(ordered) / elapsed
+    share = f", {offered / capacity:.0%} of the saturated rate above" if capacity else ""
     note = (
-        f"{sessions} sessions, think 2-4 s, {len(ordered)} turns in {elapsed:.0f} s "
-        f"({len(ordered) / elapsed:.0f} turns/s), client in the same machine"
+        f"{sessions} sessions, think 2-4 s: {len(ordered)} turns in {elapsed:.0f} s "
+        f"({offered:.0f} turns/s offered{share}); {len(ordered) - len(plain)} filings among "
+        f"them; without the filings p50 {_percentile(plain, 0.5):.1f} ms, p99 "
+        f"{_percentile(plain, 0.99):.1f} ms; load average {loads[0]:.1f} at the start, "
+        f"{loads[1]:.1f} at the end; client on the same machine"
     )
+    p99 = _percentile(ordered, 0.99)
     return [
-        Figure("web turn latency p50, 200 sessions", "ms", p50, note=note),
+        Figure("web turn latency p50, 200 sessions", "ms", _percentile(ordered, 0.5), note=note),
         Figure(
             "web turn latency p99, 200 sessions",
             "ms",
@@ -497,11 +645,19 @@ def _wait(base: str) -> None:
 
 
 def run(
-    *, rounds: int = 5, people: tuple[str, ...] = PEOPLE, sessions: int = 200, seconds: float = 40
+    *,
+    rounds: int = 5,
+    people: tuple[str, ...] = PEOPLE,
+    sessions: int = 200,
+    seconds: float = 40,
+    workers: bool = True,
 ) -> list[Figure]:
-    figures = [http_throughput(rounds), throughput(rounds, people)]
+    figures = http_throughput(rounds)
+    figures.append(throughput(rounds, people))
     if sessions:
-        figures += latency(sessions, seconds)
+        figures += latency(sessions, seconds, capacity=figures[0].ours)
+    if workers:
+        figures.append(two_workers(max(1, rounds // 2)))
     return figures
 
 
