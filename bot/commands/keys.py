@@ -254,10 +254,11 @@ def run_rewrap(args: argparse.Namespace) -> int:
 def _note_rewrapper(app: Any, private: Any) -> Any:
     """Staff notes are sealed in the staff tools' own wrapping; re-seal them through its
     functions: open with the old key, seal again to the kommune's current keys."""
-    from bot.staff.access import open_note, seal_note
+    from bot.staff.access import note_verify_keys, open_note, seal_note
 
     def rewrap(record: Any, event: Any) -> bytes | None:
-        payload = open_note(event.note_envelope, record, private)
+        signers = note_verify_keys(app, event.at)
+        payload = open_note(event.note_envelope, record, private, signers)
         return None if payload is None else seal_note(app, record, payload, event.at)
 
     return rewrap

@@ -30,11 +30,16 @@ log = logging.getLogger(__name__)
 # Notes are sealed like referrals but carry their own body label, so a note envelope moved into
 # a referral's row can never be mistaken for a referral (the body fails to unpack).
 NOTE_MAGIC = b"ke-intake/note/v1\n"
-# A stored note is this label, the signer's 32-byte Ed25519 public key, then the envelope: notes
-# signed on one KE workstation open on every other. Who wrote a note and when is vouched for by
-# the hash-chained audit log, not by this key.
+# A stored note is this label, the signer's 32-byte Ed25519 public key, then the envelope. The key
+# in the blob is never trusted: a database writer could replace note, key and signature together.
+# A note opens only when its envelope's signer (the key id in the signed header) is a key the KE
+# side knows: the intake's verification keys, or a note key in the KE's registry
+# (`NoteSigners`, beside the staff accounts, never in the database) that was not retired before
+# the note's time.
 NOTE_BLOB_MAGIC = b"ke-intake/note-blob/v1\n"
 NOTE_KEY_FILE = "staff-notes.key"
+NOTE_SIGNERS_FILE = "note-signers.json"
+_SIGNERS_FORMAT = "ke-intake/note-signers/v1"
 
 
 class StaffError(IntakeError):
@@ -139,18 +144,104 @@ def mismatch_refused(record: InboxRecord, names: tuple[str, ...]) -> StaffError:
 # -- status notes ------------------------------------------------------------------------------
 
 
+class NoteSigners:
+    """The KE side's registry of the keys that may sign staff notes (`<data dir>/staff/
+    note-signers.json`, 0600): key id -> public key, whose key it is, when it was registered
+    and, once retired, when. The database holds notes, never this registry."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    @classmethod
+    def of(cls, app: App) -> NoteSigners:
+        return cls(app.settings.data_dir / "staff" / NOTE_SIGNERS_FILE)
+
+    def register(self, key: Ed25519PublicKey, owner: str, at: datetime) -> None:
+        from storage.crypto.envelope import key_id
+        from storage.crypto.keys import public_signing_key_bytes
+
+        entries = self._load()
+        entries.setdefault(
+            key_id(key),
+            {"public_key": public_signing_key_bytes(key).hex(), "owner": owner,
+             "added_at": at.isoformat(), "retired_at": None},
+        )  # fmt: skip
+        self._save(entries)
+
+    def retire(self, key: Ed25519PublicKey, at: datetime) -> bool:
+        from storage.crypto.envelope import key_id
+
+        entries = self._load()
+        entry = entries.get(key_id(key))
+        if entry is None or entry.get("retired_at"):
+            return False
+        entry["retired_at"] = at.isoformat()
+        self._save(entries)
+        return True
+
+    def keys_at(self, at: datetime | None) -> dict[str, Ed25519PublicKey]:
+        """The registered keys that were not retired before `at` (all current ones for None)."""
+        found = {}
+        for kid, entry in self._load().items():
+            retired = entry.get("retired_at")
+            if retired and (at is None or datetime.fromisoformat(retired) <= at):
+                continue
+            try:
+                found[kid] = Ed25519PublicKey.from_public_bytes(bytes.fromhex(entry["public_key"]))
+            except (ValueError, KeyError, TypeError):
+                continue  # a damaged entry trusts nothing
+        return found
+
+    def _load(self) -> dict[str, dict[str, Any]]:
+        try:
+            data = json.loads(self.path.read_text("utf-8"))
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError):
+            log.warning(
+                "the note signer registry %s cannot be read; no note key trusted", self.path
+            )
+            return {}
+        if not isinstance(data, dict) or data.get("format") != _SIGNERS_FORMAT:
+            return {}
+        keys = data.get("keys")
+        return keys if isinstance(keys, dict) else {}
+
+    def _save(self, entries: dict[str, dict[str, Any]]) -> None:
+        import os
+
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump({"format": _SIGNERS_FORMAT, "keys": entries}, handle, indent=1)
+        os.replace(tmp, self.path)
+
+
+def note_verify_keys(app: App, at: datetime | None = None) -> dict[str, Ed25519PublicKey]:
+    """The keys a note of time `at` may be signed with: the intake's and the registered ones."""
+    return {**app.verify_keys, **NoteSigners.of(app).keys_at(at)}
+
+
 def note_signing_key(app: App) -> Ed25519PrivateKey:
-    """The intake key where this machine has it, else this workstation's own note key."""
+    """The intake key where this machine has it, else this workstation's own note key, which
+    is registered with the KE's note signers when it is made (or first used, for a key made
+    before the registry)."""
     if app.signing_key is not None:
         return app.signing_key
+    from storage.crypto.envelope import key_id
     from storage.crypto.keys import generate_signing_key, load_signing_key, save_signing_key
 
     path = app.settings.data_dir / NOTE_KEY_FILE
     if path.exists():
-        return load_signing_key(path, None)
-    key = generate_signing_key()
-    save_signing_key(path, key, None)
-    log.info("created the workstation's note signing key %s", path)
+        key = load_signing_key(path, None)
+    else:
+        key = generate_signing_key()
+        save_signing_key(path, key, None)
+        log.info("created the workstation's note signing key %s", path)
+    signers = NoteSigners.of(app)
+    if key_id(key.public_key()) not in signers.keys_at(None):
+        signers.register(key.public_key(), "workstation", app.clock())
     return key
 
 
@@ -176,21 +267,35 @@ def seal_note(app: App, record: InboxRecord, payload: Mapping[str, Any], at: dat
     return NOTE_BLOB_MAGIC + public_signing_key_bytes(signing_key) + blob
 
 
+def note_signer_known(stored: bytes, signers: Mapping[str, Ed25519PublicKey]) -> bool:
+    """Whether the note names a signer the KE knows (False: a key from the database alone,
+    so possibly a forged note)."""
+    from storage.crypto.envelope import read_header
+    from storage.crypto.errors import SealedEnvelopeError
+
+    try:
+        return read_header(stored[len(NOTE_BLOB_MAGIC) + 32 :]).signer_key_id in signers
+    except (SealedEnvelopeError, ValueError):
+        return False
+
+
 def open_note(
-    stored: bytes, record: InboxRecord, private_key: X25519PrivateKey
+    stored: bytes,
+    record: InboxRecord,
+    private_key: X25519PrivateKey,
+    signers: Mapping[str, Ed25519PublicKey],
 ) -> dict[str, Any] | None:
-    """The note's fields, or None when it cannot be opened with this key."""
+    """The note's fields, or None when it cannot be opened with this key or is not signed by
+    one of `signers` (`note_verify_keys`; the key stored beside the note is not used)."""
     from storage.crypto.envelope import open_envelope
     from storage.crypto.errors import SealedEnvelopeError
-    from storage.crypto.keys import verify_keys_for
 
     start = len(NOTE_BLOB_MAGIC)
     if not stored.startswith(NOTE_BLOB_MAGIC) or len(stored) < start + 32:
         return None
     try:
-        signer = Ed25519PublicKey.from_public_bytes(stored[start : start + 32])
         header, body = open_envelope(
-            stored[start + 32 :], private_key=private_key, verify_keys=verify_keys_for(signer)
+            stored[start + 32 :], private_key=private_key, verify_keys=signers
         )
     except (SealedEnvelopeError, ValueError):
         return None

@@ -8,7 +8,7 @@ import datetime as dt
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from bot.staff.access import Opened, case_info, open_note
+from bot.staff.access import Opened, case_info, note_signer_known, note_verify_keys, open_note
 from intake.rules import age_of
 from storage.render import CaseInfo, Labels
 from storage.render.formatting import OSLO
@@ -28,13 +28,14 @@ def history_rows(app: App, opened: Opened, key: X25519PrivateKey, lang: str) -> 
     rows = []
     previous: tuple[str, str | None] | None = None
     for event in app.inbox.status_events(opened.record.reference):
-        payload = (
-            open_note(event.note_envelope, opened.record, key) if event.note_envelope else None
-        )
+        signers = note_verify_keys(app, event.at)
+        stored = event.note_envelope
+        payload = open_note(stored, opened.record, key, signers) if stored else None
         text = payload.get("note") if payload else None
         note = text if isinstance(text, str) else ""
-        if event.note_envelope is not None and payload is None:
-            note = wt("note_unreadable", lang)
+        if stored is not None and payload is None:
+            known = note_signer_known(stored, signers)
+            note = wt("note_unreadable" if known else "note_unknown_signer", lang)
         kind = payload.get("kind") if payload else None
         if kind is None:
             same = previous == (event.status, event.outcome)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import pyotp
 
-from bot.staff.access import StaffError, open_note, seal_note
+from bot.staff.access import StaffError, note_verify_keys, open_note, seal_note
 from bot.staff.accounts import (
     MAX_RECIPIENTS,
     MIN_PASSPHRASE,
@@ -144,7 +144,9 @@ def remove_staff(
     def rewrap_note(record: InboxRecord, event: StatusEvent) -> bytes | None:
         if event.note_envelope is None:
             return None
-        payload = open_note(event.note_envelope, record, private_key)
+        payload = open_note(
+            event.note_envelope, record, private_key, note_verify_keys(app, event.at)
+        )
         return None if payload is None else seal_note(app, record, payload, event.at)
 
     # Envelopes of v2 are re-wrapped to the remaining keys with the remover's key alone (the

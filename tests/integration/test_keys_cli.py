@@ -14,7 +14,7 @@ import pytest
 
 from bot.bootstrap import App
 from bot.settings import Settings
-from bot.staff.access import open_note, seal_note
+from bot.staff.access import note_verify_keys, open_note, seal_note
 from storage.crypto.envelope import key_id, open_envelope
 from storage.crypto.errors import SealedEnvelopeError
 from storage.crypto.keys import (
@@ -136,8 +136,8 @@ def test_generate_add_file_rotate_and_rewrap(tmp_path: Path) -> None:
         assert record is not None and record.key_ids == (new_id,) and record.signature_ok
         assert opens(app, first, new) and not opens(app, first, old)
         (noted,) = [e for e in app.inbox.status_events(first) if e.note_envelope]
-        assert open_note(noted.note_envelope, record, new) == note  # type: ignore[arg-type]
-        assert open_note(noted.note_envelope, record, old) is None  # type: ignore[arg-type]
+        assert open_note(noted.note_envelope, record, new, note_verify_keys(app)) == note  # type: ignore[arg-type]
+        assert open_note(noted.note_envelope, record, old, note_verify_keys(app)) is None  # type: ignore[arg-type]
         actions = [(e.action, e.actor) for e in app.inbox.audit_entries()]
         assert ("rewrapped", "Kari") in actions
         assert [a for a, _ in actions].count("key_added") == 2

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.staff.access import StaffError, open_note, open_referral
+from bot.staff.access import StaffError, note_verify_keys, open_note, open_referral
 from tests.integration.test_staff_web import client, csrf, login
 from tests.staffweb.harness import PASSPHRASE, PASSWORD, T0, installation
 
@@ -50,8 +50,8 @@ def test_a_removed_person_can_open_nothing_new_or_resealed(tmp_path: Path) -> No
         opened = open_referral(ke.app, record, lise_key)
         assert opened.referral.person.family_name == "Testesen"
         notes = [e for e in ke.app.inbox.status_events(old) if e.note_envelope]
-        assert open_note(notes[0].note_envelope, record, lise_key)  # type: ignore[arg-type]
-        assert open_note(notes[0].note_envelope, record, kari_key) is None  # type: ignore[arg-type]
+        assert open_note(notes[0].note_envelope, record, lise_key, note_verify_keys(ke.app))  # type: ignore[arg-type]
+        assert open_note(notes[0].note_envelope, record, kari_key, note_verify_keys(ke.app)) is None  # type: ignore[arg-type]
 
         # Kari's session ended with the removal, and she cannot log in again.
         assert c.get("/").status_code == 303

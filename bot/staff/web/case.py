@@ -12,7 +12,14 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from bot.staff import casework
-from bot.staff.access import Opened, StaffError, case_info, open_note, open_referral
+from bot.staff.access import (
+    Opened,
+    StaffError,
+    case_info,
+    note_verify_keys,
+    open_note,
+    open_referral,
+)
 from bot.staff.accounts import Account
 from bot.staff.cases import duplicates
 from bot.staff.history import full_case_info
@@ -45,7 +52,9 @@ def _record(web: Web, account: Account, reference: str) -> InboxRecord:
     return record
 
 
-def _history(record: InboxRecord, events: list[StatusEvent], session: Session) -> list[HistoryLine]:
+def _history(
+    web: Web, record: InboxRecord, events: list[StatusEvent], session: Session
+) -> list[HistoryLine]:
     assert session.private_key is not None
     lines = []
     previous: tuple[str, str | None] | None = None
@@ -53,7 +62,8 @@ def _history(record: InboxRecord, events: list[StatusEvent], session: Session) -
         note = None
         payload: dict[str, Any] | None = None
         if event.note_envelope is not None:
-            payload = open_note(event.note_envelope, record, session.private_key)
+            signers = note_verify_keys(web.app, event.at)
+            payload = open_note(event.note_envelope, record, session.private_key, signers)
             text = payload.get("note") if payload else None
             note = text if isinstance(text, str) else None
         kind = payload.get("kind") if payload else None
@@ -111,7 +121,7 @@ def routes(web: Web) -> list[Route]:
             summary=summary,
             referral=opened.referral,
             attachments=_attachments(opened),
-            history=_history(record, events, session),
+            history=_history(web, record, events, session),
             duplicates=dupes,
             waiting=waiting(web, record, interim_answered(web)),
             identity_verified=identity_verified(record.channel),
