@@ -263,9 +263,9 @@ def _parse_value(turn: Turn, slot: Slot, ui: UserInput) -> Any:
         raise FieldError("text_empty")
     offer = turn.state.offer
     if slot.key == "kommune" and offer:
-        word = raw.strip()
-        if word.isdigit() and 1 <= int(word) <= len(offer):
-            return offer[int(word) - 1]
+        number = parse.number_in(raw.strip(), len(offer))
+        if number is not None:
+            return offer[number - 1]
     validator = VALIDATORS.get(step_.validator or "short_text", VALIDATORS["short_text"])
     return validator(raw, turn.ctx)
 

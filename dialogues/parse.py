@@ -176,12 +176,23 @@ def _by_words(word: str, options: tuple[ChoiceDef, ...], step: Step) -> str | No
     return hits[0] if len(hits) == 1 else None
 
 
+def number_in(word: str, count: int) -> int | None:
+    """`word` as a number from 1 to `count` (a choice's or a summary line's), else None. Only
+    decimal digits, and no more of them than `count` has: int() refuses 4,300 digits and some
+    characters str.isdigit() counts (superscripts), and a typed answer must never raise."""
+    if not word.isdecimal() or len(word) > len(str(count)):
+        return None
+    value = int(word)
+    return value if 1 <= value <= count else None
+
+
 def _match_choice(token: str, options: tuple[ChoiceDef, ...], step: Step) -> str | None:
     word = fold(token).strip(" ,;")
     if not word:
         return None
-    if word.isdigit() and 1 <= int(word) <= len(options):
-        return options[int(word) - 1].id
+    number = number_in(word, len(options))
+    if number is not None:
+        return options[number - 1].id
     named = _named(options, step).get(word)
     if named is not None:
         return named

@@ -59,7 +59,8 @@ def edit_target(turn: Turn, arg: str) -> Slot | None:
     entries = render.summary_entries(turn.answered_slots())
     word = parse.fold(arg)
     if word.isdigit():
-        return next((s for s in entries if render.number(s) == int(word)), None)
+        number = parse.number_in(word, max(render.number(s) for s in entries) if entries else 0)
+        return next((s for s in entries if render.number(s) == number), None)
     for slot in entries:
         if slot.key == arg.strip() or parse.fold(render.label(turn.state, slot)) == word:
             return slot

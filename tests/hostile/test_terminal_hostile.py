@@ -13,7 +13,14 @@ import pytest
 
 from intake.errors import FieldError
 from intake.text import neutralise_formula, validate_name, validate_short_text
-from tests.hostile.catalogue import BAD_JSON_LINES, EMPTY_AFTER_CLEANING, FORMULAS
+from tests.hostile.catalogue import (
+    BAD_JSON_LINES,
+    EMPTY_AFTER_CLEANING,
+    FORMULAS,
+    HOSTILE_ANSWERS,
+    PERSONAL_PROBE,
+)
+from tests.hostile.checks import assert_safe, problems
 
 
 @pytest.mark.parametrize("raw", EMPTY_AFTER_CLEANING)
@@ -95,3 +102,37 @@ def test_the_file_channel_refuses_hostile_json_without_a_traceback(
     assert result.returncode != 0
     assert "Traceback" not in result.stderr and "Error" not in result.stderr.split(":")[0]
     assert not (tmp_path / "data" / "inbox.sqlite3").exists() or "KE-" not in result.stdout
+
+
+def _chat(tmp_path: Path, *args: str, lines: list[str]) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KE_")}
+    env["KE_DATA_DIR"] = str(tmp_path)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "chat", *args, "--demo"],
+        input="".join(line + "\n" for line in lines),
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+
+
+@pytest.mark.slow
+def test_every_hostile_answer_through_the_json_chat(tmp_path: Path) -> None:
+    result = _chat(tmp_path, "--json", lines=[json.dumps({"text": raw}) for raw in HOSTILE_ANSWERS])
+    assert not problems(result.stderr), result.stderr[-2000:]
+    first, *replies, end = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(replies) == len(HOSTILE_ANSWERS) and end["step"] == "done"
+    for raw, reply in zip(HOSTILE_ANSWERS, replies, strict=True):
+        assert reply["error"] and reply["step"] == first["step"], repr(raw[:40])
+        assert_safe(raw, reply)
+    assert not (tmp_path / "inbox.sqlite3").exists()  # nothing filed
+
+
+@pytest.mark.slow
+def test_every_hostile_answer_through_the_terminal(tmp_path: Path) -> None:
+    """The plain terminal: what it prints back is what a terminal would interpret."""
+    result = _chat(tmp_path, lines=list(HOSTILE_ANSWERS))
+    assert result.returncode == 0 and not problems(result.stderr), result.stderr[-2000:]
+    assert not problems(result.stdout), problems(result.stdout)
+    assert PERSONAL_PROBE not in result.stdout
