@@ -7,6 +7,7 @@ check-digit rule nor synthetic (H-, NAV- and Tenor) numbers, so that one is writ
 from __future__ import annotations
 
 import datetime as dt
+import operator
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -61,6 +62,8 @@ def ascii_digits(text: str) -> str:
 
 def only_digits(raw: str, *, separators: str = " .-") -> str:
     """Fold Unicode digits to ASCII, drop separators, and refuse anything else."""
+    if raw.isdigit() and raw.isascii():  # plain digits already (a stored answer): as they are
+        return raw
     text = ascii_digits(unicodedata.normalize("NFKC", raw)).strip()
     for sep in separators:
         text = text.replace(sep, "")
@@ -87,7 +90,7 @@ def _century(individual: int, yy: int) -> int | None:
 
 
 def _weighted(digits: str, weights: tuple[int, ...]) -> int:
-    return sum(int(d) * w for d, w in zip(digits, weights, strict=True))
+    return sum(map(operator.mul, map(int, digits), weights))
 
 
 def parse_national_id(raw: str) -> NationalId:
