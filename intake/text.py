@@ -41,7 +41,32 @@ def clean_text(
     if len(raw) > 4 * max_length + 1000:  # far too long whatever cleaning removes: stop early
         raise FieldError("text_too_long", max=max_length)
     text = unicodedata.normalize("NFC", raw).replace("\r\n", "\n").replace("\r", "\n")
-    text = _ESCAPES.sub("", text)
+    if "\x1b" in text or "[" in text:  # (every escape or remnant starts with one of them)
+        text = _ESCAPES.sub("", text)
+    if not (text.isprintable() and _INVISIBLE.isdisjoint(text)):
+        # (Printable text has no line break, no whitespace but " " and nothing to drop, so it
+        # is what `_filtered` would keep: tests/unit/test_text.py checks every character.)
+        text = _filtered(text, multiline=multiline)
+    text = "\n".join(_single_spaced(line).strip() for line in text.split("\n"))
+    if "\n\n\n" in text:
+        text = _BLANK_LINES.sub("\n\n", text)
+    text = text.strip()
+    if not text:
+        raise FieldError("text_empty")
+    if len(text) < min_length:
+        raise FieldError("text_too_short", min=min_length)
+    if len(text) > max_length:
+        raise FieldError("text_too_long", max=max_length)
+    return text
+
+
+def _single_spaced(line: str) -> str:
+    return _SPACES.sub(" ", line) if "  " in line else line
+
+
+def _filtered(text: str, *, multiline: bool) -> str:
+    """Line breaks as spaces (kept in long answers), any other whitespace as a space, control,
+    format and invisible characters dropped."""
     kept: list[str] = []
     for ch in text:
         if ch in _LINE_BREAKS:
@@ -50,15 +75,7 @@ def clean_text(
             kept.append(" ")
         elif unicodedata.category(ch) not in _DROP and ch not in _INVISIBLE:
             kept.append(ch)
-    text = "\n".join(_SPACES.sub(" ", line).strip() for line in "".join(kept).split("\n"))
-    text = _BLANK_LINES.sub("\n\n", text).strip()
-    if not text:
-        raise FieldError("text_empty")
-    if len(text) < min_length:
-        raise FieldError("text_too_short", min=min_length)
-    if len(text) > max_length:
-        raise FieldError("text_too_long", max=max_length)
-    return text
+    return "".join(kept)
 
 
 def neutralise_formula(value: str) -> str:

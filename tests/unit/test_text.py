@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from intake.errors import FieldError
 from intake.text import (
+    _INVISIBLE,
+    _filtered,
     clean_text,
     validate_filename,
     validate_long_text,
@@ -106,3 +110,12 @@ def test_filenames_keep_only_the_last_part(typed: str, name: str) -> None:
 @pytest.mark.parametrize("typed", ["..", "dir/", "/", "a/.."])
 def test_filenames_that_are_only_a_path_are_rejected(typed: str) -> None:
     assert key_of(lambda: validate_filename(typed))[0] == "filename_invalid"
+
+
+def test_what_clean_text_passes_without_filtering_is_what_filtering_keeps() -> None:
+    # clean_text skips the per-character filter for printable text without invisible
+    # characters: each such character must come out of the filter as it went in.
+    chars = (chr(code) for code in range(sys.maxunicode + 1))
+    passed = "".join(ch for ch in chars if ch.isprintable() and ch not in _INVISIBLE)
+    assert _filtered(passed, multiline=False) == passed
+    assert _filtered(passed, multiline=True) == passed
