@@ -80,9 +80,24 @@ class State:
         """A deep copy (every value is plain JSON), so a step never mutates its input.
 
         Structural rather than through JSON text: the same result (tuples become lists, as
-        JSON would make them) at a fraction of the cost, since every turn copies the state."""
-        data = {name: clone(getattr(self, name)) for name in _FIELDS if name != "history"}
-        return State(history=_clone_history(self.history), **data)
+        JSON would make them) at a fraction of the cost, since every turn copies the state.
+        The history's entries are shared, not copied: an entry is never changed once it is
+        in the history (a turn appends one or pops one), so the copy's list is its own."""
+        return State(
+            language=self.language,
+            draft_id=self.draft_id,
+            answers=clone(self.answers),
+            history=list(self.history),
+            mode=self.mode,
+            focus=self.focus,
+            resume=self.resume,
+            fails=clone(self.fails),
+            picks=clone(self.picks),
+            offer=clone(self.offer),
+            prior=clone(self.prior),
+            reference=self.reference,
+            v=self.v,
+        )
 
 
 # Values copied as they are: immutable, and most answers are one of these.
@@ -99,25 +114,6 @@ def clone(value: Any) -> Any:
     if kind is list or isinstance(value, list | tuple):
         return [v if type(v) in _ATOMS else clone(v) for v in value]
     return value
-
-
-def _clone_history(history: list[Any]) -> list[Any]:
-    """`clone` for the history, with the common entry (a first answer: key, UNSET, no other
-    change) copied inline: the history grows with every answer and is copied every turn."""
-    out: list[Any] = []
-    for entry in history:
-        if (
-            type(entry) is list
-            and len(entry) == 3
-            and type(entry[0]) in _ATOMS
-            and type(entry[1]) in _ATOMS
-            and type(entry[2]) is dict
-            and not entry[2]
-        ):
-            out.append([entry[0], entry[1], {}])
-        else:
-            out.append(clone(entry))
-    return out
 
 
 _FIELDS = tuple(f.name for f in fields(State))
