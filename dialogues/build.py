@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
+from functools import cache
 from typing import Any
 
-from dialogues.plan import Slot, derived, plan
+from dialogues.plan import Plan, Slot
 from dialogues.state import State
-from dialogues.types import Context
 from intake.facts import AUTHORITY_DOCUMENT, ROLE_AUTHORITY
 from intake.model import Referral
 from intake.rules import Violation, validate_referral
@@ -16,31 +16,39 @@ from intake.rules import Violation, validate_referral
 _VIOLATION_KEYS = {"guardians_parental_responsibility": "guardians[0].parental_responsibility"}
 
 
+@cache
+def _path(path: str) -> tuple[tuple[str, int | None], ...]:
+    """`a.b[1].c` -> (("a", None), ("b", 1), ("c", None)) (the keys are the flow's: once each)."""
+    parts: list[tuple[str, int | None]] = []
+    for part in path.split("."):
+        m = re.fullmatch(r"(.+)\[(\d+)\]", part)
+        parts.append((part, None) if m is None else (m.group(1), int(m.group(2))))
+    return tuple(parts)
+
+
 def _put(data: dict[str, Any], path: str, value: Any) -> None:
     """Set `a.b[1].c` in nested dicts and lists."""
     node: Any = data
-    parts = path.split(".")
-    for i, part in enumerate(parts):
-        last = i == len(parts) - 1
-        m = re.fullmatch(r"(.+)\[(\d+)\]", part)
-        if m:
-            items = node.setdefault(m.group(1), [])
-            index = int(m.group(2))
+    parts = _path(path)
+    last = len(parts) - 1
+    for i, (part, index) in enumerate(parts):
+        if index is not None:
+            items = node.setdefault(part, [])
             while len(items) <= index:
                 items.append({})
             node = items[index]
             continue
-        if last:
+        if i == last:
             node[part] = value
         else:
             node = node.setdefault(part, {})
 
 
-def referral_data(state: State, ctx: Context, slots: list[Slot] | None = None) -> dict[str, Any]:
-    """The referral as plain data, from the answers the current branch asks for."""
+def referral_data(state: State, plan: Plan) -> dict[str, Any]:
+    """The referral as plain data, from the answers the current branch (`plan`) asks for."""
     answers = state.answers
     data: dict[str, Any] = {}
-    for slot in slots if slots is not None else plan(state, ctx):
+    for slot in plan.slots:
         value = answers.get(slot.key)
         if value is None or slot.step.more:
             continue
@@ -65,7 +73,7 @@ def referral_data(state: State, ctx: Context, slots: list[Slot] | None = None) -
                 submitter[key] = person[key]
     role = submitter.get("role")
     consent = data.setdefault("consent", {})
-    if role == "self" and "given_by" not in consent and not derived(answers, ctx)["child"]:
+    if role == "self" and "given_by" not in consent and not plan.env["child"]:
         # Someone filing for themselves from the consent age on consents themselves: not asked.
         consent["given_by"] = "person"
     if role in ROLE_AUTHORITY:
@@ -100,8 +108,9 @@ def attachment_refs(state: State) -> dict[str, str]:
     return {}
 
 
-def judge(state: State, ctx: Context) -> tuple[Referral | None, list[Violation]]:
-    return validate_referral(referral_data(state, ctx), ctx.policy)
+def judge(state: State, plan: Plan) -> tuple[Referral | None, list[Violation]]:
+    """The referral `plan` (of `state`'s answers) asks for, judged by the model and the rules."""
+    return validate_referral(referral_data(state, plan), plan.ctx.policy)
 
 
 def key_for(violation_field: str, slots: list[Slot], violation_key: str = "") -> str | None:

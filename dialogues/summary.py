@@ -89,7 +89,7 @@ def send(turn: Turn) -> None:
     if turn.plan.first_open() is not None:
         turn.next()
         return
-    referral, violations = judge(state, turn.ctx)
+    referral, violations = judge(state, turn.plan)
     if violations or referral is None:
         route(turn, violations[0] if violations else None)
         return
