@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from dialogues import conditions, parse, render
-from dialogues.flow import texts
+from dialogues import parse, render
+from dialogues.flow import condition, texts
 from dialogues.plan import Slot, facts, step_of_key
 from dialogues.split import SPLITTERS
 from dialogues.state import UNSET
@@ -122,7 +122,7 @@ def implied(answers: dict[str, Any], slot: Slot, value: Any, ctx: Any) -> dict[s
     env = facts(answers, ctx)
     out: dict[str, Any] = {}
     for key, raw, when in sets:
-        if when is not None and not conditions.evaluate(when, env):
+        if when is not None and not condition(when)(env):
             continue
         copied = answers.get(raw[1:]) if isinstance(raw, str) and raw.startswith("@") else raw
         if copied is not None:

@@ -32,8 +32,14 @@ from intake.texts import Catalogue, Language
 TEXTS = Catalogue("dialogues", "texts")
 
 
+@cache
+def condition(source: str) -> Test:
+    """A condition of the flow data, compiled the first time it is asked for (each once)."""
+    return conditions.compiled(source)
+
+
 def _compiled(when: str | None) -> Test | None:
-    return conditions.compiled(when) if when else None
+    return condition(when) if when else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,8 +6,7 @@ import datetime as dt
 from functools import cache
 from typing import Any
 
-from dialogues import conditions
-from dialogues.flow import ROLES, Step, load, text, texts, variant
+from dialogues.flow import ROLES, Step, condition, load, text, texts, variant
 from dialogues.plan import Plan, Slot, derived, step_key
 from dialogues.state import State
 from dialogues.types import Choice, Reply
@@ -122,7 +121,7 @@ def _items(state: State, step: Step, plan: Plan) -> str:
     lines = [
         table[f"consent.item.{key}"]
         for key, _value, when in step.sets_for(True)
-        if (when is None or conditions.evaluate(when, plan.env)) and f"consent.item.{key}" in table
+        if (when is None or condition(when)(plan.env)) and f"consent.item.{key}" in table
     ]
     return "\n".join(lines)
 

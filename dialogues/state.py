@@ -102,6 +102,7 @@ class State:
 
 # Values copied as they are: immutable, and most answers are one of these.
 _ATOMS: frozenset[type] = frozenset({str, int, float, bool, type(None)})
+_SEQUENCES = (list, tuple)  # (made once: `list | tuple` in the call builds a union every time)
 
 
 def clone(value: Any) -> Any:
@@ -111,7 +112,7 @@ def clone(value: Any) -> Any:
         return value
     if kind is dict or isinstance(value, dict):
         return {k: v if type(v) in _ATOMS else clone(v) for k, v in value.items()}
-    if kind is list or isinstance(value, list | tuple):
+    if kind is list or isinstance(value, _SEQUENCES):
         return [v if type(v) in _ATOMS else clone(v) for v in value]
     return value
 

@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dialogues import conditions
-from dialogues.flow import Step, load
+from dialogues.flow import Step, condition, load
 from dialogues.plan import Plan, facts, step_key
 from tests.conversations.drive import TODAY, context
 from tests.unit.nid import first
@@ -151,3 +151,19 @@ def test_only_an_answer_no_condition_reads_keeps_the_plan() -> None:
     assert plan.after("guardians[0].phone") is not None
     for steering in ("submitter.role", "person.national_id", "requests", "guardians[0].name"):
         assert plan.after(steering) is None, steering
+
+
+# The conditions on what an answer sets besides its own field (`sets` in flow.json), which the
+# engine reads through `flow.condition`.
+SET_CONDITIONS = sorted(
+    {when for step in FLOW.steps for _choice, sets in step.sets for _k, _v, when in sets if when}
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(ANSWERS)
+def test_every_sets_condition_compiled_agrees_with_the_reference(answers: dict[str, Any]) -> None:
+    assert SET_CONDITIONS  # the flow has some: the test would pass on none
+    env = facts(answers, context())
+    for source in SET_CONDITIONS:
+        assert condition(source)(env) == conditions.evaluate(source, env), source
