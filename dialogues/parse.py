@@ -47,12 +47,16 @@ _NAME_LIKE = frozenset({"edit", "start", "done", "restart"})
 
 
 @cache
-def _command_words() -> dict[str, str]:
+def _command_words(name_answer: bool = False) -> dict[str, str]:
+    """Folded command word -> command; at a name question (`name_answer`), without the
+    commands whose words are also names (their slash form still counts there)."""
     words: dict[str, str] = {}
     for command, synonyms in load().commands.items():
         words[command] = command
         for word in synonyms:
             words[fold(word)] = command
+    if name_answer:
+        return {w: c for w, c in words.items() if c not in _NAME_LIKE}
     return words
 
 
@@ -69,9 +73,7 @@ def as_command(ui: UserInput, *, name_answer: bool = False) -> tuple[Command | N
     slash = text.startswith("/")
     if slash:
         text = text[1:].strip()
-    words = _command_words()
-    if name_answer and not slash:
-        words = {w: c for w, c in words.items() if c not in _NAME_LIKE}
+    words = _command_words(name_answer and not slash)
     if text in words:
         return cast(Command, words[text]), None
     # "endre 3", "språk nn", "/start provider": a command word and one argument.
@@ -157,14 +159,23 @@ def synonyms(step_id: str, choice_id: str) -> frozenset[str]:
     return _synonyms().get(step_id, {}).get(choice_id, frozenset())
 
 
+_LABEL_WORDS: dict[str, tuple[tuple[Mapping[str, str], ...], frozenset[str]]] = {}
+
+
 def _label_words(step: Step, option: ChoiceDef) -> frozenset[str]:
-    """The words of a choice's labels in every language and wording, stop words left out."""
+    """The words of a choice's labels in every language and wording, stop words left out;
+    worked out once per choice label (and texts tables)."""
     key = step.choice_key(option.id)
+    tables = tuple(texts(lang) for lang in LANGUAGES)
+    hit = _LABEL_WORDS.get(key)
+    if hit is not None and all(a is b for a, b in zip(hit[0], tables, strict=True)):
+        return hit[1]
     found: set[str] = set()
     for lang in LANGUAGES:
         for shown in _shown(lang, key):
             found |= {w for w in _WORD.findall(shown) if w not in _STOP}
-    return frozenset(found)
+    _LABEL_WORDS[key] = (tables, frozenset(found))
+    return _LABEL_WORDS[key][1]
 
 
 def _by_words(word: str, options: tuple[ChoiceDef, ...], step: Step) -> str | None:
