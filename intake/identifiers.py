@@ -89,22 +89,21 @@ def _century(individual: int, yy: int) -> int | None:
     return None
 
 
-def _weighted(digits: str, weights: tuple[int, ...]) -> int:
-    return sum(map(operator.mul, map(int, digits), weights))
+def _weighted(digits: bytes, weights: tuple[int, ...]) -> int:
+    """The weighted digit sum of ASCII digits (a digit's byte less 48 is its value)."""
+    total: int = sum(map(operator.mul, digits, weights))
+    return total - 48 * sum(weights)
 
 
-def parse_national_id(raw: str) -> NationalId:
-    """Check an 11-digit fødselsnummer or D-nummer: both check digits, century, a real date.
-
-    K2 has every weight non-zero and below 11, so any single mistyped digit fails it, whichever
-    K1 rule the number was issued under.
-    """
+def _read_national_id(raw: str) -> tuple[str, Literal["fnr", "dnr"], dt.date, Scheme]:
+    """The checks of `parse_national_id`: (the 11 digits, kind, birth date, scheme)."""
     number = only_digits(raw)
     if len(number) != 11:
         raise FieldError("national_id_length")
-    if (_weighted(number[:10], _K2_WEIGHTS) + int(number[10])) % 11 != 0:
+    digits = number.encode("ascii")
+    if (_weighted(digits[:10], _K2_WEIGHTS) + digits[10] - 48) % 11 != 0:
         raise FieldError("national_id_checksum")
-    if (_weighted(number[:9], _K1_WEIGHTS) + int(number[9])) % 11 not in _K1_REMAINDERS:
+    if (_weighted(digits[:9], _K1_WEIGHTS) + digits[9] - 48) % 11 not in _K1_REMAINDERS:
         raise FieldError("national_id_checksum")
 
     day, month, yy = int(number[0:2]), int(number[2:4]), int(number[4:6])
@@ -123,7 +122,23 @@ def parse_national_id(raw: str) -> NationalId:
         birth_date = dt.date(century + yy, month, day)
     except ValueError:
         raise FieldError("national_id_date") from None
+    return number, kind, birth_date, scheme
+
+
+def parse_national_id(raw: str) -> NationalId:
+    """Check an 11-digit fødselsnummer or D-nummer: both check digits, century, a real date.
+
+    K2 has every weight non-zero and below 11, so any single mistyped digit fails it, whichever
+    K1 rule the number was issued under.
+    """
+    number, kind, birth_date, scheme = _read_national_id(raw)
     return NationalId(number, kind, birth_date, scheme != "standard", scheme)
+
+
+def national_id_birth_date(raw: str) -> dt.date:
+    """The birth date of a number `parse_national_id` accepts (its FieldError otherwise),
+    without building the rest: what the dialogue's planner reads on every turn."""
+    return _read_national_id(raw)[2]
 
 
 def refuse_synthetic(nid: NationalId, *, allow_synthetic: bool) -> None:
