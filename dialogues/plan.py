@@ -7,7 +7,6 @@ laid out for it once, at import (`_LAYOUT`); its conditions were compiled when i
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import re
 from dataclasses import dataclass
@@ -20,7 +19,7 @@ from dialogues.state import State
 from dialogues.types import Context
 from intake.errors import FieldError
 from intake.facts import AgeFacts
-from intake.identifiers import age_on, parse_national_id
+from intake.identifiers import age_on, national_id_birth_date
 
 _INDEX = re.compile(r"\[(\d+)\]")
 
@@ -74,6 +73,8 @@ class _Layout:
     # `derived`, or a group row's first or "another one?" question. Any other answer changes
     # only which question is open (`Plan.after`).
     steering: frozenset[str]
+    # The keys of every choice and multi-select question (the answers that can go stale).
+    choice_keys: frozenset[str]
 
 
 _CHOICE_KINDS = frozenset({"choice", "multi"})
@@ -134,12 +135,15 @@ def _layout(flow: Flow) -> _Layout:
     single = tuple((s.id, s.test) for s in steps if s.group is None and s.id in read)
     rows = [row for part in parts for row in part.rows or ()]
     controls = {row.first_key for row in rows} | {row.more_key for row in rows if row.more_key}
-    return _Layout(single, tuple(parts), read | _DERIVED_FROM | controls)
+    keys = [slot for part in parts for slot in part.run]
+    keys += [slot for row in rows for slot, _test in row.full]
+    choice_keys = frozenset(slot.key for slot in keys if slot.step.kind in _CHOICE_KINDS)
+    return _Layout(single, tuple(parts), read | _DERIVED_FROM | controls, choice_keys)
 
 
 def _nid_birth_date(nid: str) -> dt.date | None:
     try:
-        return parse_national_id(nid).birth_date
+        return national_id_birth_date(nid)
     except FieldError:
         return None
 
@@ -161,7 +165,12 @@ def facts(answers: dict[str, Any], ctx: Context) -> dict[str, Any]:
     """What conditions may read: facts derived from the answers, plus the answers to the
     questions that apply. An answer left over from another branch (a provider's "not informed"
     after the role became "parent") is not a fact any more, so it cannot steer this branch."""
-    env = derived(answers, ctx)
+    return _facts(answers, ctx, birth_date(answers))
+
+
+def _facts(answers: dict[str, Any], ctx: Context, born: dt.date | None) -> dict[str, Any]:
+    """`facts`, with the birth date the answers give (`birth_date`) already worked out."""
+    env = _derived(answers, ctx, born)
     for step_id, test in _LAYOUT.facts:
         if step_id in answers and (test is None or test(env)):
             env[step_id] = answers[step_id]
@@ -172,40 +181,45 @@ def facts(answers: dict[str, Any], ctx: Context) -> dict[str, Any]:
 _DERIVED_FROM = frozenset(
     {"person.unborn", "submitter.role", "person.national_id", "person.birth_date", "requests"}
 )
+# The answers the birth date is read from (`birth_date`).
+_BORN_FROM = ("person.national_id", "person.birth_date")
 
 
 def derived(answers: dict[str, Any], ctx: Context) -> dict[str, Any]:
-    env: dict[str, Any] = {}
-    unborn = answers.get("person.unborn") is True and answers.get("submitter.role") == "parent"
-    born = None if unborn else birth_date(answers)
-    age = None if born is None else age_on(born, ctx.today)
+    return _derived(answers, ctx, birth_date(answers))
+
+
+def _derived(answers: dict[str, Any], ctx: Context, born: dt.date | None) -> dict[str, Any]:
+    role = answers.get("submitter.role")
+    unborn = answers.get("person.unborn") is True and role == "parent"
+    age = None if unborn or born is None else age_on(born, ctx.today)
     requests = answers.get("requests")
-    ages = AgeFacts(unborn, age, ctx.policy.consent_age)
-    env.update(
-        role=answers.get("submitter.role"),
-        unborn=unborn,
-        age=age,
-        minor=ages.minor,
-        child=ages.child,
-        adult=ages.adult,
-        to_be_heard=ages.to_be_heard,
-        requests=list(requests) if isinstance(requests, list) else [],
-        consent_age=ctx.policy.consent_age,
-    )
-    return env
+    consent_age = ctx.policy.consent_age
+    ages = AgeFacts(unborn, age, consent_age)
+    return {
+        "role": role,
+        "unborn": unborn,
+        "age": age,
+        "minor": ages.minor,
+        "child": ages.child,
+        "adult": ages.adult,
+        "to_be_heard": ages.to_be_heard,
+        "requests": list(requests) if isinstance(requests, list) else [],
+        "consent_age": consent_age,
+    }
 
 
 def allowed_choices(step: Step, env: dict[str, Any]) -> tuple[ChoiceDef, ...]:
     return tuple(c for c in step.choices if c.test is None or c.test(env))
 
 
-def is_stale(step: Step, value: Any, env: dict[str, Any]) -> bool:
+def is_stale(step: Step, value: Any, plan: Plan) -> bool:
     """A stored choice the current branch no longer allows (a child became an adult...)."""
-    if value is None or step.kind not in ("choice", "multi"):
+    if value is None or step.kind not in _CHOICE_KINDS:
         return False
     allowed = step.fixed_choices
     if allowed is None:
-        allowed = frozenset(c.id for c in allowed_choices(step, env))
+        allowed = plan.allowed_ids(step)
     if step.kind == "choice":
         return value not in allowed
     return not isinstance(value, list) or any(v not in allowed for v in value)
@@ -214,16 +228,30 @@ def is_stale(step: Step, value: Any, env: dict[str, Any]) -> bool:
 class Plan:
     """The questions that apply to one set of answers, and the facts their conditions read,
     worked out once. A turn keeps its plan until it changes an answer (`Turn.changed`), which
-    plans again, or (`after`) keeps the facts and questions when the answer cannot change them."""
+    plans again, or (`after`) keeps the facts and questions when the answer cannot change them.
 
-    __slots__ = ("_open", "answers", "ctx", "env", "slots")
+    `earlier`: this turn's plan before its answers changed; its birth date is taken again when
+    the answers it is read from are the same, so a turn checks a national id once."""
 
-    def __init__(self, answers: dict[str, Any], ctx: Context) -> None:
+    __slots__ = ("_allowed", "_born_from", "_open", "answers", "born", "ctx", "env", "slots")
+
+    def __init__(
+        self, answers: dict[str, Any], ctx: Context, *, earlier: Plan | None = None
+    ) -> None:
         self.answers = answers
         self.ctx = ctx
-        self.env = facts(answers, ctx)
+        source = (answers.get(_BORN_FROM[0]), answers.get(_BORN_FROM[1]))
+        self.born: dt.date | None  # the birth date the answers give (`birth_date`)
+        if earlier is not None and earlier._born_from == source:
+            self.born = earlier.born
+        else:
+            self.born = birth_date(answers)
+        self._born_from: tuple[Any, Any] = source
+        self.env = _facts(answers, ctx, self.born)
         self.slots = _plan(answers, self.env)
         self._open: tuple[Slot | None] | None = None
+        # The choices each step offers on this branch, by step id (worked out when asked).
+        self._allowed: dict[str, tuple[Step, tuple[ChoiceDef, ...], frozenset[str]]] = {}
 
     def after(self, key: str) -> Plan | None:
         """This plan once an answer to `key` has been stored in its answers, when that answer
@@ -231,19 +259,43 @@ class Plan:
         the answers must be planned again."""
         if key in _LAYOUT.steering:
             return None
-        plan = copy.copy(self)  # the same answers (changed in place), facts and questions
+        # The same answers (changed in place), facts and questions; the open one is found again.
+        plan = Plan.__new__(Plan)
+        plan.answers, plan.ctx, plan.env, plan.slots = self.answers, self.ctx, self.env, self.slots
+        plan.born, plan._born_from, plan._allowed = self.born, self._born_from, self._allowed
         plan._open = None
         return plan
 
     def first_open(self) -> Slot | None:
         """The first question of the plan without a (still valid) answer."""
         if self._open is None:
-            self._open = (_unanswered(self.answers, self.env, self.slots),)
+            self._open = (self._unanswered(),)
         return self._open[0]
+
+    def _unanswered(self) -> Slot | None:
+        answers = self.answers
+        for slot in self.slots:
+            key = slot.key
+            if key not in answers:
+                return slot
+            if key in _LAYOUT.choice_keys and is_stale(slot.step, answers[key], self):
+                return slot  # (only a choice can go stale)
+        return None
+
+    def _choices(self, step: Step) -> tuple[Step, tuple[ChoiceDef, ...], frozenset[str]]:
+        hit = self._allowed.get(step.id)
+        if hit is None or hit[0] is not step:
+            choices = allowed_choices(step, self.env)
+            hit = self._allowed[step.id] = (step, choices, frozenset(c.id for c in choices))
+        return hit
 
     def allowed(self, step: Step) -> tuple[ChoiceDef, ...]:
         """The choices `step` offers on this branch."""
-        return allowed_choices(step, self.env)
+        return self._choices(step)[1]
+
+    def allowed_ids(self, step: Step) -> frozenset[str]:
+        """The ids of the choices `step` offers on this branch."""
+        return self._choices(step)[2]
 
 
 def plan(state: State, ctx: Context) -> list[Slot]:
@@ -275,16 +327,6 @@ def _group_slots(
         if empty or row.more_key is None or answers.get(row.more_key) is not True:
             break
     return out
-
-
-def _unanswered(answers: dict[str, Any], env: dict[str, Any], slots: list[Slot]) -> Slot | None:
-    for slot in slots:
-        key = slot.key
-        if key not in answers:
-            return slot
-        if slot.step.kind in _CHOICE_KINDS and is_stale(slot.step, answers[key], env):
-            return slot  # (only a choice can go stale)
-    return None
 
 
 _LAYOUT = _layout(load())

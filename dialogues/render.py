@@ -7,7 +7,7 @@ from functools import cache
 from typing import Any
 
 from dialogues.flow import ROLES, Step, condition, load, text, texts, variant
-from dialogues.plan import Plan, Slot, derived, step_key
+from dialogues.plan import Plan, Slot, step_key
 from dialogues.state import State
 from dialogues.types import Choice, Reply
 from intake.kommuner import kommuner
@@ -146,7 +146,8 @@ def _projected(given: dict[str, Any], plan: Plan, role: object) -> int:
     ctx = plan.ctx
     answers = dict(given)
     answers["submitter.role"] = role
-    if derived(answers, ctx)["age"] is None and answers.get("person.unborn") is not True:
+    # (Projected with another role, the age is still unknown when the birth date is.)
+    if plan.born is None and answers.get("person.unborn") is not True:
         age = _TYPICAL_AGE.get(str(role), 45)
         answers["person.national_id"] = None
         answers["person.birth_date"] = ctx.today.replace(year=ctx.today.year - age).isoformat()
@@ -154,7 +155,7 @@ def _projected(given: dict[str, Any], plan: Plan, role: object) -> int:
     answers.setdefault("current_services[0].service", "-")
     answers.setdefault("current_services[0].more", True)
     answers.setdefault("guardians[0].more", True)
-    return sum(1 for s in Plan(answers, ctx).slots if s.step.asked_with is None)
+    return sum(1 for s in Plan(answers, ctx, earlier=plan).slots if s.step.asked_with is None)
 
 
 def summary_entries(slots: list[Slot]) -> list[Slot]:

@@ -49,6 +49,7 @@ class Turn:
         self.replies: list[Reply] = []
         self.effects: list[Effect] = []
         self._plan: Plan | None = None
+        self._earlier: Plan | None = None  # the plan before the last change (`Plan` earlier)
 
     # -- helpers -------------------------------------------------------------------------
 
@@ -70,12 +71,14 @@ class Turn:
     def plan(self) -> Plan:
         """The plan for the answers as they are now: one per turn, until an answer changes."""
         if self._plan is None:
-            self._plan = Plan(self.state.answers, self.ctx)
+            self._plan = Plan(self.state.answers, self.ctx, earlier=self._earlier)
         return self._plan
 
     def changed(self, key: str | None = None) -> None:
         """Answers changed (only `key`'s, when given) or the state was replaced: plan again
         when next asked, unless the plan can tell that this answer changes nothing in it."""
+        if self._plan is not None:
+            self._earlier = self._plan
         self._plan = None if key is None or self._plan is None else self._plan.after(key)
 
     def current(self) -> Slot | None:

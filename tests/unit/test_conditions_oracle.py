@@ -167,3 +167,30 @@ def test_every_sets_condition_compiled_agrees_with_the_reference(answers: dict[s
     env = facts(answers, context())
     for source in SET_CONDITIONS:
         assert condition(source)(env) == conditions.evaluate(source, env), source
+
+
+# The answers the birth date and the age are read from, drawn as often as all the others.
+_AGE_KEYS = ("person.national_id", "person.birth_date", "person.unborn", "submitter.role")
+CHANGED = st.sets(st.one_of(st.sampled_from(_AGE_KEYS), st.sampled_from(sorted(KEYS))), max_size=4)
+
+
+@settings(max_examples=150, deadline=None)
+@given(ANSWERS, NEW, CHANGED)
+def test_a_plan_made_after_an_earlier_one_is_the_plan_made_afresh(
+    answers: dict[str, Any], new: dict[str, Any], changed: set[str]
+) -> None:
+    """A plan that takes the birth date of the turn's earlier plan (`earlier`) is the plan of
+    its own answers, whichever answers changed in between (the national id among them)."""
+    ctx = context()
+    earlier = Plan(dict(answers), ctx)
+    given = {**answers, **{key: new[key] for key in changed}}
+    for key in changed & {"person.unborn", "person.birth_date"}:
+        given.pop(key)  # (now and then an answer is undone instead)
+    later = Plan(given, ctx, earlier=earlier)
+    again = Plan(dict(given), ctx)
+    assert (later.born, later.env, later.slots, later.first_open()) == (
+        again.born,
+        again.env,
+        again.slots,
+        again.first_open(),
+    )
