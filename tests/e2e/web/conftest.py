@@ -30,13 +30,20 @@ class Contexts:
         self.allowed: list[str] = [server.url, "data:"]
         self.console_errors: list[str] = []
 
-    def page(self, *, js: bool = True, width: int = 1024, axe: bool = False) -> Any:
+    def page(
+        self, *, js: bool = True, width: int = 1024, axe: bool = False, own_script: bool = True
+    ) -> Any:
+        """`own_script=False`: JavaScript stays on for the test's tools (axe), but the page's
+        own script (chat.js, its only one: the CSP allows no other) is never loaded, so the
+        page is the server's no-JavaScript page and every turn a plain form post."""
         context = self.browser.new_context(
             java_script_enabled=js,
             viewport={"width": width, "height": 800},
             locale="nb-NO",
         )
         context.set_default_timeout(10_000)
+        if not own_script:
+            context.route("**/static/chat.js", lambda route: route.abort())
         if axe:
             context.add_init_script(path=str(AXE))
         self.opened.append(context)
