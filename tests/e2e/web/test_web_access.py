@@ -114,17 +114,24 @@ def test_the_log_grows_in_place_and_focus_stays_in_the_answer_field(
     assert page.locator(f"#{question}").inner_text()
 
 
-def test_language_follows_the_conversation(contexts: Any, server: WebServer, tmp: Path) -> None:
-    page = contexts.page(js=True)
-    page.goto(f"{server.url}/?lang=nb&kommune=4601")
-    person = Person(page, js=True, tmp=tmp)
+@pytest.mark.parametrize(("js", "start", "to"), [(True, "nb", "en"), (False, "en", "nn")])
+def test_language_follows_the_conversation(
+    contexts: Any, server: WebServer, tmp: Path, js: bool, start: str, to: str
+) -> None:
+    page = contexts.page(js=js)
+    page.goto(f"{server.url}/?lang={start}&kommune=4601")
+    assert page.get_attribute("html", "lang") == start
+    person = Person(page, js=js, tmp=tmp)
     person.press("self")
     with page.expect_navigation():
-        page.locator('button[name="language"][value="en"]').click()
-    assert page.get_attribute("html", "lang") == "en"
+        page.locator(f'button[name="language"][value="{to}"]').click()
+    assert page.get_attribute("html", "lang") == to
     langs = page.eval_on_selector_all("#log .msg", "ms => ms.map(m => m.lang)")
-    assert langs[0] == "nb" and langs[-1] == "en"
-    assert page.locator('button[name="language"][value="nn"]').get_attribute("lang") == "nn"
+    assert langs[0] == start and langs[-1] == to
+    # each language's name is marked in its own language
+    for code in ("nb", "nn", "en"):
+        button = page.locator(f'button[name="language"][value="{code}"]')
+        assert button.get_attribute("lang") == code
 
 
 @pytest.mark.parametrize("js", [True, False])
@@ -142,9 +149,8 @@ def test_320_px_without_horizontal_scrolling_and_spacing_that_clips_nothing(
     fits()
     person.press("relative")
     fits()
-    if not js:
-        return
-    # WCAG 1.4.12 text spacing, set through the CSSOM (the page's CSP allows no inline style)
+    # WCAG 1.4.12 text spacing, set through the CSSOM (the page's CSP allows no inline style;
+    # Playwright's evaluate works with the page's JavaScript off too)
     clipped = page.evaluate(
         """() => {
           for (const el of document.querySelectorAll('body *')) {

@@ -1,25 +1,31 @@
 """The embed snippet in a page served from another origin (another site: 127.0.0.1 against the
-chat's localhost): the frame carries a whole conversation with and without JavaScript, its
-session cookie is partitioned to the host page's site, and the plain link is there for
-everyone the frame does not serve."""
+chat's localhost): the frame carries a conversation with and without JavaScript in nb, nn and
+en, its `lang` the conversation's, its session cookie partitioned to the host page's site; a
+kommune origin that is not configured cannot frame it (Chromium enforces frame-ancestors), and
+the plain link beside the frame opens the chat in a window of its own."""
 
 from __future__ import annotations
 
 import http.server
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bot.web.view import embed_snippet
+from bot.web.wording import web_text
+from intake.texts import LANGUAGES
 from tests.webchat.person import Person
 from tests.webchat.server import WebServer, free_port, server_env, web_server
 
 pytestmark = pytest.mark.slow
 HOST_PORT = free_port()
-HOST = f"http://127.0.0.1:{HOST_PORT}"
+HOST = f"http://127.0.0.1:{HOST_PORT}"  # the kommune's site, configured
+OTHER_PORT = free_port()
+OTHER = f"http://127.0.0.1:{OTHER_PORT}"  # the same site on another origin, not configured
 
 
 @pytest.fixture(scope="module")
@@ -30,49 +36,62 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebServer]:
         yield running
 
 
-@pytest.fixture(scope="module")
-def host_page(server: WebServer) -> Iterator[str]:
-    """The kommune's own page, with the snippet pasted in."""
-    snippet = embed_snippet(server.url, {"kommune": "4601"}, "nb")
-    page = (
-        '<!doctype html><html lang="nb"><head><meta charset="utf-8">'
-        "<title>Bergen kommune</title></head><body><h1>Koordinerende enhet</h1>"
-        f"{snippet}</body></html>"
-    ).encode()
+@contextmanager
+def kommune_site(server: WebServer, port: int) -> Iterator[None]:
+    """A kommune's own pages, `/kontakt/<lang>`, each with the snippet pasted in."""
+    pages = {
+        f"/kontakt/{lang}": (
+            f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
+            "<title>Bergen kommune</title></head><body><h1>Koordinerende enhet</h1>"
+            f"{embed_snippet(server.url, {'kommune': '4601'}, lang)}</body></html>"
+        ).encode()
+        for lang in LANGUAGES
+    }
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            self.send_response(200)
+            body = pages.get(self.path)
+            self.send_response(200 if body else 404)
             self.send_header("content-type", "text/html; charset=utf-8")
             self.end_headers()
-            self.wfile.write(page)
+            self.wfile.write(body or b"")
 
         def log_message(self, *args: Any) -> None:
             pass
 
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", HOST_PORT), Handler)
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
-    yield f"{HOST}/kontakt"
-    httpd.shutdown()
-    httpd.server_close()
+    try:
+        yield
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
 
 
+@pytest.fixture(scope="module")
+def host_page(server: WebServer) -> Iterator[str]:
+    with kommune_site(server, HOST_PORT), kommune_site(server, OTHER_PORT):
+        yield f"{HOST}/kontakt"
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
 @pytest.mark.parametrize("js", [True, False])
 def test_the_snippet_works_in_a_page_from_another_origin(
-    browser: Any, server: WebServer, host_page: str, tmp: Path, js: bool
+    browser: Any, server: WebServer, host_page: str, tmp: Path, js: bool, lang: str
 ) -> None:
     context = browser.new_context(java_script_enabled=js)
     try:
         context.set_default_timeout(10_000)
         page = context.new_page()
-        page.goto(host_page)
+        page.goto(f"{host_page}/{lang}")
         assert page.locator(f'a[href^="{server.url}/?"]').count() == 1  # the plain link
         page.wait_for_selector("iframe")
         frame = page.frame_locator("iframe").locator("form#turn")
         frame.wait_for()
         chat = next(f for f in page.frames if f.url.startswith(server.url))
         assert "embed=1" in chat.url
+        assert chat.get_attribute("html", "lang") == lang
         person = Person(chat, js=js, tmp=tmp, keyboard=page.keyboard)
         first = person.step()
         person.press("self")
@@ -94,5 +113,33 @@ def test_only_the_listed_sites_may_frame_the_chat(browser: Any, server: WebServe
         response = page.goto(f"{server.url}/?embed=1")
         assert response is not None
         assert f"frame-ancestors {HOST}" in response.headers["content-security-policy"]
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("js", [True, False])
+def test_an_origin_not_configured_cannot_frame_it_and_the_link_still_opens_the_chat(
+    browser: Any, server: WebServer, host_page: str, js: bool
+) -> None:
+    context = browser.new_context(java_script_enabled=js)
+    refused: list[str] = []
+    try:
+        context.set_default_timeout(10_000)
+        page = context.new_page()
+        page.on("console", lambda m: refused.append(m.text) if "frame-ancestors" in m.text else 0)
+        page.goto(f"{OTHER}/kontakt/nn", wait_until="load")
+        frame = page.frames[1]
+        assert frame.query_selector("form#turn") is None  # Chromium showed nothing of ours
+        if js:  # the report reaches the console of a page that runs script
+            page.wait_for_timeout(200)
+            assert any(f"frame-ancestors {HOST}" in t and "blocked" in t for t in refused)
+        # the plain link is for everyone the frame does not serve: a window of its own
+        with context.expect_page() as opened:
+            page.click(f"text={web_text('nn', 'embed.link')}")
+        chat = opened.value
+        chat.wait_for_selector("form#turn")
+        assert chat.url.startswith(f"{server.url}/?") and "embed=1" not in chat.url
+        assert chat.get_attribute("html", "lang") == "nn"
+        assert chat.get_attribute("form#turn", "data-step")
     finally:
         context.close()
