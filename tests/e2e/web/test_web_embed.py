@@ -82,7 +82,7 @@ def test_the_snippet_works_in_a_page_from_another_origin(
 ) -> None:
     context = browser.new_context(java_script_enabled=js)
     try:
-        context.set_default_timeout(10_000)
+        context.set_default_timeout(30_000)  # a loaded CI machine
         page = context.new_page()
         page.goto(f"{host_page}/{lang}")
         assert page.locator(f'a[href^="{server.url}/?"]').count() == 1  # the plain link
@@ -124,7 +124,7 @@ def test_an_origin_not_configured_cannot_frame_it_and_the_link_still_opens_the_c
     context = browser.new_context(java_script_enabled=js)
     refused: list[str] = []
     try:
-        context.set_default_timeout(10_000)
+        context.set_default_timeout(30_000)  # a loaded CI machine
         page = context.new_page()
         page.on("console", lambda m: refused.append(m.text) if "frame-ancestors" in m.text else 0)
         page.goto(f"{OTHER}/kontakt/nn", wait_until="load")
