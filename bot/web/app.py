@@ -56,6 +56,8 @@ from bot.web.wording import dialogue_text, language_of, web_text
 from dialogues.state import State, StateError
 from dialogues.types import Reply, UserInput
 from intake.attachments import MAX_ATTACHMENT_BYTES
+from intake.errors import FieldError
+from intake.text import clean_text
 from intake.texts import Language
 from storage.counters import WindowCounter
 from storage.drafts import IdHasher
@@ -317,6 +319,7 @@ class Routes:
         user_input, shown = await self._input(form, draft, state)
         if user_input is None:
             return self._after(request, sid, draft, embedded)
+        shown = _shown_back(shown)
         if shown:
             draft.add("me", shown, state.language)
         verified = _verified(draft.identity, state)
@@ -712,7 +715,17 @@ def _question_id(log: list[Entry]) -> str:
 
 def _held(form: FormData) -> str:
     """The answer typed into a post that is not applied (kept to be shown back)."""
-    return str(form.get("text", "") or form.get("held", ""))[:HELD_LIMIT].strip()
+    return _shown_back(str(form.get("text", "") or form.get("held", "")))
+
+
+def _shown_back(typed: str) -> str:
+    """What someone typed, as it may be shown back to them: cleaned as every text field is
+    (intake.text.clean_text: NFC, no control, format, invisible or escape characters), at most
+    HELD_LIMIT characters; "" when nothing readable is left."""
+    try:
+        return clean_text(typed[:HELD_LIMIT], max_length=HELD_LIMIT, multiline=True)
+    except FieldError:
+        return ""
 
 
 def _urlencoded(body: bytes) -> FormData:
