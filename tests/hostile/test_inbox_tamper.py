@@ -41,6 +41,12 @@ def _edit_received_at(conn: sa.Connection, a: str, _b: str) -> None:
     )
 
 
+def _unreadable_received_at(conn: sa.Connection, a: str, _b: str) -> None:
+    conn.execute(
+        sa.text("UPDATE referrals SET received_at = 'not a time' WHERE reference = :a"), {"a": a}
+    )
+
+
 def _swap_envelopes(conn: sa.Connection, a: str, b: str) -> None:
     rows = dict(conn.execute(sa.text("SELECT reference, envelope FROM referrals")).all())
     for ref, other in ((a, b), (b, a)):
@@ -62,6 +68,7 @@ EDITS: dict[str, tuple[Edit, str]] = {
     "references swapped between two rows": (_swap_references, "referanse"),
     "channel edited": (_edit_channel, "kanal"),
     "reception time edited": (_edit_received_at, "mottakstid"),
+    "a reception time that is not a time": (_unreadable_received_at, "mottakstid"),
     "envelopes swapped between two rows": (_swap_envelopes, "id"),
     "an envelope replayed into another row": (_replay_envelope, "id"),
 }
