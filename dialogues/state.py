@@ -79,14 +79,14 @@ class State:
     def copy(self) -> State:
         """A deep copy (every value is plain JSON), so a step never mutates its input.
 
-        Structural rather than through JSON text: the same result (tuples become lists, as
-        JSON would make them) at a fraction of the cost, since every turn copies the state.
-        The history's entries are shared, not copied: an entry is never changed once it is
-        in the history (a turn appends one or pops one), so the copy's list is its own."""
+        Structural rather than through JSON text, at a fraction of the cost, since every turn
+        copies the state. The answers' values and the history's entries are shared, not
+        copied: a turn replaces an answer and appends or pops an entry, it never changes one
+        in place (tests/unit/test_engine_input.py), so the copy's dict and list are its own."""
         return State(
             language=self.language,
             draft_id=self.draft_id,
-            answers=clone(self.answers),
+            answers=dict(self.answers),
             history=list(self.history),
             mode=self.mode,
             focus=self.focus,
