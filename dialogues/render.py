@@ -150,12 +150,20 @@ def _projected(given: dict[str, Any], plan: Plan, role: object) -> int:
     if plan.born is None and answers.get("person.unborn") is not True:
         age = _TYPICAL_AGE.get(str(role), 45)
         answers["person.national_id"] = None
-        answers["person.birth_date"] = ctx.today.replace(year=ctx.today.year - age).isoformat()
+        answers["person.birth_date"] = _years_before(ctx.today, age).isoformat()
     # A typical person names two services, and a child two parents.
     answers.setdefault("current_services[0].service", "-")
     answers.setdefault("current_services[0].more", True)
     answers.setdefault("guardians[0].more", True)
     return sum(1 for s in Plan(answers, ctx, earlier=plan).slots if s.step.asked_with is None)
+
+
+def _years_before(day: dt.date, years: int) -> dt.date:
+    """The same day `years` earlier; 28 February for a 29 February in a year without one."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)
 
 
 def summary_entries(slots: list[Slot]) -> list[Slot]:
