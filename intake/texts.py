@@ -52,13 +52,17 @@ class Catalogue:
         self.package = package
         self.folder = folder
         self.name = f"{package}/{folder}"
+        self._tables: dict[str, Mapping[str, str]] = {}  # (the tables `_load` keeps, at hand)
 
     def __repr__(self) -> str:
         return f"Catalogue({self.package!r}, {self.folder!r})"
 
     def table(self, language: Language) -> Mapping[str, str]:
         """Every text of `language` by key (read once, then kept)."""
-        return _load(self.package, self.folder, language)
+        table = self._tables.get(language)
+        if table is None:
+            table = self._tables[language] = _load(self.package, self.folder, language)
+        return table
 
     def has(self, key: str, language: Language = DEFAULT_LANGUAGE) -> bool:
         return key in self.table(language)
@@ -74,7 +78,9 @@ class Catalogue:
 
     def text(self, language: Language, key: str, /, **params: Any) -> str:
         """The text for `key` in `language`, its fields filled in from `params`."""
-        template = self.template(language, key)
+        template = self.table(language).get(key)
+        if template is None:
+            template = self.template(language, key)
         if not params:
             return template
         try:
