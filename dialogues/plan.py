@@ -219,6 +219,8 @@ def is_stale(step: Step, value: Any, plan: Plan) -> bool:
         return False
     allowed = step.fixed_choices
     if allowed is None:
+        if step.kind == "choice" and type(value) is str:
+            return not plan.offers(step, value)  # (only the stored choice's condition)
         allowed = plan.allowed_ids(step)
     if step.kind == "choice":
         return value not in allowed
@@ -292,6 +294,15 @@ class Plan:
     def allowed(self, step: Step) -> tuple[ChoiceDef, ...]:
         """The choices `step` offers on this branch."""
         return self._choices(step)[1]
+
+    def offers(self, step: Step, choice_id: str) -> bool:
+        """Whether `step` offers the choice `choice_id` on this branch (`choice_id in
+        allowed_ids(step)`, judging that choice's condition alone)."""
+        env = self.env
+        for choice in step.choices:
+            if choice.id == choice_id and (choice.test is None or choice.test(env)):
+                return True
+        return False
 
     def allowed_ids(self, step: Step) -> frozenset[str]:
         """The ids of the choices `step` offers on this branch."""

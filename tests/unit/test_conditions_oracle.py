@@ -194,3 +194,17 @@ def test_a_plan_made_after_an_earlier_one_is_the_plan_made_afresh(
         again.slots,
         again.first_open(),
     )
+
+
+CHOICE_STEPS = [step for step in FLOW.steps if step.kind in ("choice", "multi")]
+
+
+@settings(max_examples=100, deadline=None)
+@given(ANSWERS, st.text(max_size=5))
+def test_a_choice_offered_alone_is_a_choice_among_those_offered(
+    answers: dict[str, Any], odd_id: str
+) -> None:
+    plan = Plan(answers, context())
+    for step in CHOICE_STEPS:
+        for choice_id in [*(c.id for c in step.choices), odd_id]:
+            assert plan.offers(step, choice_id) == (choice_id in plan.allowed_ids(step)), step.id
