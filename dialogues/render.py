@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
-from dialogues.flow import ROLES, Step, condition, load, text, texts, variant
+from dialogues.flow import ROLES, ChoiceDef, Step, condition, load, text, texts, variant
 from dialogues.plan import Plan, Slot, step_key
 from dialogues.state import State
 from dialogues.types import Choice, Reply
@@ -32,9 +33,27 @@ def choices_for(state: State, slot: Slot, plan: Plan) -> tuple[Choice, ...]:
     if slot.key == "kommune" and state.offer:
         table = kommuner()
         return tuple(Choice(n, table.get(n, n)) for n in state.offer)
-    return tuple(
-        Choice(c.id, worded(state, slot.step.choice_key(c.id))) for c in plan.allowed(slot.step)
-    )
+    step = slot.step
+    options = plan.allowed(step)
+    role = state.answers.get("submitter.role")
+    if not (role is None or (isinstance(role, str) and role in ROLES)):
+        return _labelled(state, step, options)
+    # The same buttons for every conversation in one language, role and branch: made once.
+    key = (state.language, role, step.id, step.kind, tuple(c.id for c in options))
+    wordings = texts(state.language)
+    hit = _CHOICES.get(key)
+    if hit is None or hit[0] is not wordings:
+        hit = _CHOICES[key] = (wordings, _labelled(state, step, options))
+    return hit[1]
+
+
+def _labelled(state: State, step: Step, options: tuple[ChoiceDef, ...]) -> tuple[Choice, ...]:
+    return tuple(Choice(c.id, worded(state, step.choice_key(c.id))) for c in options)
+
+
+_CHOICES: dict[
+    tuple[str, str | None, str, str, tuple[str, ...]], tuple[Mapping[str, str], tuple[Choice, ...]]
+] = {}
 
 
 def value_text(state: State, step: Step, value: Any) -> str:
