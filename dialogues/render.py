@@ -158,7 +158,25 @@ def _estimate(state: State, plan: Plan, planned: int) -> int:
     if role is not None and known_age:
         return planned
     roles = sorted(ROLES) if role is None else [role]
+    if answers.keys() <= _ROLE_ONLY and (role is None or (isinstance(role, str) and role in ROLES)):
+        return max(planned, *(_projected_before_any(plan, r) for r in roles))
     return max(planned, *(_projected(answers, plan, r) for r in roles))
+
+
+_ROLE_ONLY = frozenset({"submitter.role"})
+# (role, consent age) -> the projection of a conversation where nothing but the role is answered.
+_BEFORE_ANY: dict[tuple[str, int], int] = {}
+
+
+def _projected_before_any(plan: Plan, role: str) -> int:
+    """`_projected` while nothing but the role is answered (the first question): the same for
+    every conversation with that role under that consent age (the typical age is exact on any
+    day), so worked out once."""
+    key = (role, plan.ctx.policy.consent_age)
+    hit = _BEFORE_ANY.get(key)
+    if hit is None:
+        hit = _BEFORE_ANY[key] = _projected({}, plan, role)
+    return hit
 
 
 def _projected(given: dict[str, Any], plan: Plan, role: object) -> int:
