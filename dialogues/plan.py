@@ -75,6 +75,8 @@ class _Layout:
     steering: frozenset[str]
     # The keys of every choice and multi-select question (the answers that can go stale).
     choice_keys: frozenset[str]
+    # `parts` as (test, run, rows), as planning reads them.
+    flat: tuple[tuple[Test | None, tuple[Slot, ...], tuple[_Row, ...] | None], ...] = ()
 
 
 _CHOICE_KINDS = frozenset({"choice", "multi"})
@@ -138,7 +140,8 @@ def _layout(flow: Flow) -> _Layout:
     keys = [slot for part in parts for slot in part.run]
     keys += [slot for row in rows for slot, _test in row.full]
     choice_keys = frozenset(slot.key for slot in keys if slot.step.kind in _CHOICE_KINDS)
-    return _Layout(single, tuple(parts), read | _DERIVED_FROM | controls, choice_keys)
+    flat = tuple((part.test, part.run, part.rows) for part in parts)
+    return _Layout(single, tuple(parts), read | _DERIVED_FROM | controls, choice_keys, flat)
 
 
 def _nid_birth_date(nid: str) -> dt.date | None:
@@ -276,11 +279,12 @@ class Plan:
 
     def _unanswered(self) -> Slot | None:
         answers = self.answers
+        choices = _LAYOUT.choice_keys
         for slot in self.slots:
             key = slot.key
             if key not in answers:
                 return slot
-            if key in _LAYOUT.choice_keys and is_stale(slot.step, answers[key], self):
+            if key in choices and is_stale(slot.step, answers[key], self):
                 return slot  # (only a choice can go stale)
         return None
 
@@ -316,13 +320,12 @@ def plan(state: State, ctx: Context) -> list[Slot]:
 
 def _plan(answers: dict[str, Any], env: dict[str, Any]) -> list[Slot]:
     out: list[Slot] = []
-    for part in _LAYOUT.parts:
-        test = part.test
+    for test, run, rows in _LAYOUT.flat:
         if test is None or test(env):
-            if part.rows is None:
-                out += part.run
+            if rows is None:
+                out += run
             else:
-                out += _group_slots(answers, part.rows, env)
+                out += _group_slots(answers, rows, env)
     return out
 
 
