@@ -58,6 +58,30 @@ def test_canonical_json_is_sorted_compact_utf8_and_leaves_out_empty_fields() -> 
     assert "meta" not in parsed and "support_person" not in parsed
 
 
+def json_dumps_form(referral_: Referral) -> bytes:
+    """What `canonical_json` is held to: the standard library's sorted, compact, UTF-8 JSON."""
+    data = referral_.model_dump(mode="json", exclude_none=True)
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_canonical_json_is_byte_for_byte_the_standard_librarys(role: str) -> None:
+    data = referral(role, 40 if role != "parent" else 10)
+    data["need"]["description"] = (
+        'Står «fast» i "kø" \\ C:\\sti,\nny linje\t/ 中文 😀 \u2028 slutt.'
+    )
+    data["goals"] = ["Første mål: «hjem»", "Andre: 50 % / 100 %"]
+    data["person"]["given_name"] = "Ånund O'Brien-Ævarsdóttir"
+    original = model({**data, "meta": META})
+    assert original.canonical_json() == json_dumps_form(original)
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+def test_canonical_json_of_the_examples_is_the_standard_librarys(path: Path) -> None:
+    original = model(json.loads(path.read_text("utf-8")))
+    assert original.canonical_json() == json_dumps_form(original)
+
+
 def test_the_model_is_frozen_all_the_way_down() -> None:
     referral_ = model(referral("parent", 10))
     with pytest.raises(ValidationError):
