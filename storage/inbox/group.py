@@ -58,6 +58,7 @@ class GroupCommit(Generic[Work, Result]):
         self._queue: deque[Slot[Work, Result]] = deque()
         self._writing = threading.Lock()  # held while a batch is written, and by exclusive()
         self._batch = 0  # the size of the batch being written
+        self._leading = False  # a caller is leading (writing batches); no other may start
 
     @contextmanager
     def exclusive(self) -> Iterator[None]:
@@ -76,7 +77,9 @@ class GroupCommit(Generic[Work, Result]):
         with self._mutex:
             self._queue.append(slot)
             try:
-                while not slot.settled and (slot.taken or self._queue[0] is not slot):
+                while not slot.settled and (
+                    slot.taken or self._leading or self._queue[0] is not slot
+                ):
                     assert slot.wake is not None
                     slot.wake.wait()
             except BaseException:  # interrupted while waiting: leave the queue unless taken
@@ -84,7 +87,10 @@ class GroupCommit(Generic[Work, Result]):
                     self._queue.remove(slot)
                     self._wake_front()
                 raise
-            batch = None if slot.settled else self._take()
+            batch = None
+            if not slot.settled:
+                self._leading = True
+                batch = self._take()
         if batch is not None:
             self._lead(batch)
         if slot.error is not None:
@@ -117,6 +123,7 @@ class GroupCommit(Generic[Work, Result]):
                 raise error  # an interrupt: its callers have it too, and so does this thread
         finally:
             with self._mutex:
+                self._leading = False
                 self._wake_front()
 
     def _write_batch(self, batch: list[Slot[Work, Result]]) -> BaseException | None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import random
+import sys
 import threading
 import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import pytest
 
@@ -128,3 +130,70 @@ def test_exclusive_waits_for_the_batch_being_written() -> None:
         assert filed.result(10) == "ok"
         other.result(10)
     assert order == ["batch", "exclusive"]
+
+
+def test_a_stream_of_callers_each_gets_its_own_result_once() -> None:
+    """Callers arriving at every moment (also while a leader is between two of its batches)
+    are each written exactly once and all answered."""
+    written: list[int] = []
+    writing = threading.Lock()
+
+    def write(batch: Sequence[Slot[int, int]]) -> None:
+        assert writing.acquire(blocking=False), "two batches written at once"
+        try:
+            for slot in batch:
+                written.append(slot.work)
+                slot.settle(slot.work)
+        finally:
+            writing.release()
+
+    group: GroupCommit[int, int] = GroupCommit(write)
+    pause = random.Random(15)
+
+    def call(n: int) -> int:
+        if n % 2:  # now and then a caller comes when the queue has just emptied
+            time.sleep(pause.random() / 5000)
+        return group.submit(n)
+
+    switching = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads change hands between any two steps of the leader
+    try:
+        with ThreadPoolExecutor(CALLERS) as pool:
+            futures = [pool.submit(call, n) for n in range(3000)]
+            assert [f.result(30) for f in futures] == list(range(3000))
+    finally:
+        sys.setswitchinterval(switching)
+    assert sorted(written) == list(range(3000))
+
+
+def test_a_caller_arriving_between_two_batches_of_a_leader_is_written_once() -> None:
+    """The leader has written its batch and the queue is empty when another caller comes: that
+    caller waits for the leader (which takes it into its next batch) instead of leading too."""
+    written: list[int] = []
+    group: GroupCommit[int, int] = GroupCommit(lambda batch: write(batch))
+
+    def write(batch: Sequence[Slot[int, int]]) -> None:
+        for slot in batch:
+            written.append(slot.work)
+            slot.settle(slot.work)
+
+    original = group._write_batch
+    with ThreadPoolExecutor(2) as pool:
+        late: list[Future[int]] = []
+
+        def write_batch(batch: list[Slot[int, int]]) -> BaseException | None:
+            error = original(batch)
+            if not late:  # the first batch is written and gone from the queue
+                late.append(pool.submit(group.submit, 1))
+                wait_for(
+                    lambda: (
+                        bool(group._queue)
+                        and (group._queue[0].taken or bool(group._queue[0].wake._waiters))
+                    )  # type: ignore[union-attr]
+                )
+            return error
+
+        group._write_batch = write_batch  # type: ignore[method-assign]
+        assert group.submit(0) == 0
+        assert late[0].result(10) == 1
+    assert written == [0, 1]
