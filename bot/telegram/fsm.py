@@ -1,9 +1,11 @@
-"""aiogram FSM storage for drafts: encrypted values, pseudonymous keys, expiry.
+"""aiogram FSM storage for drafts, on the draft store every channel uses.
 
-`EncryptedStorage` wraps any aiogram storage (memory or Redis): the conversation data is one
-AES-GCM text token (see `storage.drafts.DraftCipher`), and the chat/user ids in the key are
-replaced by HMAC pseudonyms before the inner storage sees them. `HashedKeyBuilder` does the same
-for Redis key strings, including the event-isolation locks, which aiogram builds from the raw key.
+`DraftStorage` keeps a conversation in `storage.drafts.EncryptedDrafts`, the class (and, with
+Redis, the store) the web chat keeps its drafts in: the data is one AES-GCM record under the
+draft keys, the storage key an HMAC pseudonym of the whole aiogram key, every record expiring
+with the draft TTL. Under it, one `ValueStore`: memory, the SQLite draft file or Redis.
+`HashedKeyBuilder` makes the event-isolation locks' Redis keys the same way (aiogram builds
+them from the raw key).
 """
 
 from __future__ import annotations
@@ -14,9 +16,9 @@ import json
 import logging
 import os
 import secrets
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -27,8 +29,7 @@ from aiogram.fsm.storage.base import (
     StateType,
     StorageKey,
 )
-from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
-from aiogram.fsm.storage.redis import RedisStorage
+from aiogram.fsm.storage.memory import SimpleEventIsolation
 
 from bot.settings import Settings
 from storage.counters import (
@@ -39,7 +40,16 @@ from storage.counters import (
     RedisWindowCounter,
     WindowCounter,
 )
-from storage.drafts import DraftCipher, DraftUnreadable, IdHasher, generate_key
+from storage.drafts import (
+    DraftCipher,
+    DraftUnreadable,
+    EncryptedDrafts,
+    IdHasher,
+    MemoryValueStore,
+    RedisValueStore,
+    ValueStore,
+    generate_key,
+)
 from storage.drafts.sqlite import SqliteValueStore
 
 
@@ -49,9 +59,10 @@ def _random_secret() -> str:
 
 log = logging.getLogger(__name__)
 
-_FIELD = "enc"
+_FIELD = "enc"  # the token's field in a draft stored before DraftStorage
 LOST = "lost"  # get_data's answer for a draft that is there but cannot be read (or expired)
-SWEEP_EVERY = 500  # writes between sweeps of the in-memory storage
+DATA = "tg"  # EncryptedDrafts kinds: a conversation's data and its FSM state
+STATE = "tg-state"
 
 
 class HashedKeyBuilder(KeyBuilder):
@@ -73,164 +84,105 @@ class HashedKeyBuilder(KeyBuilder):
         return f"{self.prefix}:{digest}:{part}" if part else f"{self.prefix}:{digest}"
 
 
-class EncryptedStorage(BaseStorage):
+class DraftStorage(BaseStorage):
+    """aiogram's FSM storage on `EncryptedDrafts`: the data of kind `tg`, the FSM state of
+    kind `tg-state`, both under a pseudonym of the whole aiogram key.
+
+    A draft written before (by the aiogram storages this replaced: `{"enc": token}` under
+    `HashedKeyBuilder` keys in the same Redis or SQLite file) is still read there while the
+    new record is missing; the next write puts it in the new place and deletes the old key."""
+
     def __init__(
-        self, inner: BaseStorage, cipher: DraftCipher, hasher: IdHasher, *, ttl_seconds: int
+        self,
+        records: EncryptedDrafts,
+        *,
+        legacy: HashedKeyBuilder | None = None,
+        closing: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
-        self.inner = inner
-        self.cipher = cipher
-        self.hasher = hasher
-        self.ttl_seconds = ttl_seconds
-        self._writes = 0
+        self.records = records
+        self.legacy = legacy
+        self._closing = closing
 
-    def _key(self, key: StorageKey) -> StorageKey:
-        # Pseudonymise before the inner storage sees it (the memory storage keys its dict by this).
-        def pseudo(*parts: object) -> int:
-            return int(self.hasher.digest(*parts)[:12], 36)
-
-        return replace(
-            key,
-            chat_id=pseudo("chat", key.bot_id, key.chat_id, key.thread_id),
-            user_id=pseudo("user", key.bot_id, key.user_id),
-            thread_id=None,
-            business_connection_id=None,
+    @staticmethod
+    def _ident(key: StorageKey) -> str:
+        parts = (
+            key.bot_id,
+            key.business_connection_id,
+            key.chat_id,
+            key.thread_id,
+            key.user_id,
+            key.destiny,
         )
+        return ":".join(str(part) for part in parts)
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
-        await self.inner.set_state(self._key(key), state)
+        value = state if state is None or isinstance(state, str) else state.state
+        ident = self._ident(key)
+        if value is None:
+            await self.records.delete(STATE, ident)
+        else:
+            await self.records.save(STATE, ident, str(value).encode())
+        await self._forget_legacy(key, "state")
 
     async def get_state(self, key: StorageKey) -> str | None:
-        return await self.inner.get_state(self._key(key))
+        value = await self.records.load(STATE, self._ident(key))
+        if value is None and self.legacy is not None:
+            value = await self.records.store.get(self.legacy.build(key, "state"))
+        return value.decode() if value is not None else None
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
-        if not data:
-            await self.inner.set_data(self._key(key), {})
-            return
-        token = self.cipher.encrypt(json.dumps(dict(data), separators=(",", ":")).encode())
-        await self.inner.set_data(self._key(key), {_FIELD: token})
-        self._writes += 1
-        if self._writes % SWEEP_EVERY == 0:
-            self.sweep()
-
-    def sweep(self) -> int:
-        """Forget expired drafts in the memory storage (Redis expires them by itself)."""
-        if not isinstance(self.inner, MemoryStorage):
-            return 0
-        records = self.inner.storage
-        # Expired drafts, and the empty records MemoryStorage leaves behind each lookup.
-        stale = [
-            key
-            for key, record in records.items()
-            if (
-                isinstance(token := record.data.get(_FIELD), str)
-                and self.cipher.expired(token, self.ttl_seconds)
-            )
-            or (token is None and record.state is None)
-        ]
-        for key in stale:
-            del records[key]
-        return len(stale)
+        ident = self._ident(key)
+        if data:
+            plain = json.dumps(dict(data), separators=(",", ":")).encode()
+            await self.records.save(DATA, ident, plain)
+        else:
+            await self.records.delete(DATA, ident)
+        await self._forget_legacy(key, "data")
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
-        raw = await self.inner.get_data(self._key(key))
-        token = raw.get(_FIELD)
-        if not isinstance(token, str):
-            return {}
         try:
-            plain = self.cipher.decrypt(token, ttl_seconds=self.ttl_seconds)
+            plain = await self.records.read(DATA, self._ident(key))
+            if plain is None and self.legacy is not None:
+                plain = self._open_legacy(
+                    await self.records.store.get(self.legacy.build(key, "data"))
+                )
         except DraftUnreadable:
             log.info("drafts: a stored draft expired or could not be read; starting afresh")
             return {LOST: True}  # the adapter tells the person, then starts afresh
-        data: dict[str, Any] = json.loads(plain)
-        return data
+        if plain is None:
+            return {}
+        data = json.loads(plain)
+        return data if isinstance(data, dict) else {}
+
+    def _open_legacy(self, raw: bytes | None) -> bytes | None:
+        """The plaintext of a draft stored before DraftStorage; DraftUnreadable as any."""
+        token = json.loads(raw).get(_FIELD) if raw is not None else None
+        if not isinstance(token, str):
+            return None
+        return self.records.cipher.decrypt(token, ttl_seconds=self.records.ttl_seconds)
+
+    async def _forget_legacy(self, key: StorageKey, part: Literal["data", "state"]) -> None:
+        if self.legacy is not None:
+            await self.records.store.delete(self.legacy.build(key, part))
 
     async def drafts(self) -> AsyncIterator[dict[str, Any]]:
         """Every readable draft (decrypted), for the start-up sweep; expired ones are skipped."""
-        async for token in self._tokens():
-            try:
-                plain = self.cipher.decrypt(token, ttl_seconds=self.ttl_seconds)
-            except DraftUnreadable:
-                continue
+        plains = [plain for _, plain in await self.records.items(DATA)]
+        if self.legacy is not None:
+            for name, raw in await self.records.store.items(f"{self.legacy.prefix}:"):
+                if name.endswith(":data"):
+                    with contextlib.suppress(DraftUnreadable, ValueError):
+                        plain = self._open_legacy(raw)
+                        if plain is not None:
+                            plains.append(plain)
+        for plain in plains:
             data = json.loads(plain)
             if isinstance(data, dict):
                 yield data
 
-    async def _tokens(self) -> AsyncIterator[str]:
-        inner = self.inner
-        if isinstance(inner, MemoryStorage):
-            for record in list(inner.storage.values()):
-                token = record.data.get(_FIELD)
-                if isinstance(token, str):
-                    yield token
-            return
-        scan = getattr(inner, "raw_data", None)
-        if scan is not None:  # the key-value storages below
-            async for raw in scan():
-                token = raw.get(_FIELD)
-                if isinstance(token, str):
-                    yield token
-
     async def close(self) -> None:
-        await self.inner.close()
-
-
-class ScanningRedisStorage(RedisStorage):
-    """aiogram's RedisStorage, plus a scan over the data records under its key prefix."""
-
-    async def raw_data(self) -> AsyncIterator[dict[str, Any]]:
-        builder = self.key_builder
-        assert isinstance(builder, HashedKeyBuilder)
-        async for name in self.redis.scan_iter(match=f"{builder.prefix}:*:data", count=500):
-            value = await self.redis.get(name)
-            if value is None:
-                continue
-            data = json.loads(value)
-            if isinstance(data, dict):
-                yield data
-
-
-class ValueStoreStorage(BaseStorage):
-    """aiogram storage on a key-value store with expiry (the SQLite draft file): the durable
-    default for one bot process without Redis. Values are what EncryptedStorage gives it."""
-
-    def __init__(self, store: SqliteValueStore, key_builder: HashedKeyBuilder, ttl: int) -> None:
-        self.store = store
-        self.key_builder = key_builder
-        self.ttl = ttl
-
-    async def set_state(self, key: StorageKey, state: StateType = None) -> None:
-        name = self.key_builder.build(key, "state")
-        value = state if state is None or isinstance(state, str) else state.state
-        if value is None:
-            await self.store.delete(name)
-        else:
-            await self.store.set(name, str(value).encode(), self.ttl)
-
-    async def get_state(self, key: StorageKey) -> str | None:
-        value = await self.store.get(self.key_builder.build(key, "state"))
-        return value.decode() if value is not None else None
-
-    async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
-        name = self.key_builder.build(key, "data")
-        if not data:
-            await self.store.delete(name)
-            return
-        await self.store.set(name, json.dumps(dict(data)).encode(), self.ttl)
-
-    async def get_data(self, key: StorageKey) -> dict[str, Any]:
-        value = await self.store.get(self.key_builder.build(key, "data"))
-        data = json.loads(value) if value is not None else {}
-        return data if isinstance(data, dict) else {}
-
-    async def raw_data(self) -> AsyncIterator[dict[str, Any]]:
-        for name, value in await self.store.items(f"{self.key_builder.prefix}:"):
-            if name.endswith(":data"):
-                data = json.loads(value)
-                if isinstance(data, dict):
-                    yield data
-
-    async def close(self) -> None:
-        pass
+        if self._closing is not None:
+            await self._closing()
 
 
 def _kept_secret(path: Path, make: Callable[[], str]) -> str:
@@ -308,7 +260,7 @@ class LeasedRedisIsolation(BaseEventIsolation):
 class DraftBackend:
     """Everything the bot keeps between updates, from one backend (memory or Redis)."""
 
-    storage: EncryptedStorage
+    storage: DraftStorage
     isolation: BaseEventIsolation
     recent_updates: RecentSet
     flood: WindowCounter
@@ -345,7 +297,9 @@ def build_backend(
     if cipher is None:
         cipher = DraftCipher.from_secret(keys)
     ttl = settings.draft_ttl_hours * 3600
-    inner: BaseStorage
+    values: ValueStore
+    legacy: HashedKeyBuilder | None = HashedKeyBuilder(hasher, prefix=f"{prefix}fsm")
+    closing: Callable[[], Awaitable[None]] | None = None
     if store == "redis" and settings.redis_url:
         from redis.asyncio import BlockingConnectionPool, Redis
 
@@ -361,25 +315,27 @@ def build_backend(
             health_check_interval=15,
         )
         redis = Redis(connection_pool=pool)
-        builder = HashedKeyBuilder(hasher, prefix=f"{prefix}fsm")
-        inner = ScanningRedisStorage(redis, key_builder=builder, state_ttl=ttl, data_ttl=ttl)
-        isolation: BaseEventIsolation = LeasedRedisIsolation(redis, builder)
+        values = RedisValueStore(redis)
+        closing = redis.aclose
+        assert legacy is not None
+        isolation: BaseEventIsolation = LeasedRedisIsolation(redis, legacy)
         recent: RecentSet = RedisRecentSet(redis, f"{prefix}update:")
         flood: WindowCounter = RedisWindowCounter(redis, f"{prefix}flood:")
         log.info("drafts: Redis storage, expiry %s h", settings.draft_ttl_hours)
     elif store == "sqlite":
-        path = settings.data_dir / "drafts.sqlite3"
-        builder = HashedKeyBuilder(hasher, prefix=f"{prefix}fsm")
-        inner = ValueStoreStorage(SqliteValueStore(path), builder, ttl)
+        values = SqliteValueStore(settings.data_dir / "drafts.sqlite3")
         isolation = SimpleEventIsolation()  # one process per SQLite file
         recent = MemoryRecentSet()
         flood = MemoryWindowCounter()
         log.info("drafts: SQLite storage beside the inbox, expiry %s h", settings.draft_ttl_hours)
     else:
-        inner = MemoryStorage()
+        values = MemoryValueStore()
+        legacy = None  # nothing outlives the process
         isolation = SimpleEventIsolation()
         recent = MemoryRecentSet()
         flood = MemoryWindowCounter()
         log.info("drafts: in-memory storage, expiry %s h", settings.draft_ttl_hours)
-    storage = EncryptedStorage(inner, cipher, hasher, ttl_seconds=ttl)
+    # the same class, kinds apart from the web's, and with Redis the same store and prefix
+    records = EncryptedDrafts(values, cipher, hasher, ttl_seconds=ttl, prefix=f"{prefix}draft:")
+    storage = DraftStorage(records, legacy=legacy, closing=closing)
     return DraftBackend(storage, isolation, recent, flood, hasher)

@@ -24,6 +24,10 @@ class ValueStore(Protocol):
 
     async def delete(self, *keys: str) -> None: ...
 
+    async def items(self, prefix: str) -> list[tuple[str, bytes]]:
+        """Every live value whose key starts with `prefix` (for a start-up sweep)."""
+        ...
+
 
 class MemoryValueStore:
     """The in-memory twin (one process): expired values are dropped when read or swept."""
@@ -52,6 +56,14 @@ class MemoryValueStore:
         for key in keys:
             self._values.pop(key, None)
 
+    async def items(self, prefix: str) -> list[tuple[str, bytes]]:
+        now = self._clock()
+        return [
+            (key, value)
+            for key, (expires, value) in list(self._values.items())
+            if key.startswith(prefix) and expires > now
+        ]
+
 
 class RedisValueStore:
     def __init__(self, redis: Any) -> None:
@@ -67,6 +79,15 @@ class RedisValueStore:
     async def delete(self, *keys: str) -> None:
         if keys:
             await self._redis.delete(*keys)
+
+    async def items(self, prefix: str) -> list[tuple[str, bytes]]:
+        found: list[tuple[str, bytes]] = []
+        async for name in self._redis.scan_iter(match=f"{prefix}*", count=500):
+            value = await self._redis.get(name)
+            if value is not None:
+                key = name.decode() if isinstance(name, bytes) else str(name)
+                found.append((key, bytes(value)))
+        return found
 
 
 class EncryptedDrafts:
@@ -95,14 +116,30 @@ class EncryptedDrafts:
 
     async def load(self, kind: str, ident: str) -> bytes | None:
         """The plaintext, or None when there is none (missing, expired or unreadable)."""
-        token = await self.store.get(self.key(kind, ident))
-        if token is None:
-            return None
         try:
-            return self.cipher.decrypt_bytes(token, ttl_seconds=self.ttl_seconds)
+            return await self.read(kind, ident)
         except DraftUnreadable:
             log.info("drafts: a stored %s expired or could not be read", kind)
             return None
+
+    async def read(self, kind: str, ident: str) -> bytes | None:
+        """The plaintext, None when missing, DraftUnreadable when there but expired or under
+        a retired key (for a channel that tells the person their draft was lost)."""
+        token = await self.store.get(self.key(kind, ident))
+        if token is None:
+            return None
+        return self.cipher.decrypt_bytes(token, ttl_seconds=self.ttl_seconds)
+
+    async def items(self, kind: str) -> list[tuple[str, bytes]]:
+        """(storage key, plaintext) of every readable record of `kind`: for a start-up sweep,
+        which cannot name the ids (the keys are their pseudonyms)."""
+        found: list[tuple[str, bytes]] = []
+        for key, token in await self.store.items(f"{self.prefix}{kind}:"):
+            try:
+                found.append((key, self.cipher.decrypt_bytes(token, ttl_seconds=self.ttl_seconds)))
+            except DraftUnreadable:
+                continue
+        return found
 
     async def save(self, kind: str, ident: str, plaintext: bytes) -> None:
         token = self.cipher.encrypt_bytes(plaintext)

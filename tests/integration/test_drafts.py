@@ -1,5 +1,6 @@
 """Drafts at rest: real AES-GCM encryption with rotatable keys, HMAC pseudonyms, the TTL sets, and
-the aiogram storage wrapper over the real Redis ("two workers" share one conversation)."""
+Telegram's aiogram storage on the draft store the web chat uses (`EncryptedDrafts`), over memory,
+the SQLite file and the real Redis ("two workers" share one conversation)."""
 
 from __future__ import annotations
 
@@ -7,18 +8,25 @@ import json
 
 import pytest
 from aiogram.fsm.storage.base import StorageKey
-from aiogram.fsm.storage.memory import MemoryStorage
 from redis.asyncio import Redis
 
 from bot.settings import Settings
-from bot.telegram.fsm import EncryptedStorage, HashedKeyBuilder, build_backend
+from bot.telegram.fsm import DraftStorage, HashedKeyBuilder, build_backend
 from storage.counters import (
     MemoryRecentSet,
     MemoryWindowCounter,
     RedisRecentSet,
     RedisWindowCounter,
 )
-from storage.drafts import DraftCipher, DraftUnreadable, IdHasher, generate_key, parse_keys
+from storage.drafts import (
+    DraftCipher,
+    DraftUnreadable,
+    EncryptedDrafts,
+    IdHasher,
+    MemoryValueStore,
+    generate_key,
+    parse_keys,
+)
 
 CHAT_ID = 987654321
 SECRET_TEXT = "Kari Nordmann trenger hjelp"
@@ -84,38 +92,33 @@ async def test_memory_recent_set_and_counter() -> None:
 
 
 async def test_memory_storage_is_encrypted_and_pseudonymous() -> None:
-    inner = MemoryStorage()
-    storage = EncryptedStorage(
-        inner,
-        DraftCipher(parse_keys(generate_key())),
-        IdHasher(b"s" * 32),
-        ttl_seconds=3600,
+    values = MemoryValueStore()
+    records = EncryptedDrafts(
+        values, DraftCipher(parse_keys(generate_key())), IdHasher(b"s" * 32), ttl_seconds=3600
     )
+    storage = DraftStorage(records)
     await storage.set_data(KEY, {"engine": SECRET_TEXT})
     assert await storage.get_data(KEY) == {"engine": SECRET_TEXT}
-    for raw_key, record in inner.storage.items():
-        assert raw_key.chat_id != CHAT_ID and raw_key.user_id != CHAT_ID
-        assert SECRET_TEXT not in json.dumps(record.data)
+    stored = await values.items("")
+    assert len(stored) == 1
+    for name, value in stored:
+        assert str(CHAT_ID) not in name and name.startswith("ke:draft:tg:")
+        assert SECRET_TEXT.encode() not in value and b"Kari" not in value
 
 
-async def test_memory_sweep_forgets_expired_drafts() -> None:
+async def test_memory_drafts_expire_with_the_ttl() -> None:
     clock = Clock()
-    inner = MemoryStorage()
-    storage = EncryptedStorage(
-        inner,
-        DraftCipher(parse_keys(generate_key()), clock=clock),
-        IdHasher(b"s" * 32),
-        ttl_seconds=3600,
-    )
+    values = MemoryValueStore(clock=clock)
+    cipher = DraftCipher(parse_keys(generate_key()), clock=clock)
+    storage = DraftStorage(EncryptedDrafts(values, cipher, IdHasher(b"s" * 32), ttl_seconds=3600))
     await storage.set_data(KEY, {"a": 1})
     clock.now += 1800
     fresh = StorageKey(bot_id=123, chat_id=1, user_id=1)
     await storage.set_data(fresh, {"b": 2})
     clock.now += 1801
-    await storage.get_data(StorageKey(bot_id=123, chat_id=2, user_id=2))  # leaves an empty record
-    assert storage.sweep() == 2
-    assert len(inner.storage) == 1
+    assert await storage.get_data(KEY) == {}  # gone from the store, not "lost"
     assert await storage.get_data(fresh) == {"b": 2}
+    assert [data async for data in storage.drafts()] == [{"b": 2}]
 
 
 def _redis_settings(redis_url: str, keys: str) -> Settings:
@@ -140,7 +143,7 @@ async def test_redis_values_encrypted_keys_hashed_and_expiring(
         for name in names:
             assert str(CHAT_ID) not in name
             assert 0 < await redis.ttl(name) <= 72 * 3600
-            if name.endswith(":data"):
+            if ":tg:" in name:
                 raw = await redis.get(name)
                 assert SECRET_TEXT.encode() not in raw
                 assert b"Kari" not in raw
@@ -243,5 +246,51 @@ async def test_storage_contract(backend_settings) -> None:  # type: ignore[no-un
         assert await backend.recent_updates.add("7", 60)
         assert not await backend.recent_updates.add("7", 60)
         assert await backend.flood.hit("chat", 10) == 1
+    finally:
+        await backend.close()
+
+
+async def test_telegram_and_the_web_chat_keep_drafts_in_one_store(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Issue 12: the web chat's drafts are in the same draft store as Telegram's: the same
+    class, cipher and keys, and (with Redis) the same store and prefix, kinds apart."""
+    from bot.web.build import build_web
+
+    settings = Settings(_env_file=None, draft_keys=generate_key(), id_hash_secret="s" * 32)  # type: ignore[call-arg]
+    settings = settings.model_copy(update={"draft_store": "memory", "data_dir": tmp_path})
+    backend = build_backend(settings)
+    web = build_web(settings, None)
+    telegram_drafts, web_drafts = backend.storage.records, web.sessions.drafts
+    assert type(telegram_drafts) is type(web_drafts) is EncryptedDrafts
+    assert telegram_drafts.prefix == web_drafts.prefix
+    # one hasher and one cipher: the same record under the same key, readable by either
+    await web_drafts.save("web", "s1", b"web draft")
+    assert telegram_drafts.key("web", "s1") == web_drafts.key("web", "s1")
+    token = await web_drafts.store.get(web_drafts.key("web", "s1"))
+    assert token is not None and telegram_drafts.cipher.decrypt_bytes(token) == b"web draft"
+    await backend.storage.set_data(KEY, {"engine": "telegram draft"})
+    assert [plain async for plain in backend.storage.drafts()] == [{"engine": "telegram draft"}]
+    await backend.close()
+
+
+@pytest.mark.redis
+async def test_a_draft_stored_before_is_read_and_moved(
+    redis: Redis, redis_url: str, redis_prefix: str
+) -> None:
+    """A conversation written by the aiogram storage this replaced (`{"enc": token}` under the
+    hashed fsm key) goes on after the upgrade, and the first write moves it."""
+    keys = generate_key()
+    backend = build_backend(_redis_settings(redis_url, keys), prefix=redis_prefix)
+    try:
+        builder = HashedKeyBuilder(backend.hasher, prefix=f"{redis_prefix}fsm")
+        token = DraftCipher(parse_keys(keys)).encrypt(json.dumps({"engine": "old"}).encode())
+        await redis.set(builder.build(KEY, "data"), json.dumps({"enc": token}), ex=600)
+        await redis.set(builder.build(KEY, "state"), "intake", ex=600)
+        assert await backend.storage.get_data(KEY) == {"engine": "old"}
+        assert await backend.storage.get_state(KEY) == "intake"
+        assert [d async for d in backend.storage.drafts()] == [{"engine": "old"}]
+        await backend.storage.set_data(KEY, {"engine": "new"})
+        await backend.storage.set_state(KEY, "intake")
+        assert await redis.get(builder.build(KEY, "data")) is None
+        assert await backend.storage.get_data(KEY) == {"engine": "new"}
     finally:
         await backend.close()

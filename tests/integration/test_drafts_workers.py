@@ -21,13 +21,13 @@ async def test_two_workers_complete_one_referral_alternately(
     try:
         await harness.walk(until="summary")
         # the draft lives in Redis, encrypted, under a key that names no chat
-        names = [n.decode() async for n in redis.scan_iter(f"{redis_prefix}fsm:*")]
+        names = [n.decode() async for n in redis.scan_iter(f"{redis_prefix}draft:tg*")]
         assert names
         chat = str(harness.fake.user_id)
         for name in names:
             assert chat not in name
             assert await redis.ttl(name) > 0
-            if name.endswith(":data"):
+            if ":tg:" in name:
                 raw = await redis.get(name)
                 assert b"Kari" not in raw and b"Nordmann" not in raw and b"Storgata" not in raw
         steps = await harness.walk()
