@@ -13,6 +13,7 @@ from importlib import resources
 
 from intake.errors import AmbiguousKommune, FieldError, KommuneNearMiss
 from intake.identifiers import ascii_digits
+from intake.text import clean_text
 
 # Municipalities in the administrative area for Sami language (REFERRAL.md).
 SAMI_AREA = frozenset(
@@ -78,7 +79,11 @@ def _lookup(folded: str) -> tuple[str, ...]:
 def validate_kommune(raw: str) -> str:
     """Accept '4601', '301' (Oslo without its leading zero) or a name in any case, with or
     without the Sami/Norwegian double name or the word 'kommune'; return the number."""
-    text = ascii_digits(unicodedata.normalize("NFKC", raw)).strip()
+    try:  # the text rule every field shares: no control, bidi, invisible or escape characters
+        cleaned = clean_text(raw, max_length=200)
+    except FieldError:
+        raise FieldError("kommune_unknown") from None
+    text = ascii_digits(unicodedata.normalize("NFKC", cleaned)).strip()
     if not text:
         raise FieldError("kommune_unknown")
     table = kommuner()

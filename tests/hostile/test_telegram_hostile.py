@@ -6,6 +6,7 @@ import pytest
 
 from bot.telegram.callbacks import Callback
 from tests.botapi.harness import Harness
+from tests.botapi.person import Answer, answer_for
 from tests.hostile.catalogue import FORGED_CHOICE_INDEXES, HOSTILE_ANSWERS, forged_callbacks
 from tests.hostile.checks import assert_safe
 
@@ -57,5 +58,34 @@ async def test_every_hostile_answer_as_a_text_message() -> None:
             assert_safe(raw, sent)
             assert harness.current_step() == asked, repr(raw[:40])
         assert harness.filer.filed == []
+    finally:
+        await harness.close()
+
+
+# The typed answers that are text (names, places, the need); identifiers (national id, phone,
+# postcode) with such characters are refused outright, which stores nothing either.
+_TEXT_STEPS = frozenset({"kommune", "person.given_name", "person.family_name", "submitter.name",
+                         "submitter.relationship", "person.address.street", "person.address.city",
+                         "need.description", "consent.lacks_capacity_reason"})  # fmt: skip
+
+
+def _wrapped(step: str, answer: Answer) -> Answer:
+    """A text answer with a bidi override, a zero-width space and an ANSI colour around it."""
+    if answer.kind != "text" or step not in _TEXT_STEPS:
+        return answer
+    return Answer("text", tuple(f"\u202e{v}\u200b\x1b[31m" for v in answer.value))
+
+
+async def test_hostile_characters_around_every_typed_answer_are_not_filed() -> None:
+    """A whole referral through the real dispatcher, every typed answer wrapped in invisible
+    and escape characters: it is filed, and what is filed holds none of them."""
+    harness = Harness()
+    harness.person = lambda step, today: _wrapped(step, answer_for(step, today))
+    try:
+        await harness.walk()
+        ((referral, _, _),) = harness.filer.filed
+        stored = referral.model_dump(mode="json")
+        assert_safe("wrapped answers", stored)
+        assert stored["person"]["given_name"] == "Kari"
     finally:
         await harness.close()
