@@ -284,8 +284,13 @@ class Plan:
             key = slot.key
             if key not in answers:
                 return slot
-            if key in choices and is_stale(slot.step, answers[key], self):
-                return slot  # (only a choice can go stale)
+            if key in choices:  # (only a choice can go stale)
+                step, value = slot.step, answers[key]
+                if step.kind == "choice" and step.fixed_choices is not None and value is not None:
+                    if value not in step.fixed_choices:  # (`is_stale`, written out: the usual case)
+                        return slot
+                elif is_stale(step, value, self):
+                    return slot
         return None
 
     def _choices(self, step: Step) -> tuple[Step, tuple[ChoiceDef, ...], frozenset[str]]:
