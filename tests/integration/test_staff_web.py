@@ -225,3 +225,18 @@ def test_an_attachment_downloads_under_the_reference_and_is_logged(ke: KE) -> No
         ref,
         {"n": 1},
     )
+
+
+def test_an_altered_status_history_is_named_on_the_case_page(ke: KE) -> None:
+    import sqlalchemy as sa
+
+    ref = ke.file(T0)
+    c = client(ke)
+    login(c, ke)
+    token = csrf(c.get(f"/case/{ref}").text)
+    c.post(f"/case/{ref}/note", data={"csrf": token, "note": "Brev sendt"})
+    assert "STATUSHISTORIKKEN" not in c.get(f"/case/{ref}").text.upper()
+    with ke.app.engine.begin() as conn:  # behind the application's back
+        conn.execute(sa.text("UPDATE status_events SET actor = 'Mallory' WHERE note IS NOT NULL"))
+    page = c.get(f"/case/{ref}").text
+    assert "Statushistorikken til" in page and "statushendelse 2 er endret" in page, page

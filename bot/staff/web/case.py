@@ -23,7 +23,7 @@ from bot.staff.access import (
 from bot.staff.accounts import Account
 from bot.staff.cases import duplicates
 from bot.staff.history import full_case_info
-from bot.staff.reading import EXTENSIONS, export_json
+from bot.staff.reading import EXTENSIONS, export_json, history_problems
 from bot.staff.team import actor_name
 from bot.staff.web.app import Redirect, Web
 from bot.staff.web.data import interim_answered, summaries, visible, waiting
@@ -50,6 +50,16 @@ def _record(web: Web, account: Account, reference: str) -> InboxRecord:
     if record is None or record.recipient not in account.recipients:
         raise HTTPException(404)
     return record
+
+
+def _history_warning(web: Web, record: InboxRecord, lang: str) -> str | None:
+    """What the status chain says about an altered history (as `inbox show` says it)."""
+    from bot.staff.texts import t
+
+    found = history_problems(web.app, record, lang)
+    if found is None:
+        return None
+    return t("history_altered_show", lang, reference=record.reference, problems=found)
 
 
 def _history(
@@ -122,6 +132,7 @@ def routes(web: Web) -> list[Route]:
             referral=opened.referral,
             attachments=_attachments(opened),
             history=_history(web, record, events, session),
+            history_warning=_history_warning(web, record, lang),
             duplicates=dupes,
             waiting=waiting(web, record, interim_answered(web)),
             identity_verified=identity_verified(record.channel),
