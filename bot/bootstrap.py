@@ -216,9 +216,31 @@ class LazyApp:
                 self._app.close()
                 self._app = None
 
+    def try_open(self, channel: str) -> bool:
+        """Open the App now if the inbox can be reached: a database down at start stops no
+        channel (the first filing tries again, and the person is told if it fails)."""
+        try:
+            self.app()
+        except Exception as error:
+            log.warning(
+                "%s: the inbox is not reachable yet (%s); running, filing once it is",
+                channel,
+                type(error).__name__,
+            )
+            return False
+        return True
+
     def receiving(self) -> frozenset[str] | None:
-        """`App.receiving` (None in demo mode, without opening the App)."""
-        return None if self.demo else self.app().receiving()
+        """`App.receiving` (None in demo mode, without opening the App, and while the inbox
+        cannot be opened: nobody is refused for it, the filing says what is wrong)."""
+        if self.demo:
+            return None
+        try:
+            app = self.app()
+        except Exception as error:
+            log.warning("registered KE keys not readable (%s)", type(error).__name__)
+            return None
+        return app.receiving()
 
 
 def _demo_dir(settings: Settings) -> Path:

@@ -41,18 +41,6 @@ def _listen(value: str) -> tuple[str, int]:
     return host, int(port)
 
 
-def _try_inbox(app: Any) -> None:
-    import logging
-
-    try:
-        app.app()
-    except Exception as error:  # down for now: the first filing tries again
-        logging.getLogger(__name__).warning(
-            "telegram: the inbox is not reachable yet (%s); running, filing once it is",
-            type(error).__name__,
-        )
-
-
 def handle(args: argparse.Namespace) -> int:
     import asyncio
     import logging
@@ -84,7 +72,7 @@ def handle(args: argparse.Namespace) -> int:
         # at start does not stop the bot; people are told at filing, and it recovers by itself.
         settings = settings.with_synthetic_ids(args.demo)
         app = LazyApp(settings, demo=args.demo)
-        _try_inbox(app)
+        app.try_open("telegram")
         try:
             return asyncio.run(run(settings, app, webhook_url=args.webhook, listen=listen))
         finally:

@@ -29,15 +29,18 @@ def handle(args: argparse.Namespace) -> int:
 
     import uvicorn
 
-    from bot.bootstrap import App
+    from bot.bootstrap import LazyApp
     from bot.settings import Settings
     from bot.web.build import asgi_app, build_web
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    settings = Settings()
-    app = App.from_settings(settings, demo=args.demo)
+    # The inbox is opened now if it can be, else at the first filing: a database that is down
+    # at start does not stop the web chat; people are told at filing, and it recovers by itself.
+    settings = Settings().with_synthetic_ids(args.demo)
+    app = LazyApp(settings, demo=args.demo)
+    app.try_open("web")
     try:
-        web = build_web(app.settings, app)
+        web = build_web(settings, app)
         # Access logs are off: a URL may carry a kommune number, and no request line is needed.
         uvicorn.run(
             asgi_app(web),

@@ -31,6 +31,7 @@ from aiogram.fsm.storage.base import (
 )
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 
+from bot.runtime.outage import REDIS_SOCKET_SECONDS
 from bot.settings import Settings
 from storage.counters import (
     MemoryRecentSet,
@@ -273,9 +274,6 @@ class DraftBackend:
 
 REDIS_CONNECTIONS = 50
 REDIS_WAIT_SECONDS = 30
-# A Redis that stops answering (stopped, frozen, cut off) fails a command within this many
-# seconds instead of hanging the update; the person is told, and the next update tries again.
-REDIS_SOCKET_SECONDS = 5.0
 
 
 def build_backend(

@@ -31,6 +31,7 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.types import ReplyParameters, Update
 from aiogram.types.update import UpdateTypeLookupError
 
+from bot.runtime.outage import service_down
 from bot.telegram import wording
 from intake.messages import Language
 
@@ -45,18 +46,6 @@ LanguageHint = Callable[[Bot, int, int | None], Awaitable[Language | None]]
 
 async def _no_hint(bot: Bot, chat_id: int, user_id: int | None) -> Language | None:
     return None
-
-
-def storage_down(error: BaseException) -> bool:
-    """True for the errors of a draft store (or inbox) that is unreachable, not for bugs."""
-    names = {cls.__name__ for cls in type(error).__mro__}
-    modules = {cls.__module__.split(".")[0] for cls in type(error).__mro__}
-    redis_errors = {"ConnectionError", "TimeoutError", "LockError", "BusyLoadingError"}
-    if "redis" in modules and names & redis_errors:
-        return True
-    if names & {"OperationalError", "DatabaseUnavailable", "DraftStoreUnavailable"}:
-        return True
-    return isinstance(error, (ConnectionError, TimeoutError))
 
 
 @dataclass
@@ -207,7 +196,7 @@ class Gate:
         except asyncio.CancelledError:
             raise
         except Exception as error:
-            down = storage_down(error)
+            down = service_down(error)
             log.warning(
                 "telegram: update %s failed (%s%s)",
                 update.update_id,

@@ -11,10 +11,13 @@ kommune's page), GET /healthz, /static/*.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,12 +26,17 @@ from urllib.parse import parse_qsl
 from starlette.applications import Starlette
 from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from bot.runtime.outage import service_down
+from bot.runtime.sweep import interrupted, sweep_within
 from bot.runtime.uploads import upload_of, worth_reading
+from bot.runtime.wording import language_of as client_language
 from bot.web import view
 from bot.web.oidc import Login, LoginFailed
 from bot.web.pages import Pages
@@ -51,7 +59,7 @@ from bot.web.session import (
     parse_code,
     show_code,
 )
-from bot.web.turns import Turns
+from bot.web.turns import Result, Turns
 from bot.web.wording import dialogue_text, language_of, web_text
 from dialogues.state import State, StateError
 from dialogues.types import Reply, UserInput
@@ -113,7 +121,20 @@ def create_app(web: Web) -> Starlette:
         },
     )
     routes = Routes(web, pages)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        # In the background: the pages answer meanwhile (a person the sweep has not reached
+        # yet gets their filing finished on their next page, under the same key).
+        sweeping = asyncio.create_task(routes.sweep())
+        yield
+        sweeping.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sweeping
+
     app = Starlette(
+        lifespan=lifespan,
+        middleware=[Middleware(ServiceDown, routes=routes)],
         routes=[
             Route("/", routes.home, methods=["GET"]),
             Route("/turn", routes.turn, methods=["POST"]),
@@ -138,6 +159,36 @@ def create_app(web: Web) -> Starlette:
     return SecurityHeaders(app, frame_ancestors=web.frame_ancestors, max_body=web.limits.max_body)  # type: ignore[return-value]
 
 
+class ServiceDown:
+    """The draft store (Redis) or the inbox down mid-request: the person gets a plain page in
+    their language (503) saying their last answer was not saved, the earlier ones are kept and
+    to try again in a few minutes; the log names the error's type only. The next request after
+    the service is back is handled as usual."""
+
+    def __init__(self, app: ASGIApp, routes: Routes) -> None:
+        self.app = app
+        self.routes = routes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def sending(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        except Exception as error:
+            if started or not service_down(error):
+                raise
+            log.warning("web: a service is unavailable (%s)", type(error).__name__)
+            await self.routes.unavailable(Request(scope))(scope, receive, send)
+
+
 class Routes:
     def __init__(self, web: Web, pages: Pages) -> None:
         self.web = web
@@ -149,6 +200,8 @@ class Routes:
         sid = request.cookies.get(COOKIE)
         draft = await self.web.sessions.load(sid) if sid else None
         if sid and draft is not None and not self._idle(draft):
+            if await self.finish_filing(draft):  # the next contact after a stopped process
+                await self.web.sessions.save(sid, draft)
             if draft.held is None:
                 return self.page(request, sid, draft)
             # what was typed when the window had closed: back in the answer field, once
@@ -273,6 +326,14 @@ class Routes:
         snippet = view.embed_snippet(base, query, lang)
         return self.render(request, "embed.html", lang, {"snippet": snippet})
 
+    def unavailable(self, request: Request) -> Response:
+        query = request.query_params.get("lang")
+        accepted = request.headers.get("accept-language", "").split(",")[0].split(";")[0]
+        lang = language_of(query) if query else client_language(accepted, self.web.default_language)
+        said = dialogue_text(lang, "tg.unavailable")
+        context = {"message": "", "said": said, "link": "unavailable.again"}
+        return self.render(request, "message.html", lang, context, status=503)
+
     async def healthz(self, request: Request) -> Response:
         return PlainTextResponse("ok")
 
@@ -322,13 +383,38 @@ class Routes:
         shown = _shown_back(shown)
         if shown:
             draft.add("me", shown, state.language)
-        verified = _verified(draft.identity, state)
-        result = await self.web.turns.step(
-            state, user_input, self.web.sessions.upload, verified=verified
-        )
+        web_sid = sid
+
+        async def before_filing(filing: State) -> None:
+            draft.engine = filing.to_json()
+            await self.web.sessions.save(web_sid, draft)
+
+        result = await self._step(draft, state, user_input, before_filing)
         if result.discard:
             await self.web.sessions.delete(sid, draft)
             return self._deleted(request, result.state.language)
+        await self.web.sessions.save(sid, draft)
+        return self._after(request, sid, draft, embedded)
+
+    async def _step(
+        self,
+        draft: WebDraft,
+        state: State,
+        user_input: UserInput,
+        before_filing: Callable[[State], Awaitable[None]] | None = None,
+    ) -> Result:
+        """One engine turn on `draft` (not saved here): transcript, presets, and after a
+        filing the receipt in place of the answers."""
+        verified = _verified(draft.identity, state)
+        result = await self.web.turns.step(
+            state,
+            user_input,
+            self.web.sessions.upload,
+            verified=verified,
+            before_filing=before_filing,
+        )
+        if result.discard:
+            return result
         before = draft.seq
         self._record(draft, result.state, result.replies)
         self._preset_kommune(draft, result.state)
@@ -340,8 +426,35 @@ class Routes:
             draft.reference = result.reference
             draft.log = [e for e in draft.log if e.id > before]
             await self.web.sessions.forget_answers(draft)
-        await self.web.sessions.save(sid, draft)
-        return self._after(request, sid, draft, embedded)
+        return result
+
+    async def sweep(self) -> None:
+        """The start-up sweep (`bot.runtime.sweep`): conversations a stopped worker left
+        mid-filing are finished and saved under their storage key."""
+
+        async def found() -> AsyncIterator[tuple[str, WebDraft]]:
+            for key, draft in await self.web.sessions.stored():
+                if draft.reference is None and interrupted(draft.engine):
+                    yield key, draft
+
+        async def finish(item: tuple[str, WebDraft]) -> bool:
+            key, draft = item
+            if not await self.finish_filing(draft):
+                return False
+            await self.web.sessions.save_stored(key, draft)
+            return True
+
+        await sweep_within("web", found, finish)
+
+    async def finish_filing(self, draft: WebDraft) -> bool:
+        """A draft a stopped process left mid-filing, filed again under the same idempotency
+        key: the receipt (the first filing's, if it reached the inbox) or the true message
+        (not sent, nothing lost) goes into its transcript. The caller saves the draft."""
+        if draft.reference is not None or not interrupted(draft.engine):
+            return False
+        log.info("web: an interrupted filing is taken up again")
+        await self._step(draft, State.from_json(draft.engine), UserInput())
+        return True
 
     async def _input(
         self, form: FormData, draft: WebDraft, state: State

@@ -7,6 +7,7 @@ from typing import Any
 
 from bot.bootstrap import App, LazyApp
 from bot.runtime.context import Runtime
+from bot.runtime.outage import REDIS_SOCKET_SECONDS
 from bot.settings import Settings
 from bot.web.app import Limits, Web, create_app
 from bot.web.session import Sessions
@@ -48,7 +49,12 @@ def build_web(
         from redis.asyncio import BlockingConnectionPool, Redis
 
         pool = BlockingConnectionPool.from_url(
-            settings.redis_url, max_connections=REDIS_CONNECTIONS, timeout=REDIS_WAIT_SECONDS
+            settings.redis_url,
+            max_connections=REDIS_CONNECTIONS,
+            timeout=REDIS_WAIT_SECONDS,
+            socket_timeout=REDIS_SOCKET_SECONDS,
+            socket_connect_timeout=REDIS_SOCKET_SECONDS,
+            health_check_interval=15,
         )
         redis = Redis(connection_pool=pool)
         store = RedisValueStore(redis)

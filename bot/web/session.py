@@ -155,6 +155,20 @@ class Sessions:
             # (hourly is enough: the draft itself lives for days).
             await self.drafts.save("code", draft.code, sid.encode("ascii"))
 
+    async def stored(self) -> list[tuple[str, WebDraft]]:
+        """Every readable conversation with its storage key (for the start-up sweep)."""
+        found = []
+        for key, raw in await self.drafts.items("web"):
+            draft = WebDraft.from_bytes(raw)
+            if draft is not None:
+                found.append((key, draft))
+        return found
+
+    async def save_stored(self, key: str, draft: WebDraft) -> None:
+        """`save` by the storage key `stored` gave (the session id is not known there)."""
+        draft.seen = self.clock()
+        await self.drafts.save_at(key, draft.to_bytes())
+
     async def moved(self, sid: str) -> str | None:
         """The language of a draft that moved to another session, or None."""
         marker = await self.drafts.load("moved", sid)

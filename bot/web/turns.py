@@ -63,8 +63,11 @@ class Turns:
         content_of: Callable[[str], Awaitable[bytes | None]],
         *,
         verified: bool = False,
+        before_filing: Callable[[State], Awaitable[None]] | None = None,
     ) -> Result:
-        """`verified`: the person logged in (ID-porten), so the filing says so."""
+        """`verified`: the person logged in (ID-porten), so the filing says so.
+        `before_filing(state)` keeps the state in mode "filing" before the filing starts, so a
+        process that stops mid-filing leaves it to be finished (`bot.runtime.sweep`)."""
         ctx = self.context()
         state, replies, effects = engine.step(state, ui, ctx)
         result = Result(state, replies)
@@ -72,6 +75,8 @@ class Turns:
             if isinstance(effect, DiscardDraft):
                 result.discard = True
             elif isinstance(effect, FileReferral):
+                if before_filing is not None:
+                    await before_filing(state)
 
                 async def fetch(ref: str) -> bytes:
                     content = await content_of(ref)

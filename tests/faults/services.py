@@ -47,7 +47,9 @@ class PrivateRedis:
     def start(self) -> None:
         binary = shutil.which("redis-server") or "redis-server"
         argv = [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
-        argv += ["--appendonly", "no", "--dir", str(self.folder)]
+        # Persisted as a production Redis is (an append-only file, flushed at shutdown): a
+        # Redis stopped and started again keeps the drafts, as it must in production.
+        argv += ["--appendonly", "yes", "--appendfsync", "everysec", "--dir", str(self.folder)]
         log = (self.folder / "redis.log").open("ab")
         self.process = subprocess.Popen(argv, stdout=log, stderr=log)
         _wait_port(self.port)
