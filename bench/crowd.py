@@ -38,6 +38,7 @@ class Chat:
 class Crowd:
     def __init__(self) -> None:
         self.chats: dict[int, Chat] = {}
+        self._nobody: Chat | None = None
         self.token = TOKEN
         self.files: dict[str, tuple[str, bytes]] = {}
         self._updates: list[dict[str, Any]] = []
@@ -86,8 +87,12 @@ class Crowd:
             self.menus[str(params.get("language_code", ""))] = params.get("commands")
             return 200, {"ok": True, "result": True}
         if method in ("answerCallbackQuery", "getMe", "deleteWebhook", "getFile"):
-            # Not tied to a chat: any person's fake answers them alike.
-            return await next(iter(self.chats.values())).fake.call(method, params)
+            # Not tied to a chat: any person's fake answers them alike (a bot started before
+            # anyone writes gets its getMe from a fake of its own).
+            first = next(iter(self.chats.values()), None)
+            if first is None:
+                first = self._nobody = self._nobody or Chat(FakeTelegram(token=TOKEN, user_id=1))
+            return await first.fake.call(method, params)
         chat = self.chats.get(int(params.get("chat_id", 0)))
         if chat is None:
             return 400, {

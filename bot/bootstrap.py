@@ -191,6 +191,9 @@ class App:
         )
 
 
+OPEN_RETRY_SECONDS = 10.0
+
+
 class LazyApp:
     """A `Filer` that opens the App (database, keys) on the first filing, once, so a chat
     that never sends never touches the inbox. Safe to share between threads."""
@@ -199,6 +202,7 @@ class LazyApp:
         self.settings, self.demo = settings, demo
         self._app: App | None = None
         self._lock = threading.Lock()
+        self._retry_at = 0.0  # a failed open is tried again for the kommuner after this
 
     def app(self) -> App:
         with self._lock:
@@ -235,9 +239,12 @@ class LazyApp:
         cannot be opened: nobody is refused for it, the filing says what is wrong)."""
         if self.demo:
             return None
+        if self._app is None and time.monotonic() < self._retry_at:
+            return None  # tried just now: not on every turn while the database is down
         try:
             app = self.app()
         except Exception as error:
+            self._retry_at = time.monotonic() + OPEN_RETRY_SECONDS
             log.warning("registered KE keys not readable (%s)", type(error).__name__)
             return None
         return app.receiving()

@@ -64,8 +64,10 @@ def _log_to_file(data_dir: Path) -> None:
 def handle(args: argparse.Namespace) -> int:
     from bot.bootstrap import LazyApp
     from bot.runtime.context import Runtime
+    from bot.runtime.drafts import sqlite_drafts
     from bot.settings import Settings
     from bot.terminal.chat import TerminalChat, run
+    from bot.terminal.pending import Pending
     from intake.messages import LANGUAGES, Language
 
     settings = Settings().with_synthetic_ids(args.demo)
@@ -80,6 +82,7 @@ def handle(args: argparse.Namespace) -> int:
         filer=filer,
         json_mode=args.json,
         notices=("filing.demo",) if args.demo else (),
+        pending=Pending(sqlite_drafts(settings)),
     )
     try:
         return run(chat, sys.stdin, sys.stdout, interactive=sys.stdin.isatty())

@@ -14,12 +14,9 @@ import asyncio
 import contextlib
 import json
 import logging
-import os
-import secrets
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Literal
 
 from aiogram.fsm.storage.base import (
@@ -31,6 +28,7 @@ from aiogram.fsm.storage.base import (
 )
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 
+from bot.runtime.drafts import DRAFT_FILE, draft_secrets
 from bot.runtime.outage import REDIS_SOCKET_SECONDS
 from bot.settings import Settings
 from storage.counters import (
@@ -49,14 +47,8 @@ from storage.drafts import (
     MemoryValueStore,
     RedisValueStore,
     ValueStore,
-    generate_key,
 )
 from storage.drafts.sqlite import SqliteValueStore
-
-
-def _random_secret() -> str:
-    return secrets.token_hex(32)
-
 
 log = logging.getLogger(__name__)
 
@@ -186,27 +178,6 @@ class DraftStorage(BaseStorage):
             await self._closing()
 
 
-def _kept_secret(path: Path, make: Callable[[], str]) -> str:
-    """A secret kept in a file of its own (0600) under the data directory, made once: drafts
-    written before a restart must still be found and read after it."""
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(make())
-        try:
-            os.link(tmp, path)  # when two processes race, the first one wins
-            log.warning(
-                "drafts: created %s (set KE_DRAFT_KEYS / KE_ID_HASH_SECRET to manage it)", path.name
-            )
-        except FileExistsError:
-            pass
-        finally:
-            tmp.unlink()
-    return path.read_text().strip()
-
-
 class LeasedRedisIsolation(BaseEventIsolation):
     """A per-chat Redis lock held on a short lease that is renewed while the update runs.
 
@@ -285,12 +256,7 @@ def build_backend(
     store = settings.draft_store
     if store == "auto":
         store = "redis" if settings.redis_url else "sqlite"
-    secret = settings.id_hash_secret.get_secret_value() if settings.id_hash_secret else None
-    keys = settings.draft_keys.get_secret_value() if settings.draft_keys else None
-    if store == "sqlite":
-        # The durable default: without these settings, keep generated ones beside the drafts.
-        secret = secret or _kept_secret(settings.data_dir / "drafts-id.secret", _random_secret)
-        keys = keys or _kept_secret(settings.data_dir / "drafts.key", generate_key)
+    secret, keys = draft_secrets(settings, kept=store == "sqlite")
     hasher = IdHasher.from_secret(secret)
     if cipher is None:
         cipher = DraftCipher.from_secret(keys)
@@ -321,7 +287,7 @@ def build_backend(
         flood: WindowCounter = RedisWindowCounter(redis, f"{prefix}flood:")
         log.info("drafts: Redis storage, expiry %s h", settings.draft_ttl_hours)
     elif store == "sqlite":
-        values = SqliteValueStore(settings.data_dir / "drafts.sqlite3")
+        values = SqliteValueStore(settings.data_dir / DRAFT_FILE)
         isolation = SimpleEventIsolation()  # one process per SQLite file
         recent = MemoryRecentSet()
         flood = MemoryWindowCounter()

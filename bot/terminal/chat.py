@@ -25,6 +25,7 @@ from bot.runtime.context import Runtime
 from bot.runtime.filing import Filed, Filer, file_effect
 from bot.runtime.uploads import upload_from_path
 from bot.runtime.wording import text as wording
+from bot.terminal.pending import Pending
 from dialogues import engine
 from dialogues.render import progress_text
 from dialogues.state import State
@@ -187,10 +188,12 @@ class TerminalChat:
         filer: Filer | None,
         json_mode: bool = False,
         notices: Iterable[str] = (),
+        pending: Pending | None = None,
     ) -> None:
         self.runtime = runtime
         self.state: State = runtime.new_state(language)
         self.filer = filer
+        self.pending = pending  # filings under way, kept until their outcome
         self.json_mode = json_mode
         self.notices = list(notices)
         self.reference: str | None = None
@@ -202,13 +205,28 @@ class TerminalChat:
         for effect in effects:
             if isinstance(effect, FileReferral):
                 notes = [Reply(text=wording(self.state.language, n)) for n in self.notices]
-                outcome = file_effect(effect, self.state, ctx, filer=self.filer, fetch=_read_local)
+                filing = self.state
+                if self.pending is not None:
+                    self.pending.keep(filing)
+                outcome = file_effect(effect, filing, ctx, filer=self.filer, fetch=_read_local)
+                if self.pending is not None:
+                    self.pending.done(filing)
                 self.state = outcome.state
                 if isinstance(outcome, Filed):
                     self.reference = outcome.reference
                 replies = [r for r in replies if r.text] + notes + list(outcome.replies)
         self.last_step = next((r.step for r in reversed(replies) if r.step), self.last_step)
         return Turn(replies)
+
+    def first(self) -> Turn:
+        """The start; or, when a killed `ke-intake chat` left a filing under way, that filing
+        finished first under its idempotency key (`bot.terminal.pending`)."""
+        state = self.pending.orphan() if self.pending is not None else None
+        if state is None:
+            return self.turn(UserInput(command="start"))
+        self.state = state
+        said = Reply(text=wording(state.language, "terminal.interrupted"))
+        return Turn([said, *self.turn(UserInput()).replies])
 
     @property
     def finished(self) -> bool:
@@ -252,7 +270,7 @@ def run(
     if interactive:
         import readline  # noqa: F401  (imported for its side effect on input())
 
-    emit(chat.turn(UserInput(command="start")))
+    emit(chat.first())
     while not chat.finished:
         line = read()
         if line == "":

@@ -34,6 +34,7 @@ from tests.botapi.person import PDF, answer_for
 from tests.botapi.server import BotAPIServer
 from tests.faults.conftest import Services
 from tests.faults.services import PrivatePostgres, PrivateRedis, free_port
+from tests.faults.tally import tally
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
@@ -181,13 +182,7 @@ async def _until(condition: Any, seconds: float) -> bool:
 
 
 def _count(people: list[FaultPerson], inbox: list[tuple[str, str, bool]]) -> dict[str, int]:
-    receipts = [p.receipts() for p in people]
-    stored = [reference for reference, _, _ in inbox]
-    given = {r for rs in receipts for r in rs}
-    lost = sum(1 for rs in receipts if not rs) + len(given - set(stored))
-    duplicated = (len(stored) - len(set(stored))) + len(set(stored) - given)
-    duplicated += sum(len(set(rs)) - 1 for rs in receipts if rs)
-    return {"lost": lost, "duplicated": duplicated, "opened": sum(ok for _, _, ok in inbox)}
+    return tally([p.receipts() for p in people], inbox)
 
 
 async def test_kill_9_while_the_database_is_frozen_mid_filing(services: Services) -> None:

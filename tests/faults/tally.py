@@ -1,0 +1,21 @@
+"""What every fault test counts: lost referrals (a person without a receipt, or a receipt whose
+reference is not in the inbox), duplicated ones (inbox rows beyond one per reference, rows
+nobody got a receipt for, a person given more than one reference) and the rows that open with
+the KE's key."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+
+def tally(
+    receipts: Sequence[Iterable[str]], inbox: Sequence[tuple[str, str, bool]]
+) -> dict[str, int]:
+    """`receipts`: the references each person was given; `inbox`: (reference, channel, opens)."""
+    given_each = [set(rs) for rs in receipts]
+    stored = [reference for reference, _, _ in inbox]
+    given = {r for rs in given_each for r in rs}
+    lost = sum(1 for rs in given_each if not rs) + len(given - set(stored))
+    duplicated = (len(stored) - len(set(stored))) + len(set(stored) - given)
+    duplicated += sum(len(rs) - 1 for rs in given_each if rs)
+    return {"lost": lost, "duplicated": duplicated, "opened": sum(ok for _, _, ok in inbox)}
