@@ -388,6 +388,7 @@ class Routes:
         async def before_filing(filing: State) -> None:
             draft.engine = filing.to_json()
             await self.web.sessions.save(web_sid, draft)
+            log.info("web: filing, the conversation kept in mode filing")
 
         result = await self._step(draft, state, user_input, before_filing)
         if result.discard:

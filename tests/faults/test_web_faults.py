@@ -145,7 +145,11 @@ def test_web_worker_killed_mid_filing(services: Services, tmp_path: Path) -> Non
         sending = [threading.Thread(target=_send_quietly, args=(p, killed)) for p in (a, b)]
         for thread in sending:
             thread.start()
-        time.sleep(3.0)  # both filings are under way, stuck in the database
+        deadline = time.monotonic() + 60
+        while killed.log_text().count("web: filing, the conversation kept") < 2:
+            assert time.monotonic() < deadline, killed.log_text()[-3000:]
+            time.sleep(0.1)
+        time.sleep(0.5)  # both filings are under way, stuck in the database
         killed.kill()
         for thread in sending:
             thread.join(30)
