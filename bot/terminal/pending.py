@@ -44,6 +44,7 @@ class Pending:
         """Before the filing: the state in mode "filing", under this process."""
         record = {"pid": os.getpid(), "engine": state.to_json()}
         asyncio.run(self.drafts.save(KIND, state.draft_id, json.dumps(record).encode()))
+        log.info("terminal: filing, kept until its outcome")
 
     def done(self, state: State) -> None:
         """The filing has an outcome (shown to the person): nothing left to finish."""

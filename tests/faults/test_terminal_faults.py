@@ -73,7 +73,12 @@ def test_terminal_killed_mid_filing(services: Services, tmp_path: Path) -> None:
     assert line["step"] == "summary"
     services.postgres.freeze()
     chat.write("send")
-    time.sleep(3.0)  # the filing is under way, stuck in the database
+    log = data / "logs" / "chat.log"
+    deadline = time.monotonic() + 60
+    while "terminal: filing, kept" not in log.read_text(errors="replace"):
+        assert time.monotonic() < deadline, "the filing did not start"
+        time.sleep(0.1)
+    time.sleep(0.5)  # the filing is under way, stuck in the database
     chat.proc.kill()
     chat.proc.wait(10)
     services.postgres.thaw()
