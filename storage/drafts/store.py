@@ -142,8 +142,7 @@ class EncryptedDrafts:
         return found
 
     async def save(self, kind: str, ident: str, plaintext: bytes) -> None:
-        token = self.cipher.encrypt_bytes(plaintext)
-        await self.store.set(self.key(kind, ident), token, self.ttl_seconds)
+        await self.save_at(self.key(kind, ident), plaintext)
 
     async def delete(self, kind: str, *idents: str) -> None:
         await self.store.delete(*(self.key(kind, ident) for ident in idents))
@@ -154,15 +153,14 @@ class EncryptedDrafts:
         found: list[tuple[str, bytes]] = []
         for key, token in await self.store.items(f"{self.prefix}{kind}:"):
             try:
-                plain = self.cipher.decrypt(token.decode("ascii"), ttl_seconds=self.ttl_seconds)
-                found.append((key, plain))
-            except (DraftUnreadable, UnicodeDecodeError):
+                found.append((key, self.cipher.decrypt_bytes(token, ttl_seconds=self.ttl_seconds)))
+            except DraftUnreadable:
                 continue
         return found
 
     async def save_at(self, key: str, plaintext: bytes) -> None:
-        """`save` under a storage key that `items` returned."""
-        await self.store.set(key, self.cipher.encrypt(plaintext).encode("ascii"), self.ttl_seconds)
+        """`save` under a storage key (one that `items` returned, for a sweep)."""
+        await self.store.set(key, self.cipher.encrypt_bytes(plaintext), self.ttl_seconds)
 
     async def delete_at(self, key: str) -> None:
         await self.store.delete(key)

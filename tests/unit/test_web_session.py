@@ -73,3 +73,19 @@ async def test_resume_moves_the_draft_and_the_old_session_learns_it() -> None:
     await sessions.delete("newer", newer)
     assert await sessions.load("newer") is None
     assert await sessions.resume(draft.code, "again") is None
+
+
+async def test_the_sweep_reads_every_conversation_and_saves_it_by_its_key() -> None:
+    """`Sessions.stored` finds each conversation without its session id (the keys are
+    pseudonyms), and `save_stored` writes it back where `load` finds it by the id."""
+    clock = [1000.0]
+    sessions = Sessions(drafts(clock), clock=lambda: clock[0])
+    for sid in ("one", "two"):
+        await sessions.save(sid, WebDraft(engine=sid, code="", seen=0.0))
+    await sessions.keep_upload("u1", b"%PDF-1.4")  # not a conversation
+    stored = dict((draft.engine, key) for key, draft in await sessions.stored())
+    assert set(stored) == {"one", "two"}
+    again = WebDraft(engine="one, filed", code="", seen=0.0, reference="KE-0000-0000")
+    await sessions.save_stored(stored["one"], again)
+    loaded = await sessions.load("one")
+    assert loaded is not None and loaded.reference == "KE-0000-0000"
