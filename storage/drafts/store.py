@@ -147,17 +147,6 @@ class EncryptedDrafts:
     async def delete(self, kind: str, *idents: str) -> None:
         await self.store.delete(*(self.key(kind, ident) for ident in idents))
 
-    async def items(self, kind: str) -> list[tuple[str, bytes]]:
-        """(storage key, plaintext) of every readable record of `kind`: for a start-up sweep,
-        which cannot name the ids (the keys are their pseudonyms) and saves by the key."""
-        found: list[tuple[str, bytes]] = []
-        for key, token in await self.store.items(f"{self.prefix}{kind}:"):
-            try:
-                found.append((key, self.cipher.decrypt_bytes(token, ttl_seconds=self.ttl_seconds)))
-            except DraftUnreadable:
-                continue
-        return found
-
     async def save_at(self, key: str, plaintext: bytes) -> None:
         """`save` under a storage key (one that `items` returned, for a sweep)."""
         await self.store.set(key, self.cipher.encrypt_bytes(plaintext), self.ttl_seconds)
