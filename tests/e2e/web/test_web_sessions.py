@@ -33,16 +33,27 @@ def today() -> dt.date:
     return dt.datetime.now(ZoneInfo("Europe/Oslo")).date()
 
 
+def started(contexts: Any, server: WebServer, tmp: Path, *, js: bool, lang: str = "nb") -> Any:
+    """A conversation begun as oneself (kommune preset): (page, person, step asked, code)."""
+    page = contexts.page(js=js)
+    page.goto(f"{server.url}/?kommune=4601&lang={lang}")
+    person = Person(page, js=js, tmp=tmp)
+    person.press("self")
+    return page, person, person.step(), person.code()
+
+
+def resume(page: Any, code: str) -> None:
+    page.fill("#code", code)
+    with page.expect_navigation():
+        page.press("#code", "Enter")
+
+
 def test_the_time_out_warns_can_be_extended_and_never_loses_an_answer(
     contexts: Any, server: WebServer, tmp: Path
 ) -> None:
-    page = contexts.page(js=True)
-    page.goto(f"{server.url}/?kommune=4601")
-    person = Person(page, js=True, tmp=tmp)
-    person.press("self")
+    page, person, _, code = started(contexts, server, tmp, js=True)
     person.type("Kari")
     asked = person.step()
-    code = person.code()
     # warned ahead, in a polite status, with a button that extends the session
     page.wait_for_selector("#timeout:not([hidden])", timeout=8000)
     assert page.get_attribute("#timeout-text", "role") == "status"
@@ -62,9 +73,7 @@ def test_the_time_out_warns_can_be_extended_and_never_loses_an_answer(
         page.press("#answer", "Enter")
     assert web_text("nb", "timeout.closed") in page.inner_text("#main")
     assert "Nordmann" in page.inner_text(".held")
-    page.fill("#code", code)
-    with page.expect_navigation():
-        page.press("#code", "Enter")
+    resume(page, code)
     assert person.step() == asked
     assert "Kari" in person.transcript()
     assert page.input_value("#answer") == "Nordmann"
@@ -77,12 +86,7 @@ def test_without_javascript_the_closing_time_is_stated_can_be_moved_and_nothing_
     """No script, so no warning can appear on its own (WCAG 2.2.1 then rests on the stated
     time): the page says at what clock time the window closes, a button moves it, and an
     answer sent after it is shown back and returns with the code."""
-    page = contexts.page(js=False)
-    page.goto(f"{server.url}/?kommune=4601&lang=nn")
-    person = Person(page, js=False, tmp=tmp)
-    person.press("self")
-    asked = person.step()
-    code = person.code()
+    page, person, asked, code = started(contexts, server, tmp, js=False, lang="nn")
 
     def stated() -> str:
         text = page.inner_text("#timeout-until")
@@ -106,9 +110,7 @@ def test_without_javascript_the_closing_time_is_stated_can_be_moved_and_nothing_
         page.press("#answer", "Enter")
     assert web_text("nn", "timeout.closed") in page.inner_text("#main")
     assert "Haugland" in page.inner_text(".held")
-    page.fill("#code", code)
-    with page.expect_navigation():
-        page.press("#code", "Enter")
+    resume(page, code)
     assert person.step() == asked
     assert "Haugland" in page.input_value("#answer")
     # shown back once: a reload has the field empty again
@@ -119,12 +121,7 @@ def test_without_javascript_the_closing_time_is_stated_can_be_moved_and_nothing_
 def test_resume_on_another_device_and_the_first_one_is_told(
     contexts: Any, server: WebServer, tmp: Path
 ) -> None:
-    first = contexts.page(js=False)
-    first.goto(f"{server.url}/?kommune=4601&lang=en")
-    person = Person(first, js=False, tmp=tmp)
-    person.press("self")
-    asked = person.step()
-    code = person.code()
+    first, _, asked, code = started(contexts, server, tmp, js=False, lang="en")
     other = contexts.page(js=False)
     other.goto(f"{server.url}/?lang=en")
     other.fill("#code", code.lower().replace("-", " "))
@@ -146,20 +143,14 @@ def test_resume_on_another_device_and_the_first_one_is_told(
 def test_avbryt_og_slett_deletes_at_once(
     contexts: Any, server: WebServer, tmp: Path, js: bool
 ) -> None:
-    page = contexts.page(js=js)
-    page.goto(f"{server.url}/?kommune=4601")
-    person = Person(page, js=js, tmp=tmp)
-    person.press("self")
-    code = person.code()
+    page, _, _, code = started(contexts, server, tmp, js=js)
     page.click(f"summary:has-text('{web_text('nb', 'delete.open')}')")
     with page.expect_navigation():
         page.click(f"text={web_text('nb', 'delete.confirm')}")
     assert web_text("nb", "deleted") in page.inner_text("#main")
     assert not [c for c in page.context.cookies() if c["value"]]
     page.goto(f"{server.url}/")
-    page.fill("#code", code)
-    with page.expect_navigation():
-        page.press("#code", "Enter")
+    resume(page, code)
     assert web_text("nb", "resume.bad", hours=72) in page.inner_text("#main")
 
 
