@@ -43,6 +43,12 @@ class Settings(BaseSettings):
     telegram_webhook_secret: SecretStr | None = None
     # After this long away, the person is offered to resume or start over.
     telegram_resume_after_minutes: int = 30
+    # A Bot API call not answered within this many seconds is a time-out (retried; a reply
+    # still refused after the retries is kept and sent later, bot/telegram/outbox.py).
+    telegram_request_timeout_seconds: float = 20.0
+    # A 429's retry_after up to this long is waited in line; a longer one keeps the reply for
+    # later delivery, not before the retry_after.
+    telegram_retry_after_max_seconds: float = 60.0
     # Per-chat flood control (bot/telegram/gate.py): a burst of `limit` updates, then one per
     # window/limit seconds, in order; at most `queue` waiting, beyond which the person is told
     # exactly which messages to send again. Telegram itself allows about one message a second.

@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
+from aiogram.exceptions import TelegramAPIError
 from aiogram.fsm.context import FSMContext
 from aiogram.types import (
     BotCommand,
@@ -40,6 +40,7 @@ from bot.telegram import render, wording
 from bot.telegram.callbacks import Callback
 from bot.telegram.conversation import Conversation, Keyboard
 from bot.telegram.fsm import LOST
+from bot.telegram.outbox import Courier
 from dialogues import engine
 from dialogues.state import State, StateError
 from dialogues.types import (
@@ -56,8 +57,6 @@ from intake.messages import Language
 
 log = logging.getLogger(__name__)
 
-DELETE_WINDOW_SECONDS = 48 * 3600 - 300  # Telegram's limit, less a margin for clock skew
-DELETE_BATCH = 100
 COMMANDS: dict[str, Command] = {
     "start": "start",
     "help": "help",
@@ -82,8 +81,11 @@ class Adapter:
     # The kommuner that can receive (App.receiving); None: unknown, nobody refused at once.
     receiving: Callable[[], frozenset[str] | None] | None = None
     runtime: Runtime = field(init=False)
+    # Replies the Bot API refused for now, and failed deletions, delivered later in order.
+    courier: Courier = field(init=False)
 
     def __post_init__(self) -> None:
+        self.courier = Courier(clock=lambda: self.clock().timestamp())
         self.runtime = Runtime(
             self.settings,
             "telegram",
@@ -118,7 +120,7 @@ class Adapter:
             conv = self._new_conversation(fallback, preset, now)
             if stored.get(LOST):
                 # An unfinished referral that expired or can no longer be read: say so.
-                await self._plain(bot, message.chat.id, wording.text(fallback, "draft_lost"))
+                await self._plain(bot, state, wording.text(fallback, "draft_lost"), fallback)
             conv.applied(key)
             conv.track(message.message_id, message.date.timestamp())
             await self._advance(bot, message.chat.id, conv, UserInput(command="start"), state)
@@ -335,7 +337,7 @@ class Adapter:
             # Only a keyboard shown with these replies stays live: an older one, answered by
             # typing or already pressed, must not act on the next question.
             conv.keyboard = None
-            kept = await self._send(bot, chat_id, conv, replies, language)
+            kept = await self._send(bot, fsm, conv, replies, language)
             if finished:
                 await self._finish(bot, chat_id, conv, kept, language, fsm)
                 return
@@ -366,13 +368,15 @@ class Adapter:
     async def _send(
         self,
         bot: Bot,
-        chat_id: int,
+        fsm: FSMContext,
         conv: Conversation,
         replies: Sequence[Reply],
         language: Language,
     ) -> list[int]:
         """Send each reply (split when long); the last keyboard shown becomes the live one.
-        Returns the ids of the messages of the last reply (the receipt, after filing)."""
+        A reply the Bot API refuses for now is kept in the chat's outbox and delivered later,
+        in order (`bot.telegram.outbox`). Returns the ids of the messages of the last reply
+        that were sent (the receipt, after filing)."""
         sent: list[int] = []
         for reply in replies:
             sent = []
@@ -383,18 +387,23 @@ class Adapter:
                 markup, keyboard = render.keyboard(reply, language, keep=_keep_toggle(conv, reply))
             for index, part in enumerate(parts):
                 last = index == len(parts) - 1
-                try:
-                    message = await bot.send_message(
-                        chat_id, part, reply_markup=markup if last else None
-                    )
-                except TelegramAPIError as error:
-                    log.warning("telegram: send failed (%s); draft kept", type(error).__name__)
-                    return sent
+                shown = keyboard if last else None
+                message = await self.courier.send(
+                    bot,
+                    fsm,
+                    part,
+                    language,
+                    markup if last else None,
+                    shown.nonce if shown is not None else None,
+                )
+                if shown is not None:
+                    conv.keyboard = shown  # live by its nonce, also while it waits to be sent
+                if message is None:
+                    continue
                 conv.track(message.message_id, message.date.timestamp())
                 sent.append(message.message_id)
-                if last and keyboard is not None:
-                    keyboard.message_id = message.message_id
-                    conv.keyboard = keyboard
+                if shown is not None:
+                    shown.message_id = message.message_id
         return sent
 
     async def _edit_keyboard(
@@ -426,7 +435,7 @@ class Adapter:
     ) -> None:
         language = self._engine_state(conv).language
         notice = Reply(text=wording.text(language, purpose))
-        await self._send(bot, chat_id, conv, [notice], language)
+        await self._send(bot, fsm, conv, [notice], language)
         await self._save(fsm, conv)
 
     async def _offer_resume(
@@ -436,7 +445,7 @@ class Adapter:
         conv.paused = True
         conv.keyboard = None
         await self._save(fsm, conv)
-        await self._send(bot, chat_id, conv, [resume.offer(language)], language)
+        await self._send(bot, fsm, conv, [resume.offer(language)], language)
         await self._save(fsm, conv)
 
     async def _chat_commands(self, bot: Bot, chat_id: int, language: Language) -> None:
@@ -481,44 +490,14 @@ class Adapter:
         await fsm.set_data({})
         if conv.keep:
             log.info("telegram: chat kept at the person's choice")
-            await self._plain(bot, chat_id, wording.text(language, "kept"))
+            await self._plain(bot, fsm, wording.text(language, "kept"), language)
             return
-        now = self.clock().timestamp()
         keep = set(keep_ids)
-        mine = [(mid, sent) for mid, sent in conv.messages if mid not in keep]
-        deletable = [mid for mid, sent in mine if now - sent < DELETE_WINDOW_SECONDS]
-        too_old = len(mine) - len(deletable)
-        removed = 0
-        for start in range(0, len(deletable), DELETE_BATCH):
-            batch = deletable[start : start + DELETE_BATCH]
-            try:
-                await bot.delete_messages(chat_id, batch)
-                removed += len(batch)
-            except TelegramBadRequest:
-                removed += await self._delete_one_by_one(bot, chat_id, batch)
-            except TelegramAPIError as error:
-                log.warning("telegram: deletion failed (%s)", type(error).__name__)
-        log.info("telegram: chat cleaned, %s removed, %s too old", removed, too_old)
-        notice = wording.text(language, "removed" if removed else "removed_none", count=removed)
-        if too_old:
-            notice += "\n\n" + wording.text(language, "removed_left", left=too_old)
-        await self._plain(bot, chat_id, notice)
+        mine = [[mid, sent] for mid, sent in conv.messages if mid not in keep]
+        await self.courier.clean_up(bot, fsm, mine, language)
 
-    async def _delete_one_by_one(self, bot: Bot, chat_id: int, batch: list[int]) -> int:
-        removed = 0
-        for message_id in batch:
-            try:
-                await bot.delete_message(chat_id, message_id)
-                removed += 1
-            except TelegramAPIError:
-                continue
-        return removed
-
-    async def _plain(self, bot: Bot, chat_id: int, text: str) -> None:
-        try:
-            await bot.send_message(chat_id, text)
-        except TelegramAPIError as error:
-            log.warning("telegram: send failed (%s)", type(error).__name__)
+    async def _plain(self, bot: Bot, fsm: FSMContext, text: str, language: Language) -> None:
+        await self.courier.send(bot, fsm, text, language)
 
     async def chat_language(
         self, fsm: FSMContext | None, fallback: Language | None

@@ -53,8 +53,8 @@ def make_bot(settings: Settings) -> Bot:
         if settings.telegram_api_base
         else PRODUCTION
     )
-    session = AiohttpSession(api=api)
-    session.middleware(RetryMiddleware())
+    session = AiohttpSession(api=api, timeout=settings.telegram_request_timeout_seconds)
+    session.middleware(RetryMiddleware(max_retry_after=settings.telegram_retry_after_max_seconds))
     return Bot(settings.telegram_token.get_secret_value(), session=session)
 
 
@@ -103,18 +103,34 @@ async def run(
         except TelegramAPIError as error:
             log.warning("telegram: command menu not set (%s)", type(error).__name__)
         await sweep_within(bot, adapter, backend, SWEEP_SECONDS)
-        if webhook_url:
-            await _serve_webhook(bot, gate, settings, webhook_url, listen, stop)
-        else:
-            await bot.delete_webhook(drop_pending_updates=False)
-            log.info("telegram: long polling")
-            allowed = gate.dispatcher.resolve_used_update_types()
-            await Poller(bot, gate, timeout=20, allowed_updates=allowed).run(stop)
+        courier = asyncio.create_task(_deliver_kept(bot, adapter, backend, stop))
+        try:
+            if webhook_url:
+                await _serve_webhook(bot, gate, settings, webhook_url, listen, stop)
+            else:
+                await bot.delete_webhook(drop_pending_updates=False)
+                log.info("telegram: long polling")
+                allowed = gate.dispatcher.resolve_used_update_types()
+                await Poller(bot, gate, timeout=20, allowed_updates=allowed).run(stop)
+        finally:
+            courier.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await courier
     finally:
         await backend.close()
         await bot.session.close()
     log.info("telegram: stopped")
     return 0
+
+
+async def _deliver_kept(bot: Bot, adapter: Adapter, backend: DraftBackend, stop: Any) -> None:
+    """Replies and deletions the Bot API refused, delivered when due (bot/telegram/outbox.py),
+    those a stopped process left first."""
+    try:
+        await adapter.courier.load(backend.storage)
+    except Exception as error:  # the store may be down at start: the next kept reply, then
+        log.warning("telegram: kept replies not looked for (%s)", type(error).__name__)
+    await adapter.courier.run(bot, backend.storage, backend.isolation, stop)
 
 
 async def _connect(bot: Bot, stop: asyncio.Event) -> Any:

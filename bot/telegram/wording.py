@@ -30,6 +30,8 @@ KEYS = {
     "keep_on": "tg.keep_chat.on",
     "keep_off": "tg.keep_chat.off",
     "kept": "tg.kept",
+    "late": "tg.late",
+    "late_dropped": "tg.late_dropped",
 }
 
 __all__ = ["COMMANDS", "KEYS", "command_description", "language_of", "text"]

@@ -285,8 +285,10 @@ async def test_a_failed_send_never_loses_the_answer() -> None:
     error = (500, {"ok": False, "error_code": 500, "description": "Internal Server Error"})
     harness.fake.failures["sendMessage"] = [error] * 20
     await harness.send("meg selv")  # the answer is stored, the question cannot be sent
+    assert harness.current_step() == "submitter.role"
     harness.fake.failures.clear()
-    await harness.send("/start")  # the person asks again: we continue after the answer
+    harness.now += dt.timedelta(seconds=10)  # past the back-off of the kept question
+    await harness.send("/start")  # the kept question comes first, then this answer's
     assert harness.current_step() == "kommune"
 
 

@@ -1,0 +1,154 @@
+"""Replies the Bot API refused, and failed chat deletions, are kept (encrypted, in the draft
+store) and delivered later: not before a 429's retry_after, in the order written, first with a
+notice that they are late; a deletion is tried again until it works or the messages are too old
+to delete, then the person is told what was removed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from aiogram.fsm.storage.base import StorageKey
+from aiogram.fsm.storage.memory import MemoryStorage
+
+from bot.telegram.adapter import Adapter
+from bot.telegram.outbox import BACKOFF_FIRST, KEPT_MAX
+from dialogues import flow
+from tests.botapi.harness import Harness, label_for
+from tests.botapi.person import identify
+
+ERROR = (500, {"ok": False, "error_code": 500, "description": "Internal Server Error"})
+
+
+def _too_many(seconds: int) -> tuple[int, dict[str, Any]]:
+    payload = {
+        "ok": False,
+        "error_code": 429,
+        "description": f"Too Many Requests: retry after {seconds}",
+        "parameters": {"retry_after": seconds},
+    }
+    return 429, payload
+
+
+def _key(harness: Harness) -> StorageKey:
+    uid = harness.fake.user_id
+    return StorageKey(bot_id=harness.bot.id, chat_id=uid, user_id=uid)
+
+
+async def _courier_round(harness: Harness, adapter: Adapter | None = None) -> None:
+    """What the courier's loop does for this chat when it wakes (under the chat's lock)."""
+    adapter = adapter or harness.adapter
+    async with harness.backend.isolation.lock(_key(harness)):
+        await adapter.courier.deliver(harness.bot, harness.backend.storage, _key(harness))
+
+
+def _texts(harness: Harness, since: int = 0) -> list[str]:
+    return [str(c.params["text"]) for c in harness.fake.calls_of("sendMessage")[since:]]
+
+
+async def test_a_429_beyond_our_wait_is_delivered_after_retry_after_in_order() -> None:
+    harness = Harness()
+    await harness.send("/start")
+    harness.fake.failures["sendMessage"] = [_too_many(120)]
+    await harness.send("meg selv")  # the next question is refused: kept
+    await harness.send("/help")  # its answer waits behind the kept question
+    assert harness.current_step() == "submitter.role"
+    assert harness.adapter.courier.holds(_key(harness))
+    raw = harness.backend.storage.inner
+    assert isinstance(raw, MemoryStorage)
+    stored = json.dumps([r.data for r in raw.storage.values()])
+    assert "kommune" not in stored.lower() and "Kommune" not in stored  # encrypted, like drafts
+
+    tried = len(harness.fake.calls_of("sendMessage"))
+    harness.now += dt.timedelta(seconds=119)
+    await _courier_round(harness)
+    assert len(harness.fake.calls_of("sendMessage")) == tried  # never before retry_after
+
+    harness.now += dt.timedelta(seconds=2)
+    await _courier_round(harness)
+    sent = _texts(harness, tried)
+    assert sent[0] == flow.text("nb", "tg.late")
+    assert identify(sent[1]) == "kommune"  # the kept question first, then the /help answer
+    assert len(sent) > 2 and sent[2] != sent[1]
+    assert harness.current_step() == "kommune"
+    assert not harness.adapter.courier.holds(_key(harness))
+    await harness.walk()  # the conversation goes on from there to the receipt
+    assert len(harness.filer.filed) == 1
+
+
+async def test_kept_replies_survive_a_restart() -> None:
+    harness = Harness()
+    await harness.send("/start")
+    harness.fake.failures["sendMessage"] = [ERROR]
+    await harness.send("meg selv")
+    # A new process on the same draft store finds the kept reply at start-up.
+    adapter = Adapter(settings=harness.settings, filer=harness.filer, clock=lambda: harness.now)
+    assert await adapter.courier.load(harness.backend.storage) == 1
+    harness.now += dt.timedelta(seconds=BACKOFF_FIRST)
+    await _courier_round(harness, adapter)
+    assert harness.current_step() == "kommune"
+
+
+async def test_the_press_on_a_kept_keyboard_works_once_it_is_delivered() -> None:
+    harness = Harness()
+    harness.fake.failures["sendMessage"] = [ERROR]
+    await harness.send("/start")  # the first question (with its buttons) is kept
+    harness.now += dt.timedelta(seconds=BACKOFF_FIRST)
+    await _courier_round(harness)
+    await harness.press(label_for("submitter.role", "attorney"))
+    assert harness.current_step() != "submitter.role"
+
+
+async def test_a_long_outage_keeps_the_newest_replies_and_says_to_look_again() -> None:
+    harness = Harness()
+    await harness.send("/start")
+    harness.fake.failures["sendMessage"] = [_too_many(600)]
+    for n in range(KEPT_MAX + 5):
+        await harness.send(f"/help {n}")
+    harness.now += dt.timedelta(seconds=600)
+    before = len(harness.fake.calls_of("sendMessage"))
+    await _courier_round(harness)
+    sent = _texts(harness, before)
+    assert sent[0] == flow.text("nb", "tg.late_dropped")
+    assert len(sent) == 1 + KEPT_MAX
+
+
+async def test_a_failed_deletion_after_filing_is_tried_again_until_it_works() -> None:
+    harness = Harness()
+    await harness.walk(until="summary")
+    harness.fake.failures["deleteMessages"] = [ERROR, ERROR]
+    await harness.press(label_for("summary", "send"))
+    assert len(harness.filer.filed) == 1
+    assert not harness.fake.deleted  # refused: kept for later, the person not told yet
+    assert "KE-" in (harness.fake.last_bot_message().text or "")
+
+    harness.now += dt.timedelta(seconds=BACKOFF_FIRST)
+    await _courier_round(harness)  # refused again: a longer back-off
+    assert not harness.fake.deleted
+    harness.now += dt.timedelta(seconds=BACKOFF_FIRST)
+    await _courier_round(harness)
+    assert not harness.fake.deleted  # not due yet (10 s after the second refusal)
+    harness.now += dt.timedelta(seconds=BACKOFF_FIRST)
+    await _courier_round(harness)
+    assert harness.fake.deleted
+    notice = harness.fake.last_bot_message().text or ""
+    assert flow.text("nb", "tg.late") in _texts(harness)
+    assert flow.text("nb", "tg.removed", count=len(harness.fake.deleted)) in notice
+    assert "KE-" in "".join(m.text or "" for m in harness.fake.bot_messages())  # receipt kept
+    assert not harness.adapter.courier.holds(_key(harness))
+
+
+async def test_a_deletion_refused_for_48_hours_ends_with_the_person_told() -> None:
+    harness = Harness()
+    await harness.walk(until="summary")
+    harness.fake.failures["deleteMessages"] = [ERROR] * 4
+    await harness.press(label_for("summary", "send"))
+    older = len(harness.fake.chat) - 1  # all but the receipt
+    harness.now += dt.timedelta(hours=49)  # by the next try every message is too old
+    await _courier_round(harness)
+    assert not harness.fake.deleted
+    notice = harness.fake.last_bot_message().text or ""
+    assert flow.text("nb", "tg.removed_none") in notice
+    assert flow.text("nb", "tg.removed_left", left=older) in notice
+    assert not harness.adapter.courier.holds(_key(harness))
