@@ -111,6 +111,9 @@ class Adapter:
         conv = Conversation.from_data(stored)
         key = f"m{message.message_id}"
         if conv is not None and conv.seen_before(key):
+            if conv.owed and key == conv.handled[-1] and not self.interrupted(conv):
+                await self._answer_owed(bot, message.chat.id, conv, state)
+                return
             log.info("telegram: message already applied, not again")
             return
         # A first message only starts the conversation: an upload there is not even fetched.
@@ -156,19 +159,22 @@ class Adapter:
             or message is None
             or callback.nonce != keyboard.nonce
         ):
-            await query.answer(text=wording.text(language, "stale"))
+            await _ack(query, wording.text(language, "stale"))
             log.info("telegram: stale button answered")
             return
         key = f"q{query.id}"
         if conv.seen_before(key):
-            await query.answer()
+            await _ack(query)
+            if conv.owed and key == conv.handled[-1] and not self.interrupted(conv):
+                await self._answer_owed(bot, message.chat.id, conv, state)
+                return
             log.info("telegram: button press already applied, not again")
             return
         conv.applied(key)
         if callback.op == "k":
             await self._toggle_keep(query, bot, message, conv, language, state)
             return
-        await query.answer()
+        await _ack(query)
         chat_id = message.chat.id
         ui: UserInput | None = None
         if (
@@ -217,7 +223,7 @@ class Adapter:
         assert conv.keyboard is not None
         conv.keep = not conv.keep
         await self._save(fsm, conv)
-        await query.answer(text=wording.text(language, "keep_on" if conv.keep else "keep_off"))
+        await _ack(query, wording.text(language, "keep_on" if conv.keep else "keep_off"))
         if message.reply_markup is not None:
             markup = render.with_keep(
                 message.reply_markup, conv.keyboard.nonce, conv.keep, language
@@ -312,6 +318,7 @@ class Adapter:
         new, replies, effects = engine.step(current, ui, ctx)
         conv.engine = new.to_json()
         conv.seen = ctx.now.timestamp()
+        conv.owed = True  # until the replies are sent (or kept): see _answer_owed
         await self._save(fsm, conv)  # before sending: a failed send never loses the answer
         finished = False
         for effect in effects:
@@ -341,7 +348,17 @@ class Adapter:
             if finished:
                 await self._finish(bot, chat_id, conv, kept, language, fsm)
                 return
+        conv.owed = False
         await self._save(fsm, conv)
+
+    async def _answer_owed(
+        self, bot: Bot, chat_id: int, conv: Conversation, fsm: FSMContext
+    ) -> None:
+        """The update came again (after a restart) and was applied, but the process stopped
+        before its replies were sent: the person gets where they are now (the engine's resume
+        on `start`), not silence. Applied once, answered at least once."""
+        log.info("telegram: an applied update came again unanswered; answering where we are")
+        await self._advance(bot, chat_id, conv, UserInput(command="start"), fsm)
 
     async def _save(self, fsm: FSMContext, conv: Conversation) -> None:
         conv.who = [fsm.key.chat_id, fsm.key.user_id]
@@ -507,6 +524,14 @@ class Adapter:
             return fallback
         conv = Conversation.from_data(await fsm.get_data())
         return self._engine_state(conv).language if conv is not None else fallback
+
+
+async def _ack(query: CallbackQuery, text: str | None = None) -> None:
+    """Answer a button press (stops the client's spinner); its failure never fails the turn."""
+    try:
+        await query.answer(text=text)
+    except TelegramAPIError as error:
+        log.warning("telegram: button not answered (%s)", type(error).__name__)
 
 
 def command_list(language: Language) -> list[BotCommand]:

@@ -36,6 +36,9 @@ class Conversation:
     # [chat id, user id] of the storage key: lets the start-up sweep reach a conversation that a
     # stopped process left mid-filing (inside the encrypted data, never in a key or a log).
     who: list[int] | None = None
+    # The last input applied (handled[-1]) is saved before its replies are sent; owed until
+    # they are sent or kept, so a process that stops in between answers it when it comes again.
+    owed: bool = False
 
     def seen_before(self, key: str) -> bool:
         return key in self.handled
@@ -69,6 +72,7 @@ class Conversation:
                 "keep": self.keep,
                 "handled": list(self.handled),
                 "who": None if self.who is None else list(self.who),
+                "owed": self.owed,
             }
         }
 
@@ -90,6 +94,7 @@ class Conversation:
                 who=[int(part) for part in who]
                 if isinstance(who := raw.get("who"), list)
                 else None,
+                owed=bool(raw.get("owed", False)),
             )
         except (KeyError, TypeError, ValueError):
             return None

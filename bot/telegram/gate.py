@@ -113,7 +113,9 @@ class Gate:
         if lane is None:
             lane = self._lanes[chat_id] = _Lane(tokens=float(self.limit), refilled=self.clock())
         lane.language = wording.language_of(user_language, self.default_language)
-        if lane.waiting >= self.max_waiting:
+        if lane.waiting >= self.max_waiting or lane.unread:
+            # Once a message is not read, neither is any after it until the person is told
+            # which to send again: what is read stays in order, what is not is one run.
             await self._not_read(bot, update, chat_id, lane)
             return
         lane.waiting += 1

@@ -152,3 +152,36 @@ async def test_a_deletion_refused_for_48_hours_ends_with_the_person_told() -> No
     assert flow.text("nb", "tg.removed_none") in notice
     assert flow.text("nb", "tg.removed_left", left=older) in notice
     assert not harness.adapter.courier.holds(_key(harness))
+
+
+class Killed(BaseException):
+    """The process dying: nothing in the channel catches it."""
+
+
+async def test_an_update_applied_but_not_answered_before_a_kill_is_answered_when_it_comes_again() -> (
+    None
+):
+    harness = Harness()
+    await harness.send("/start")
+    answer = harness.fake.text_update("meg selv")
+
+    def die(params: dict[str, Any]) -> None:
+        raise Killed()
+
+    harness.fake._m_sendMessage = die  # type: ignore[method-assign,assignment]
+    try:
+        await harness.feed(answer)  # saved (applied), then the process dies before replying
+    except Killed:
+        pass
+    del harness.fake._m_sendMessage
+    assert harness.current_step() == "submitter.role"
+    # The next process gets the same update again (it was never confirmed).
+    adapter = Adapter(settings=harness.settings, filer=harness.filer, clock=lambda: harness.now)
+    harness.gate = harness._gate(adapter, harness.backend)
+    harness.workers = [harness.gate]
+    await harness.feed(answer)
+    assert harness.current_step() == "kommune"  # answered where we are, applied once
+    await harness.feed(answer)  # and a third time: already answered, nothing more
+    assert harness.current_step() == "kommune"
+    await harness.walk()
+    assert len(harness.filer.filed) == 1
