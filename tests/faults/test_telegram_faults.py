@@ -99,6 +99,7 @@ class Rig:
     folder: Path
     keys: Any
     env: dict[str, str]
+    server: BotAPIServer
     process: asyncio.subprocess.Process | None = None
     logs: list[Path] = field(default_factory=list)
 
@@ -153,7 +154,7 @@ async def rig(services: Services) -> AsyncIterator[Rig]:
             "KE_ALLOW_SYNTHETIC_IDS": "true",
             "KE_TELEGRAM_FLOOD_LIMIT": "1000",
         }
-        state = Rig(postgres, redis, services.database_url, crowd, Path(folder), keys, env)
+        state = Rig(postgres, redis, services.database_url, crowd, Path(folder), keys, env, server)
         try:
             yield state
         finally:
