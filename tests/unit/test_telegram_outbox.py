@@ -7,15 +7,14 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import json
 from typing import Any
 
 from aiogram.fsm.storage.base import StorageKey
-from aiogram.fsm.storage.memory import MemoryStorage
 
 from bot.telegram.adapter import Adapter
 from bot.telegram.outbox import BACKOFF_FIRST, KEPT_MAX
 from dialogues import flow
+from storage.drafts import MemoryValueStore
 from tests.botapi.harness import Harness, label_for
 from tests.botapi.person import identify
 
@@ -56,10 +55,10 @@ async def test_a_429_beyond_our_wait_is_delivered_after_retry_after_in_order() -
     await harness.send("/help")  # its answer waits behind the kept question
     assert harness.current_step() == "submitter.role"
     assert harness.adapter.courier.holds(_key(harness))
-    raw = harness.backend.storage.inner
-    assert isinstance(raw, MemoryStorage)
-    stored = json.dumps([r.data for r in raw.storage.values()])
-    assert "kommune" not in stored.lower() and "Kommune" not in stored  # encrypted, like drafts
+    values = harness.backend.storage.records.store
+    assert isinstance(values, MemoryValueStore)
+    stored = b"".join(key.encode() + value for key, (_, value) in values._values.items())
+    assert b"kommune" not in stored.lower()  # encrypted and pseudonymised, like drafts
 
     tried = len(harness.fake.calls_of("sendMessage"))
     harness.now += dt.timedelta(seconds=119)
