@@ -8,6 +8,7 @@ side, loads or creates the service's signing key.
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import hashlib
 import hmac
 import logging
@@ -263,11 +264,26 @@ def _create_demo_keys(settings: Settings) -> None:
     )
 
     folder = _demo_dir(settings)
-    key = generate_recipient_key()
-    # The passphrase is public ("demo"), so a memory-hard KDF would only slow every demo start.
-    cheap = Argon2Params.cheap_for_tests()
-    save_private_key(folder / "demo-ke.key", key, DEMO_PASSPHRASE, DEMO_RECIPIENT, argon2=cheap)
-    save_public_key(folder / "demo-ke.pub", key.public_key(), DEMO_RECIPIENT)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    # Workers sharing a data dir (and threads of one) may all find no pair at their first
+    # filing: under this lock one makes it and the others find it, so every demo filing is
+    # sealed to the key in demo-ke.key (the public file is written last and is the sign).
+    with open(folder / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if (folder / "demo-ke.pub").exists():
+            return
+        key = generate_recipient_key()
+        # The passphrase is public ("demo"), so a memory-hard KDF would only slow every start.
+        cheap = Argon2Params.cheap_for_tests()
+        save_private_key(
+            folder / "demo-ke.key",
+            key,
+            DEMO_PASSPHRASE,
+            DEMO_RECIPIENT,
+            argon2=cheap,
+            overwrite=True,
+        )
+        save_public_key(folder / "demo-ke.pub", key.public_key(), DEMO_RECIPIENT)
     log.warning("demo mode: created a demo KE key pair in %s (passphrase: demo)", folder)
 
 
