@@ -124,6 +124,7 @@ def _ours_app() -> tuple[Any, Any]:
         _env_file=None,  # type: ignore[call-arg]
         allow_synthetic_ids=True,
         id_hash_secret="bench-secret-bench-secret-bench!",
+        draft_store="memory",
         web_session_turns_per_minute=10**9,
         web_address_turns_per_minute=10**9,
     )
@@ -356,6 +357,8 @@ def _env(tmp: str, **extra: str) -> dict[str, str]:
     return clean_env() | {
         "KE_DATA_DIR": str(Path(tmp) / "data"),
         "KE_ID_HASH_SECRET": "bench-secret-bench-secret-bench!",
+        # one worker's own cost: drafts in memory unless the run shares them in Redis
+        "KE_DRAFT_STORE": "redis" if "KE_REDIS_URL" in extra else "memory",
         "KE_WEB_SESSION_TURNS_PER_MINUTE": "100000",
         "KE_WEB_ADDRESS_TURNS_PER_MINUTE": "10000000",
         **extra,

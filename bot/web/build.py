@@ -1,4 +1,5 @@
-"""Wiring the web chat: settings -> draft store (memory or Redis) -> turns -> the ASGI app."""
+"""Wiring the web chat: settings -> draft store (Redis, the SQLite draft file or memory) -> turns
+-> the ASGI app."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 
 from bot.bootstrap import App, LazyApp
 from bot.runtime.context import Runtime
+from bot.runtime.drafts import sqlite_drafts
 from bot.runtime.outage import REDIS_SOCKET_SECONDS
 from bot.settings import Settings
 from bot.web.app import Limits, Web, create_app
@@ -38,34 +40,34 @@ def build_web(
     oidc: Any = None,
 ) -> Web:
     """The draft store and counters are the ones Telegram uses (same keys, cipher, expiry):
-    in memory for one process, Redis (`KE_REDIS_URL`) for several workers."""
-    secret = settings.id_hash_secret.get_secret_value() if settings.id_hash_secret else None
-    hasher = IdHasher.from_secret(secret)
-    keys = settings.draft_keys.get_secret_value() if settings.draft_keys else None
-    cipher = DraftCipher.from_secret(keys)
-    store: ValueStore
-    counter: WindowCounter
-    if settings.redis_url:
-        from redis.asyncio import BlockingConnectionPool, Redis
-
-        pool = BlockingConnectionPool.from_url(
-            settings.redis_url,
-            max_connections=REDIS_CONNECTIONS,
-            timeout=REDIS_WAIT_SECONDS,
-            socket_timeout=REDIS_SOCKET_SECONDS,
-            socket_connect_timeout=REDIS_SOCKET_SECONDS,
-            health_check_interval=15,
-        )
-        redis = Redis(connection_pool=pool)
-        store = RedisValueStore(redis)
-        counter = RedisWindowCounter(redis, f"{prefix}web:")
-        log.info("web: drafts in Redis, expiry %s h", settings.draft_ttl_hours)
+    Redis (`KE_REDIS_URL`) for several workers, else the durable SQLite draft file beside the
+    inbox (one worker; a restart keeps every conversation), memory only with
+    `KE_DRAFT_STORE=memory` (tests)."""
+    choice = settings.draft_store
+    if choice == "auto":
+        choice = "redis" if settings.redis_url else "sqlite"
+    counter: WindowCounter = MemoryWindowCounter()
+    if choice == "sqlite":
+        drafts = sqlite_drafts(settings, prefix=f"{prefix}draft:")
+        log.info("web: drafts in the SQLite draft file, expiry %s h", settings.draft_ttl_hours)
     else:
-        store = MemoryValueStore()
-        counter = MemoryWindowCounter()
-        log.info("web: drafts in memory (one worker only), expiry %s h", settings.draft_ttl_hours)
-    ttl = settings.draft_ttl_hours * 3600
-    drafts = EncryptedDrafts(store, cipher, hasher, ttl_seconds=ttl, prefix=f"{prefix}draft:")
+        secret = settings.id_hash_secret.get_secret_value() if settings.id_hash_secret else None
+        keys = settings.draft_keys.get_secret_value() if settings.draft_keys else None
+        store: ValueStore = MemoryValueStore()
+        if choice == "redis" and settings.redis_url:
+            redis = _redis(settings.redis_url)
+            store = RedisValueStore(redis)
+            counter = RedisWindowCounter(redis, f"{prefix}web:")
+            log.info("web: drafts in Redis, expiry %s h", settings.draft_ttl_hours)
+        else:
+            log.info("web: drafts in memory (tests), expiry %s h", settings.draft_ttl_hours)
+        drafts = EncryptedDrafts(
+            store,
+            DraftCipher.from_secret(keys),
+            IdHasher.from_secret(secret),
+            ttl_seconds=settings.draft_ttl_hours * 3600,
+            prefix=f"{prefix}draft:",
+        )
     receiving = filer.receiving if isinstance(filer, App | LazyApp) else None
     # The transcript goes once filed.
     runtime = Runtime(settings, "web", can_delete_chat=True, receiving=receiving)
@@ -91,7 +93,7 @@ def build_web(
     return Web(
         sessions=Sessions(drafts),
         turns=turns,
-        hasher=hasher,
+        hasher=drafts.hasher,
         counter=counter,
         limits=limits,
         default_language=language,
@@ -99,6 +101,20 @@ def build_web(
         frame_ancestors=tuple(settings.web_embed_origins.split()),
         oidc=oidc,
     )
+
+
+def _redis(url: str) -> Any:
+    from redis.asyncio import BlockingConnectionPool, Redis
+
+    pool = BlockingConnectionPool.from_url(
+        url,
+        max_connections=REDIS_CONNECTIONS,
+        timeout=REDIS_WAIT_SECONDS,
+        socket_timeout=REDIS_SOCKET_SECONDS,
+        socket_connect_timeout=REDIS_SOCKET_SECONDS,
+        health_check_interval=15,
+    )
+    return Redis(connection_pool=pool)
 
 
 def asgi_app(web: Web) -> Any:

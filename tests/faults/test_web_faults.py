@@ -168,3 +168,36 @@ def test_web_worker_killed_mid_filing(services: Services, tmp_path: Path) -> Non
         print(f"\nweb worker killed mid-filing: {counts}")
         assert counts == {"lost": 0, "duplicated": 0, "opened": 2}
         _no_tracebacks(workers)
+
+
+def test_web_worker_without_redis_killed_keeps_every_conversation(
+    services: Services, tmp_path: Path
+) -> None:
+    """Without Redis the worker keeps drafts in the encrypted SQLite draft file beside the
+    inbox (the default): killed with SIGKILL mid-conversation and started again, each person's
+    next page is the question they were at, and the referral files once."""
+    keys = _prepare_inbox(services.database_url)
+    env = {k: v for k, v in _env(services, tmp_path / "data").items() if k != "KE_REDIS_URL"}
+    env.pop("KE_DRAFT_KEYS")  # no keys configured: generated once and kept in the data dir
+    with _workers(env, tmp_path, count=1) as (worker,):
+        people = [WebPerson(name) for name in PEOPLE]
+        asked = []
+        for person in people:
+            person.open(worker)
+            for _ in range(5):
+                person.answer(worker)
+            asked.append(person.step())
+        worker.kill()
+        worker.start()
+        for person, step in zip(people, asked, strict=True):
+            person.open(worker)
+            assert person.step() == step, person.html
+            person.until_summary([worker])
+            person.send(worker)
+        inbox = _filed(services.database_url, tmp_path / "data", keys)
+        counts = tally([p.receipts() for p in people], inbox)
+        counts["unanswered"] = _unanswered(people)
+        print(f"\nweb worker without Redis killed mid-conversation: {counts}")
+        assert counts == {"lost": 0, "duplicated": 0, "opened": 3, "unanswered": 0}
+        assert "drafts in the SQLite draft file" in worker.log_text()
+        _no_tracebacks([worker])

@@ -21,7 +21,8 @@ with warnings.catch_warnings():
 
 
 def client(**settings: Any) -> TestClient:
-    values = {"allow_synthetic_ids": True, "id_hash_secret": "x" * 32} | settings
+    values = {"allow_synthetic_ids": True, "id_hash_secret": "x" * 32, "draft_store": "memory"}
+    values |= settings
     web = build_web(Settings(_env_file=None, **values), None)  # type: ignore[call-arg]
     from bot.web.app import create_app
 
