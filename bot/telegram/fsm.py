@@ -29,7 +29,7 @@ from aiogram.fsm.storage.base import (
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 
 from bot.runtime.drafts import DRAFT_FILE, draft_secrets
-from bot.runtime.outage import REDIS_SOCKET_SECONDS
+from bot.runtime.redisclient import redis_client
 from bot.settings import Settings
 from storage.counters import (
     MemoryRecentSet,
@@ -58,6 +58,18 @@ DATA = "tg"  # EncryptedDrafts kinds: a conversation's data and its FSM state
 STATE = "tg-state"
 
 
+def key_parts(key: StorageKey) -> tuple[int | str | None, ...]:
+    """Every field of aiogram's key, in its order: a draft's pseudonym covers all of them."""
+    return (
+        key.bot_id,
+        key.business_connection_id,
+        key.chat_id,
+        key.thread_id,
+        key.user_id,
+        key.destiny,
+    )
+
+
 class HashedKeyBuilder(KeyBuilder):
     """`<prefix>:<hmac of every key field>[:<part>]`: nothing in a Redis key names a chat."""
 
@@ -66,14 +78,7 @@ class HashedKeyBuilder(KeyBuilder):
         self.prefix = prefix
 
     def build(self, key: StorageKey, part: Literal["data", "state", "lock"] | None = None) -> str:
-        digest = self.hasher.digest(
-            key.bot_id,
-            key.business_connection_id,
-            key.chat_id,
-            key.thread_id,
-            key.user_id,
-            key.destiny,
-        )
+        digest = self.hasher.digest(*key_parts(key))
         return f"{self.prefix}:{digest}:{part}" if part else f"{self.prefix}:{digest}"
 
 
@@ -98,15 +103,7 @@ class DraftStorage(BaseStorage):
 
     @staticmethod
     def _ident(key: StorageKey) -> str:
-        parts = (
-            key.bot_id,
-            key.business_connection_id,
-            key.chat_id,
-            key.thread_id,
-            key.user_id,
-            key.destiny,
-        )
-        return ":".join(str(part) for part in parts)
+        return ":".join(str(part) for part in key_parts(key))
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         value = state if state is None or isinstance(state, str) else state.state
@@ -243,10 +240,6 @@ class DraftBackend:
         await self.isolation.close()
 
 
-REDIS_CONNECTIONS = 50
-REDIS_WAIT_SECONDS = 30
-
-
 def build_backend(
     settings: Settings, *, prefix: str = "ke:", cipher: DraftCipher | None = None
 ) -> DraftBackend:
@@ -265,20 +258,7 @@ def build_backend(
     legacy: HashedKeyBuilder | None = HashedKeyBuilder(hasher, prefix=f"{prefix}fsm")
     closing: Callable[[], Awaitable[None]] | None = None
     if store == "redis" and settings.redis_url:
-        from redis.asyncio import BlockingConnectionPool, Redis
-
-        # A blocking pool: with more updates in flight than connections, a handler waits for a
-        # free one. The default pool raises MaxConnectionsError at 100, which dropped updates
-        # under load (bench/RESULTS.md).
-        pool = BlockingConnectionPool.from_url(
-            settings.redis_url,
-            max_connections=REDIS_CONNECTIONS,
-            timeout=REDIS_WAIT_SECONDS,
-            socket_timeout=REDIS_SOCKET_SECONDS,
-            socket_connect_timeout=REDIS_SOCKET_SECONDS,
-            health_check_interval=15,
-        )
-        redis = Redis(connection_pool=pool)
+        redis = redis_client(settings.redis_url)
         values = RedisValueStore(redis)
         closing = redis.aclose
         assert legacy is not None

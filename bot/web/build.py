@@ -9,7 +9,7 @@ from typing import Any
 from bot.bootstrap import App, LazyApp
 from bot.runtime.context import Runtime
 from bot.runtime.drafts import sqlite_drafts
-from bot.runtime.outage import REDIS_SOCKET_SECONDS
+from bot.runtime.redisclient import redis_client
 from bot.settings import Settings
 from bot.web.app import Limits, Web, create_app
 from bot.web.session import Sessions
@@ -26,9 +26,6 @@ from storage.drafts import (
 )
 
 log = logging.getLogger(__name__)
-
-REDIS_CONNECTIONS = 50
-REDIS_WAIT_SECONDS = 30
 
 
 def build_web(
@@ -55,7 +52,7 @@ def build_web(
         keys = settings.draft_keys.get_secret_value() if settings.draft_keys else None
         store: ValueStore = MemoryValueStore()
         if choice == "redis" and settings.redis_url:
-            redis = _redis(settings.redis_url)
+            redis = redis_client(settings.redis_url)
             store = RedisValueStore(redis)
             counter = RedisWindowCounter(redis, f"{prefix}web:")
             log.info("web: drafts in Redis, expiry %s h", settings.draft_ttl_hours)
@@ -101,20 +98,6 @@ def build_web(
         frame_ancestors=tuple(settings.web_embed_origins.split()),
         oidc=oidc,
     )
-
-
-def _redis(url: str) -> Any:
-    from redis.asyncio import BlockingConnectionPool, Redis
-
-    pool = BlockingConnectionPool.from_url(
-        url,
-        max_connections=REDIS_CONNECTIONS,
-        timeout=REDIS_WAIT_SECONDS,
-        socket_timeout=REDIS_SOCKET_SECONDS,
-        socket_connect_timeout=REDIS_SOCKET_SECONDS,
-        health_check_interval=15,
-    )
-    return Redis(connection_pool=pool)
 
 
 def asgi_app(web: Web) -> Any:
