@@ -26,11 +26,17 @@ _WRITE_OPTION = "ke_intake_write"
 HEAD_REVISION = "0003"
 # Any two 32-bit numbers; together with the schema they name the migration lock in PostgreSQL.
 _MIGRATION_LOCK = 727_300
+# A server database that accepts the connection but never answers (frozen, overloaded) fails
+# the connect within this many seconds instead of holding the filing (or the start) until it
+# answers. (A connection the pool cannot give fails after SQLAlchemy's pool_timeout, 30 s.)
+CONNECT_TIMEOUT_SECONDS = 5
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
+        if parsed.get_driver_name() == "psycopg" and "connect_timeout" not in parsed.query:
+            kwargs.setdefault("connect_args", {"connect_timeout": CONNECT_TIMEOUT_SECONDS})
         return sa.create_engine(url, pool_pre_ping=True, **kwargs)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
@@ -103,12 +109,12 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 
 
 def _stored_revision(engine: Engine) -> str | None:
-    try:
-        with engine.connect() as conn:
+    with engine.connect() as conn:  # a database that cannot be reached raises here
+        try:
             found = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalars()
             versions = list(found)
-    except sa.exc.DBAPIError:
-        return None  # no alembic_version table yet
+        except sa.exc.DBAPIError:
+            return None  # no alembic_version table yet
     return versions[0] if len(versions) == 1 else None
 
 

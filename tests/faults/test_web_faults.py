@@ -201,3 +201,34 @@ def test_web_worker_without_redis_killed_keeps_every_conversation(
         assert counts == {"lost": 0, "duplicated": 0, "opened": 3, "unanswered": 0}
         assert "drafts in the SQLite draft file" in worker.log_text()
         _no_tracebacks([worker])
+
+
+def test_web_postgres_frozen_at_the_first_open(services: Services, tmp_path: Path) -> None:
+    """The worker starts while PostgreSQL is down (the inbox is not opened); the database
+    comes back frozen (SIGSTOP) just before the person sends, so the worker's first open of
+    the inbox meets a server that accepts the connection and never answers. The person is told
+    within seconds that it was not sent and nothing is lost; after the thaw, send files once."""
+    keys = _prepare_inbox(services.database_url)
+    env = _env(services, tmp_path / "data")
+    services.postgres.stop()
+    with _workers(env, tmp_path, count=1) as (worker,):
+        person = WebPerson("mother_child")
+        person.until_summary([worker])
+        services.postgres.start()
+        services.postgres.freeze()
+        started = time.monotonic()
+        try:
+            person.send(worker, timeout=40)
+        except httpx.ReadTimeout:
+            pytest.fail("no answer within 40 s while the first open hangs", pytrace=False)
+        took = time.monotonic() - started
+        assert person.status == 200 and person.told("filing.failed"), person.html
+        services.postgres.thaw()
+        person.send(worker)
+        inbox = _filed(services.database_url, tmp_path / "data", keys)
+        counts = tally([person.receipts()], inbox)
+        counts["unanswered"] = _unanswered([person])
+        print(f"\nweb, PostgreSQL frozen at the first open: told in {took:.1f} s, {counts}")
+        assert took < 15
+        assert counts == {"lost": 0, "duplicated": 0, "opened": 1, "unanswered": 0}
+        _no_tracebacks([worker])
