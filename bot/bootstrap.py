@@ -8,7 +8,6 @@ side, loads or creates the service's signing key.
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
 import hashlib
 import hmac
 import logging
@@ -262,14 +261,14 @@ def _create_demo_keys(settings: Settings) -> None:
         save_private_key,
         save_public_key,
     )
+    from storage.files import exclusive_lock
 
     folder = _demo_dir(settings)
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     # Workers sharing a data dir (and threads of one) may all find no pair at their first
     # filing: under this lock one makes it and the others find it, so every demo filing is
     # sealed to the key in demo-ke.key (the public file is written last and is the sign).
-    with open(folder / ".lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with exclusive_lock(folder / ".lock"):
         if (folder / "demo-ke.pub").exists():
             return
         key = generate_recipient_key()
@@ -295,28 +294,19 @@ def signing_key_path(settings: Settings) -> Path:
 
 
 def _signing_key(settings: Settings, *, create: bool) -> Ed25519PrivateKey | None:
-    from storage.crypto.keys import (
-        generate_signing_key,
-        load_signing_key,
-        save_signing_key,
-        save_verify_key,
-    )
+    from storage.crypto.keys import load_or_create_signing_key, load_signing_key
 
     path = signing_key_path(settings)
     phrase = settings.signing_key_passphrase
     secret = phrase.get_secret_value().encode() if phrase else None
-    if path.exists():
-        return load_signing_key(path, secret)
     if not create:
-        return None
-    key = generate_signing_key()
-    save_signing_key(path, key, secret)
-    save_verify_key(path.with_suffix(".pub"), key.public_key(), overwrite=True)
-    log.warning(
-        "created a new intake signing key at %s; give %s to the KE workstations",
-        path,
-        path.with_suffix(".pub"),
-    )
+        return load_signing_key(path, secret) if path.exists() else None
+    public = path.with_suffix(".pub")
+    key, created = load_or_create_signing_key(path, secret, verify_key=public)
+    if created:
+        log.warning(
+            "created a new intake signing key at %s; give %s to the KE workstations", path, public
+        )
     return key
 
 

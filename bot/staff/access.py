@@ -230,14 +230,11 @@ def note_signing_key(app: App) -> Ed25519PrivateKey:
     if app.signing_key is not None:
         return app.signing_key
     from storage.crypto.envelope import key_id
-    from storage.crypto.keys import generate_signing_key, load_signing_key, save_signing_key
+    from storage.crypto.keys import load_or_create_signing_key
 
     path = app.settings.data_dir / NOTE_KEY_FILE
-    if path.exists():
-        key = load_signing_key(path, None)
-    else:
-        key = generate_signing_key()
-        save_signing_key(path, key, None)
+    key, created = load_or_create_signing_key(path, None)
+    if created:
         log.info("created the workstation's note signing key %s", path)
     signers = NoteSigners.of(app)
     if key_id(key.public_key()) not in signers.keys_at(None):

@@ -32,6 +32,7 @@ from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 
 from storage.crypto.envelope import RECIPIENT_RE, RecipientKey, key_id
 from storage.crypto.errors import KeyFileError
+from storage.files import exclusive_lock, write_file
 
 log = logging.getLogger(__name__)
 
@@ -186,6 +187,27 @@ def load_signing_key(path: str | os.PathLike[str], passphrase: bytes | None) -> 
     return key
 
 
+def load_or_create_signing_key(
+    path: str | os.PathLike[str],
+    passphrase: bytes | None,
+    *,
+    verify_key: str | os.PathLike[str] | None = None,
+) -> tuple[Ed25519PrivateKey, bool]:
+    """(the signing key in `path`, whether it was made now): made there first if there is none,
+    its verification key then written to `verify_key`. Processes and threads starting at once
+    make one key between them (under a lock beside it) and all load that one."""
+    path = Path(path)
+    if not path.exists():
+        with exclusive_lock(path.with_name(f".{path.name}.lock")):
+            if not path.exists():
+                key = generate_signing_key()
+                save_signing_key(path, key, passphrase)
+                if verify_key is not None:
+                    save_verify_key(verify_key, key.public_key(), overwrite=True)
+                return key, True
+    return load_signing_key(path, passphrase), False
+
+
 def public_signing_key_bytes(key: Ed25519PrivateKey | Ed25519PublicKey) -> bytes:
     """The 32 raw bytes of the verification key (what staff workstations need)."""
     public = key.public_key() if isinstance(key, Ed25519PrivateKey) else key
@@ -335,22 +357,10 @@ def _check_kommune(kommune: str) -> str:
 
 
 def _write(path: Path, text: str, *, secret: bool, overwrite: bool) -> None:
-    if path.exists() and not overwrite:
-        raise KeyFileError(f"refusing to overwrite an existing key file: {path}")
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    # Created with its final mode, so a private key is never readable by others, even briefly.
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600 if secret else 0o644)
     try:
-        os.fchmod(fd, 0o600 if secret else 0o644)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+        write_file(path, text, mode=0o600 if secret else 0o644, exclusive=not overwrite)
+    except FileExistsError:
+        raise KeyFileError(f"refusing to overwrite an existing key file: {path}") from None
 
 
 def _warn_if_readable(path: Path) -> None:
