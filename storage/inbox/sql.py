@@ -221,7 +221,7 @@ class SqlInbox:
             return new_tip
         conn = self._batch_connection()
         try:
-            _execute_raw(conn, _pg_batch_sql(len(works)), _flat(rows, events, entries))
+            _insert_rows(conn, rows, events, entries)
         except BaseException:
             conn.close()
             raise
@@ -813,39 +813,20 @@ def _batch_rows(
     return rows, events, entries, new_tip
 
 
-_REFERRAL_COLUMNS = (
-    "id",
-    "reference",
-    "recipient",
-    "received_at",
-    "status",
-    "outcome",
-    "channel",
-    "key_ids",
-    "size",
-    "coordinator",
-    "envelope",
-    "idempotency_hash",
-)
-_EVENT_COLUMNS = ("referral_id", "status", "outcome", "at", "actor", "note", "prev_hash", "hash")
-_AUDIT_COLUMNS = ("seq", "at", "actor", "action", "reference", "details", "prev_hash", "hash")
-
-
 @functools.cache
-def _pg_batch_sql(n: int) -> str:
-    """One PostgreSQL statement that inserts `n` filings: referrals and their first status
-    events as data-modifying CTEs of the audit insert. Written out once per batch size, since
-    compiling a multi-row insert costs more than sending it; with PostgreSQL's own `$n`
-    placeholders (see _execute_raw), numbered in `_flat`'s order."""
+def _pg_batch_sql(n: int, columns: tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]) -> str:
+    """One PostgreSQL statement that inserts `n` filings, the rows `_batch_rows` makes (whose
+    keys are the `columns` of referrals, status events and audit entries): referrals and their
+    first status events as data-modifying CTEs of the audit insert. Written out once per batch
+    size, since compiling a multi-row insert costs more than sending it; with PostgreSQL's own
+    `$n` placeholders (see _execute_raw), numbered in `_flat`'s order."""
     numbers = itertools.count(1)
 
-    def values(columns: tuple[str, ...]) -> str:
-        rows = ["(" + ", ".join(f"${next(numbers)}" for _ in columns) + ")" for _ in range(n)]
-        return f"({', '.join(columns)}) VALUES " + ", ".join(rows)
+    def values(names: tuple[str, ...]) -> str:
+        rows = ["(" + ", ".join(f"${next(numbers)}" for _ in names) + ")" for _ in range(n)]
+        return f"({', '.join(names)}) VALUES " + ", ".join(rows)
 
-    referral_values = values(_REFERRAL_COLUMNS)
-    event_values = values(_EVENT_COLUMNS)
-    audit_values = values(_AUDIT_COLUMNS)
+    referral_values, event_values, audit_values = (values(names) for names in columns)
     return (
         f"WITH filed AS (INSERT INTO referrals {referral_values} RETURNING id), "
         f"events AS (INSERT INTO status_events {event_values} RETURNING id) "
@@ -871,14 +852,10 @@ def _execute_raw(conn: sa.Connection, statement: str, parameters: tuple[Any, ...
         driver.cursor_factory = default
 
 
-def _flat(
-    rows: list[dict[str, Any]], events: list[dict[str, Any]], entries: list[dict[str, Any]]
-) -> tuple[Any, ...]:
-    return (
-        *(row[c] for row in rows for c in _REFERRAL_COLUMNS),
-        *(event[c] for event in events for c in _EVENT_COLUMNS),
-        *(entry[c] for entry in entries for c in _AUDIT_COLUMNS),
-    )
+def _flat(*tables: list[dict[str, Any]]) -> tuple[Any, ...]:
+    """The values of every row of each table in turn, in its keys' order (every row of a table
+    has the same keys, in the same order: one comprehension in `_batch_rows` makes them)."""
+    return tuple(value for rows in tables for row in rows for value in row.values())
 
 
 def _insert_rows(
@@ -887,6 +864,12 @@ def _insert_rows(
     events: list[dict[str, Any]],
     entries: list[dict[str, Any]],
 ) -> None:
+    """The referral rows, their first status events and their audit entries (`_batch_rows`):
+    on PostgreSQL one statement, with or without the audit lock; elsewhere three inserts."""
+    if conn.dialect.name == "postgresql":
+        columns = (tuple(rows[0]), tuple(events[0]), tuple(entries[0]))
+        _execute_raw(conn, _pg_batch_sql(len(rows), columns), _flat(rows, events, entries))
+        return
     conn.execute(referrals.insert(), rows)
     conn.execute(status_events.insert(), events)
     conn.execute(audit_log.insert(), entries)

@@ -52,32 +52,6 @@ def seed(referral_id: uuid.UUID) -> str:
     return hashlib.sha256(_LABEL + referral_id.bytes).hexdigest()
 
 
-def event_hash(
-    prev_hash: str,
-    referral_id: uuid.UUID,
-    *,
-    status: str,
-    outcome: str | None,
-    at: datetime,
-    actor: str,
-    note: bool,
-) -> str:
-    """The hash an event with these fields has after `prev_hash`; "" when `prev_hash` is not
-    64 hex digits (a damaged row)."""
-    if not _hex64(prev_hash):
-        return ""
-    fields = {
-        "actor": actor,
-        "at": utc(at).strftime(_TIME_FORMAT),
-        "note": note,
-        "outcome": outcome,
-        "referral_id": str(referral_id),
-        "status": status,
-    }
-    canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(bytes.fromhex(prev_hash) + canonical.encode()).hexdigest()
-
-
 def chained(
     prev_hash: str,
     referral_id: uuid.UUID,
@@ -88,23 +62,29 @@ def chained(
     actor: str,
     note: bool,
 ) -> dict[str, str]:
-    """The two stored columns of a new event after `prev_hash`."""
-    own = event_hash(
-        prev_hash, referral_id, status=status, outcome=outcome, at=at, actor=actor, note=note
-    )
+    """The two stored columns of an event with these fields after `prev_hash`: `prev_hash` and
+    its own `hash`, which is "" when `prev_hash` is not 64 hex digits (a damaged row)."""
+    if not _hex64(prev_hash):
+        return {"prev_hash": prev_hash, "hash": ""}
+    fields = {
+        "actor": actor,
+        "at": utc(at).strftime(_TIME_FORMAT),
+        "note": note,
+        "outcome": outcome,
+        "referral_id": str(referral_id),
+        "status": status,
+    }
+    canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    own = hashlib.sha256(bytes.fromhex(prev_hash) + canonical.encode()).hexdigest()
     return {"prev_hash": prev_hash, "hash": own}
 
 
 def own_hash(referral_id: uuid.UUID, event: StatusEvent) -> str:
-    return event_hash(
-        event.prev_hash or "",
-        referral_id,
-        status=event.status,
-        outcome=event.outcome,
-        at=event.at,
-        actor=event.actor,
-        note=event.note_envelope is not None,
-    )
+    """The hash `event` should have after the `prev_hash` it names."""
+    link = chained(event.prev_hash or "", referral_id, status=event.status,
+                   outcome=event.outcome, at=event.at, actor=event.actor,
+                   note=event.note_envelope is not None)  # fmt: skip
+    return link["hash"]
 
 
 def in_chain_order(events: Sequence[StatusEvent]) -> list[StatusEvent]:

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from bot.staff.texts import t
-from storage.inbox.statuschain import event_hash, seed
+from storage.inbox.statuschain import chained, seed
 from tests.fixtures.referrals import valid_referral
 from tests.integration.test_staff_cli import PASSPHRASE, Workstation
 
@@ -75,7 +75,7 @@ def _recomputed(conn: sqlite3.Connection, ref: str, at_id: int, **fields: object
     ).fetchone()
     status, outcome, at, actor, note = row
     values = {"status": status, "outcome": outcome, "actor": actor, **fields}
-    own = event_hash(
+    own = chained(
         prev,
         referral,
         status=str(values["status"]),
@@ -83,7 +83,7 @@ def _recomputed(conn: sqlite3.Connection, ref: str, at_id: int, **fields: object
         at=datetime.fromisoformat(at).replace(tzinfo=UTC),
         actor=str(values["actor"]),
         note=bool(note),
-    )
+    )["hash"]
     conn.execute(
         "UPDATE status_events SET actor = ?, prev_hash = ?, hash = ? WHERE id = ?",
         (values["actor"], prev, own, at_id),
