@@ -273,7 +273,7 @@ class Routes:
             "log": draft.log,
             "question": _question_id(draft.log),
             "ask": draft.asking,
-            "csrf": csrf_token(self.web.hasher, sid),
+            "csrf": self._csrf(request, sid),
             "presets": {},
             "notice": notice,
             "first": False,
@@ -356,7 +356,7 @@ class Routes:
         sid, draft = await self._session(request)
         now = self.web.clock()
         held = _held(form)
-        if not check_csrf(self.web.hasher, sid, str(form.get("csrf", "")), now):
+        if not self._csrf_ok(request, sid, form, now):
             return await self._refused(request, sid, draft, "expired_form", 403, held=held)
         if await self._too_fast(request, sid):
             return await self._refused(request, sid, draft, "slow_down", 429, held=held)
@@ -629,7 +629,7 @@ class Routes:
     async def resume(self, request: Request) -> Response:
         form = await self._form(request)
         sid, _ = await self._session(request)
-        if not check_csrf(self.web.hasher, sid, str(form.get("csrf", "")), self.web.clock()):
+        if not self._csrf_ok(request, sid, form):
             return self.first_page(request, notice=web_text(self._lang(None), "expired_form"))
         address = self.web.hasher.digest("web address", _address(request))
         tries = await self.web.counter.hit(f"web-resume:{address}", RESUME_WINDOW)
@@ -657,9 +657,7 @@ class Routes:
     async def delete(self, request: Request) -> Response:
         form = await self._form(request)
         sid, draft = await self._session(request)
-        if sid is None or not check_csrf(
-            self.web.hasher, sid, str(form.get("csrf", "")), self.web.clock()
-        ):
+        if sid is None or not self._csrf_ok(request, sid, form):
             return await self._refused(request, sid, draft, "expired_form", 403)
         lang = self._lang(draft)
         await self.web.sessions.delete(sid, draft)
@@ -673,9 +671,7 @@ class Routes:
     async def new(self, request: Request) -> Response:
         form = await self._form(request)
         sid, draft = await self._session(request)
-        if sid is not None and check_csrf(
-            self.web.hasher, sid, str(form.get("csrf", "")), self.web.clock()
-        ):
+        if sid is not None and self._csrf_ok(request, sid, form):
             await self.web.sessions.delete(sid, draft)
         response = RedirectResponse("/", status_code=303)
         clear_session_cookie(response)
@@ -693,7 +689,7 @@ class Routes:
                 notice, lang = await self._why_closed(sid, draft) if sid else (None, None)
                 return self.first_page(request, notice=notice, lang=lang)
             return PlainTextResponse("closed", status_code=410)
-        if not check_csrf(self.web.hasher, sid, str(form.get("csrf", "")), self.web.clock()):
+        if not self._csrf_ok(request, sid, form):
             if page:
                 return await self._refused(request, sid, draft, "expired_form", 403)
             return PlainTextResponse("forbidden", status_code=403)
@@ -711,6 +707,23 @@ class Routes:
             return _urlencoded(await request.body())
         return await request.form(max_files=1, max_fields=MAX_FIELDS, max_part_size=MAX_FIELD)
 
+    def _csrf(self, request: Request, sid: str) -> str:
+        """The session's CSRF token, computed once per request (the check and the page)."""
+        state = request.scope["state"]
+        kept = state.get("csrf")
+        if kept is None or kept[0] != sid:
+            kept = state["csrf"] = (sid, csrf_token(self.web.hasher, sid))
+        return str(kept[1])
+
+    def _csrf_ok(
+        self, request: Request, sid: str | None, form: FormData, now: float | None = None
+    ) -> bool:
+        """The form's token is this session's, or a start token of the first page."""
+        expected = self._csrf(request, sid) if sid is not None else None
+        token = str(form.get("csrf", ""))
+        when = self.web.clock() if now is None else now
+        return check_csrf(self.web.hasher, expected, token, when)
+
     async def _session(self, request: Request) -> tuple[str | None, WebDraft | None]:
         sid = request.cookies.get(COOKIE)
         if not sid or len(sid) > 100:
@@ -726,7 +739,7 @@ class Routes:
             log.info("web: turn limit per address reached")
             return True
         if sid is not None:
-            key = self.web.hasher.digest("web session", sid)
+            key = self.web.sessions.key(sid).rpartition(":")[2]
             if await self.web.counter.hit(f"web-s:{key}", minute) > (
                 self.web.limits.session_turns_per_minute
             ):

@@ -5,7 +5,8 @@ form, its buttons, the language choice, the side section. What differs per perso
 (the CSRF token, the resume code and its expiry, the id of the transcript entry that asks, the
 script nonce) and the transcript entries. So a page is rendered once per distinct rest, with a
 marker in each of those `SLOTS`, and kept; later requests fill the markers in (escaped as Jinja2
-would) and render only their transcript entries (`_entries.html`). Nothing a person wrote is kept:
+would) and render only their transcript entries (`entries_html`: a few string joins, where
+Jinja2's per-call context cost several times as much). Nothing a person wrote is kept:
 the transcript is never part of the key or the kept page; a question with an error message (which
 may quote the answer), an answer shown back and a notice are rendered whole every time; the
 question is kept without its text (the templates show it through the transcript); and only the
@@ -16,13 +17,14 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
 
+from bot.web.session import Entry
 from dialogues.types import Reply
 
 # Values filled in after rendering: each is only printed by the templates (or formatted into a
@@ -62,8 +64,7 @@ class Pages:
         values = dict(context)
         log = values.pop("log", None)
         if log is not None:
-            entries = self.env.get_template("_entries.html").render(log=log, t=t)
-            values["entries"] = Markup(entries)  # noqa: S704 (autoescaped by Jinja2)
+            values["entries"] = entries_html(log, t)
         key = _key(template, lang, values)
         if key is None:
             return self._render(template, lang, values, t, d)
@@ -96,6 +97,28 @@ class Pages:
         return self.env.get_template(template).render(
             lang=lang, t=t, d=d, **self.constants, **values
         )
+
+
+def entries_html(log: Iterable[Entry], t: Callable[..., str]) -> Markup:
+    """The transcript entries: each message a `div` (its id the anchor the answer field is
+    described by, its language), who speaks for screen readers, a paragraph per non-blank line;
+    every text escaped as Jinja2's autoescape would."""
+    labels: dict[str, str] = {}
+    out: list[str] = []
+    for e in log:
+        label = labels.get(e.who)
+        if label is None:
+            label = labels[e.who] = str(escape(t(f"who.{e.who}")))
+        lines = str(escape(e.text)).split("\n")
+        paragraphs = "".join(["<p>" + line + "</p>" for line in lines if line.strip()])
+        error = " msg-error" if e.error else ""
+        who, lang = escape(e.who), escape(e.lang)
+        out.append(
+            f'  <div class="msg msg-{who}{error}" id="m{int(e.id)}" data-id="{int(e.id)}" '
+            f'lang="{lang}">\n    <span class="ds-sr-only">{label}</span>\n'
+            f"{paragraphs}  </div>\n"
+        )
+    return Markup("".join(out))  # noqa: S704 (every value escaped above)
 
 
 def _key(template: str, lang: str, values: dict[str, Any]) -> tuple[Any, ...] | None:

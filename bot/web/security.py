@@ -36,8 +36,10 @@ def start_token(hasher: IdHasher, now: float) -> str:
     return f"{issued}.{hasher.digest('web csrf start', issued)}"
 
 
-def check_csrf(hasher: IdHasher, sid: str | None, token: str, now: float) -> bool:
-    if sid is not None and hmac.compare_digest(token.encode(), csrf_token(hasher, sid).encode()):
+def check_csrf(hasher: IdHasher, session_token: str | None, token: str, now: float) -> bool:
+    """`session_token`: `csrf_token` of the request's session id (None without a session), the
+    caller's, computed once per request for the check and the page."""
+    if session_token is not None and hmac.compare_digest(token.encode(), session_token.encode()):
         return True
     issued, _, mac = token.partition(".")
     if not issued.isdigit() or not 0 <= now - int(issued) <= START_TOKEN_SECONDS:

@@ -132,13 +132,27 @@ class WebDraft:
 _FIELDS = tuple(f.name for f in fields(WebDraft))
 
 
+KEYS_KEPT = 1024  # storage keys of recent session ids (a turn loads and saves under one)
+
+
 class Sessions:
     def __init__(self, drafts: EncryptedDrafts, *, clock: Callable[[], float] = time.time) -> None:
         self.drafts = drafts
         self.clock = clock
+        self._keys: dict[str, str] = {}
+
+    def key(self, sid: str) -> str:
+        """The draft's storage key (an HMAC pseudonym of the session id), computed once for
+        the load and the save of a turn and for the session's rate counter."""
+        key = self._keys.get(sid)
+        if key is None:
+            if len(self._keys) >= KEYS_KEPT:
+                self._keys.clear()
+            key = self._keys[sid] = self.drafts.key("web", sid)
+        return key
 
     async def load(self, sid: str) -> WebDraft | None:
-        raw = await self.drafts.load("web", sid)
+        raw = await self.drafts.load_at(self.key(sid), "web")
         return WebDraft.from_bytes(raw) if raw is not None else None
 
     async def save(self, sid: str, draft: WebDraft) -> None:
@@ -149,7 +163,7 @@ class Sessions:
         )
         if renew:
             draft.code_saved = now
-        await self.drafts.save("web", sid, draft.to_bytes())
+        await self.drafts.save_at(self.key(sid), draft.to_bytes())
         if renew:
             # The code expires with the draft: its entry is renewed as the draft is saved
             # (hourly is enough: the draft itself lives for days).
@@ -176,7 +190,8 @@ class Sessions:
 
     async def delete(self, sid: str, draft: WebDraft | None) -> None:
         """Everything of this conversation, at once: draft, code, uploads."""
-        await self.drafts.delete("web", sid)
+        await self.drafts.delete_at(self.key(sid))
+        self._keys.pop(sid, None)
         if draft is not None:
             if draft.code:
                 await self.drafts.delete("code", draft.code)

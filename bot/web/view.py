@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import html
 import re
 from typing import Any
@@ -74,13 +75,18 @@ def kommune_label(state: State) -> str:
 
 
 def oslo_time(timestamp: float, lang: Language) -> str:
-    moment = dt.datetime.fromtimestamp(timestamp, NORWAY)
-    return moment.strftime("%d.%m.%Y %H:%M")
+    return _oslo(int(timestamp // 60), "%d.%m.%Y %H:%M")
 
 
 def oslo_clock(timestamp: float) -> str:
     """The clock time in Norway (a time-out later the same day)."""
-    return dt.datetime.fromtimestamp(timestamp, NORWAY).strftime("%H:%M")
+    return _oslo(int(timestamp // 60), "%H:%M")
+
+
+@functools.lru_cache(maxsize=64)
+def _oslo(minute: int, form: str) -> str:
+    """A minute in Norway's time (every page shows two, the same for everyone that minute)."""
+    return dt.datetime.fromtimestamp(minute * 60, NORWAY).strftime(form)
 
 
 def embed_snippet(base: str, query: dict[str, str], lang: Language) -> str:

@@ -116,16 +116,23 @@ class EncryptedDrafts:
 
     async def load(self, kind: str, ident: str) -> bytes | None:
         """The plaintext, or None when there is none (missing, expired or unreadable)."""
-        try:
-            return await self.read(kind, ident)
-        except DraftUnreadable:
-            log.info("drafts: a stored %s expired or could not be read", kind)
-            return None
+        return await self.load_at(self.key(kind, ident), kind)
 
     async def read(self, kind: str, ident: str) -> bytes | None:
         """The plaintext, None when missing, DraftUnreadable when there but expired or under
         a retired key (for a channel that tells the person their draft was lost)."""
-        token = await self.store.get(self.key(kind, ident))
+        return await self.read_at(self.key(kind, ident))
+
+    async def load_at(self, key: str, kind: str = "record") -> bytes | None:
+        """`load` under a storage key (one `key` gave)."""
+        try:
+            return await self.read_at(key)
+        except DraftUnreadable:
+            log.info("drafts: a stored %s expired or could not be read", kind)
+            return None
+
+    async def read_at(self, key: str) -> bytes | None:
+        token = await self.store.get(key)
         if token is None:
             return None
         return self.cipher.decrypt_bytes(token, ttl_seconds=self.ttl_seconds)

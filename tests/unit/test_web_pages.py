@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.web.app import HERE
-from bot.web.pages import Pages
+from bot.web.pages import Pages, entries_html
 from bot.web.session import Entry
 from bot.web.view import LANGUAGES, field_for
 from bot.web.wording import dialogue_text, web_text
@@ -34,10 +34,7 @@ def direct(template: str, lang: str, context: dict[str, Any]) -> str:
     pages = Pages(HERE / "templates", CONSTANTS)
     t, d = texts(lang)
     values = dict(context)
-    entries = pages.env.get_template("_entries.html").render(log=values.pop("log", []), t=t)
-    from markupsafe import Markup
-
-    values["entries"] = Markup(entries)  # noqa: S704 (autoescaped by Jinja2)
+    values["entries"] = entries_html(values.pop("log", []), t)
     return pages._render(template, lang, values, t, d)
 
 
@@ -110,3 +107,16 @@ def test_nothing_a_person_wrote_is_kept() -> None:
     assert pages.render("_chat.html", "nb", dict(turn(6, ask=ASKS[0]), later=SECRET), t, d)
     kept = " ".join(pages._kept.values()) + repr(list(pages._kept))
     assert "Kari" not in kept and "ABCDE" not in kept and "token" not in kept
+
+
+def test_transcript_entries_are_escaped_with_a_paragraph_a_line() -> None:
+    t, _ = texts("nb")
+    log = [Entry(3, "me", "Kari <b>\"&'\n\n  \nlinje", "nb"), Entry(4, "bot", "Feil", "en", True)]
+    assert str(entries_html(log, t)) == (
+        '  <div class="msg msg-me" id="m3" data-id="3" lang="nb">\n'
+        '    <span class="ds-sr-only">Du:</span>\n'
+        "<p>Kari &lt;b&gt;&#34;&amp;&#39;</p><p>linje</p>  </div>\n"
+        '  <div class="msg msg-bot msg-error" id="m4" data-id="4" lang="en">\n'
+        '    <span class="ds-sr-only">Veilederen:</span>\n'
+        "<p>Feil</p>  </div>\n"
+    )
