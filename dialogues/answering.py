@@ -313,6 +313,6 @@ def store(turn: Turn, slot: Slot, value: Any, extra: dict[str, Any] | None = Non
     for scratch in (state.fails, state.prior):
         scratch.pop(slot.key, None)
     state.picks, state.offer = [], []
-    turn.changed(None if others else slot.key)  # (`others`: the requests changed too)
+    turn.changed(slot.key, *others)
     state.mode = "ask"
     turn.next()

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -100,6 +100,8 @@ class Step:
 
     def sets_for(self, value: object) -> tuple[tuple[str, Any, str | None], ...]:
         """What an answer sets besides this step's own field (empty when nothing)."""
+        if not self.sets:  # (most steps)
+            return ()
         if isinstance(value, bool):
             value = "yes" if value else "no"
         return next((sets for choice, sets in self.sets if choice == value), ())
@@ -197,8 +199,8 @@ def steps() -> tuple[Step, ...]:
     return load().steps
 
 
-def texts(language: Language) -> Mapping[str, str]:
-    return TEXTS.table(language)
+# Every text of a language by key (`Catalogue.table`).
+texts: Callable[[Language], Mapping[str, str]] = TEXTS.table
 
 
 def variant(language: Language, key: str, role: object) -> str:
@@ -219,6 +221,6 @@ def wordings(language: Language, key: str) -> tuple[str, ...]:
     return (key, *(k for k in table if k.startswith(f"{key}.") and k[len(key) + 1 :] in ROLES))
 
 
-def text(language: Language, key: str, /, **params: Any) -> str:
-    """A text by key (a missing key: logged, and bokmål shown; see `intake.texts`)."""
-    return TEXTS.text(language, key, **params)
+# A text by key (a missing key: logged, and bokmål shown; see `Catalogue.text`). The
+# catalogue's own method, since the engine looks texts up several times a turn.
+text = TEXTS.text

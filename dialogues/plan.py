@@ -227,7 +227,7 @@ def is_stale(step: Step, value: Any, plan: Plan) -> bool:
         allowed = plan.allowed_ids(step)
     if step.kind == "choice":
         return value not in allowed
-    return not isinstance(value, list) or any(v not in allowed for v in value)
+    return not isinstance(value, list) or not all(map(allowed.__contains__, value))
 
 
 class Plan:
@@ -258,11 +258,12 @@ class Plan:
         # The choices each step offers on this branch, by step id (worked out when asked).
         self._allowed: dict[str, tuple[Step, tuple[ChoiceDef, ...], frozenset[str]]] = {}
 
-    def after(self, key: str) -> Plan | None:
-        """This plan once an answer to `key` has been stored in its answers, when that answer
-        cannot change the facts or the questions (see `_Layout.steering`); else None, and
-        the answers must be planned again."""
-        if key in _LAYOUT.steering:
+    def after(self, *keys: str) -> Plan | None:
+        """This plan once answers to `keys` have been stored in its answers, when none of them
+        can change the facts or the questions (see `_Layout.steering`); else None, and the
+        answers must be planned again (an answer with the facts it gave besides its own, such
+        as a postcode in an address line, keeps the plan when none of them steers)."""
+        if not _LAYOUT.steering.isdisjoint(keys):
             return None
         # The same answers (changed in place), facts and questions; the open one is found again.
         plan = Plan.__new__(Plan)
@@ -286,10 +287,14 @@ class Plan:
                 return slot
             if key in choices:  # (only a choice can go stale)
                 step, value = slot.step, answers[key]
-                if step.kind == "choice" and step.fixed_choices is not None and value is not None:
-                    if value not in step.fixed_choices:  # (`is_stale`, written out: the usual case)
+                fixed = step.fixed_choices
+                if fixed is None or value is None:
+                    if is_stale(step, value, self):
                         return slot
-                elif is_stale(step, value, self):
+                elif step.kind == "choice":  # (`is_stale`, written out: the usual cases)
+                    if value not in fixed:
+                        return slot
+                elif not isinstance(value, list) or not all(map(fixed.__contains__, value)):
                     return slot
         return None
 

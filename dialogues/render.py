@@ -116,9 +116,8 @@ def ask(
         if step.optional:
             parts.append(text(lang, "fail.skip"))
         parts.append(text(lang, "fail.advice"))
-    keys = [s.key for s in plan.slots if s.step.asked_with is None or s.key == slot.key]
-    position = keys.index(slot.key) + 1 if slot.key in keys else len(keys)
-    total = _estimate(state, plan, len(keys))
+    position, planned = _place(slot.key, plan.slots)
+    total = _estimate(state, plan, planned)
     return Reply(
         text="\n".join(parts),
         step=slot.key,
@@ -130,6 +129,19 @@ def ask(
         progress=(position, max(total, position)),
         error=error,
     )
+
+
+def _place(key: str, slots: list[Slot]) -> tuple[int, int]:
+    """(the place of the question `key` among the questions the plan counts, how many it
+    counts): a question usually answered with another one is counted only when it is asked."""
+    counted = position = 0
+    for s in slots:
+        if s.key == key:
+            counted += 1
+            position = position or counted
+        elif s.step.asked_with is None:
+            counted += 1
+    return position or counted, counted
 
 
 def _items(state: State, step: Step, plan: Plan) -> str:

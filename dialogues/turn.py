@@ -74,12 +74,13 @@ class Turn:
             self._plan = Plan(self.state.answers, self.ctx, earlier=self._earlier)
         return self._plan
 
-    def changed(self, key: str | None = None) -> None:
-        """Answers changed (only `key`'s, when given) or the state was replaced: plan again
-        when next asked, unless the plan can tell that this answer changes nothing in it."""
+    def changed(self, *keys: str) -> None:
+        """Answers changed (only those of `keys`, when given) or the state was replaced: plan
+        again when next asked, unless the plan can tell that these answers change nothing in
+        it."""
         if self._plan is not None:
             self._earlier = self._plan
-        self._plan = None if key is None or self._plan is None else self._plan.after(key)
+        self._plan = None if not keys or self._plan is None else self._plan.after(*keys)
 
     def current(self) -> Slot | None:
         if self.state.mode == "edit" and self.state.focus:

@@ -78,7 +78,8 @@ class Catalogue:
 
     def text(self, language: Language, key: str, /, **params: Any) -> str:
         """The text for `key` in `language`, its fields filled in from `params`."""
-        template = self.table(language).get(key)
+        table = self._tables.get(language)
+        template = (table if table is not None else self.table(language)).get(key)
         if template is None:
             template = self.template(language, key)
         if not params:
