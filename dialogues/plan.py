@@ -39,6 +39,9 @@ def step_key(step: Step, index: int | None) -> str:
 
 def step_of_key(key: str) -> tuple[Step | None, int | None]:
     """`guardians[1].name` -> (the `guardians[].name` step, 1)."""
+    known = _KEYS.get(key)  # (every key a plan can hold, worked out with the layout)
+    if known is not None:
+        return known
     m = _INDEX.search(key)
     index = int(m.group(1)) if m else None
     generic = _INDEX.sub("[]", key, count=1)
@@ -222,8 +225,11 @@ def is_stale(step: Step, value: Any, plan: Plan) -> bool:
         return False
     allowed = step.fixed_choices
     if allowed is None:
+        # Only the stored choices' own conditions, when they are text (as stored).
         if step.kind == "choice" and type(value) is str:
-            return not plan.offers(step, value)  # (only the stored choice's condition)
+            return not plan.offers(step, value)
+        if step.kind == "multi" and type(value) is list and all(type(v) is str for v in value):
+            return not all(plan.offers(step, v) for v in value)
         allowed = plan.allowed_ids(step)
     if step.kind == "choice":
         return value not in allowed
@@ -354,3 +360,8 @@ def _group_slots(
 
 
 _LAYOUT = _layout(load())
+_KEYS: dict[str, tuple[Step | None, int | None]] = {
+    slot.key: (slot.step, slot.index)
+    for part in _LAYOUT.parts
+    for slot in (*part.run, *(s for row in part.rows or () for s, _test in row.full))
+}

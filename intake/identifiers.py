@@ -89,10 +89,18 @@ def _century(individual: int, yy: int) -> int | None:
     return None
 
 
-def _weighted(digits: bytes, weights: tuple[int, ...]) -> int:
-    """The weighted digit sum of ASCII digits (a digit's byte less 48 is its value)."""
-    total: int = sum(map(operator.mul, digits, weights))
-    return total - 48 * sum(weights)
+# Each check: the weights of the digits it covers, the check digit's own weight (1) last, and
+# what the ASCII bytes add to the sum (a digit's byte less 48 is its value), worked out once.
+_K1_CHECK = (*_K1_WEIGHTS, 1)
+_K2_CHECK = (*_K2_WEIGHTS, 1)
+_K1_BYTES = 48 * sum(_K1_CHECK)
+_K2_BYTES = 48 * sum(_K2_CHECK)
+
+
+def _remainder(digits: bytes, check: tuple[int, ...], ascii_sum: int) -> int:
+    """The weighted sum mod 11 of the first `len(check)` ASCII digits, check digit included."""
+    total: int = sum(map(operator.mul, digits, check))
+    return (total - ascii_sum) % 11
 
 
 def _read_national_id(raw: str) -> tuple[str, Literal["fnr", "dnr"], dt.date, Scheme]:
@@ -101,9 +109,9 @@ def _read_national_id(raw: str) -> tuple[str, Literal["fnr", "dnr"], dt.date, Sc
     if len(number) != 11:
         raise FieldError("national_id_length")
     digits = number.encode("ascii")
-    if (_weighted(digits[:10], _K2_WEIGHTS) + digits[10] - 48) % 11 != 0:
+    if _remainder(digits, _K2_CHECK, _K2_BYTES) != 0:
         raise FieldError("national_id_checksum")
-    if (_weighted(digits[:9], _K1_WEIGHTS) + digits[9] - 48) % 11 not in _K1_REMAINDERS:
+    if _remainder(digits, _K1_CHECK, _K1_BYTES) not in _K1_REMAINDERS:
         raise FieldError("national_id_checksum")
 
     day, month, yy = int(number[0:2]), int(number[2:4]), int(number[4:6])
