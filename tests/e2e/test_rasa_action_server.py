@@ -12,14 +12,10 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import json
-import os
-import socket
 import subprocess
-import sys
 import time
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,9 +26,16 @@ from bot.rasa import guard
 from dialogues.flow import text
 from dialogues.state import State
 from tests import rasa_calls as rc
+from tests.serving import (
+    KE_INTAKE,
+    RASA_TOKEN,
+    ActionServer,
+    action_server,
+    action_server_env,
+    free_port,
+)
 from tests.synthetic import born_years_ago, synthetic_id
 
-TOKEN = "test-action-token-0123456789"
 TODAY = dt.datetime.now(dt.UTC).date()
 CHILD_ID = synthetic_id(born_years_ago(TODAY, 10))
 # What the person types, by the step the engine asks; optional questions not listed are skipped.
@@ -74,78 +77,10 @@ def answer(step: str) -> str:
     raise AssertionError(f"no answer for {step}")
 
 
-@dataclass
-class Server:
-    url: str
-    data_dir: Path
-    log: Path
-    pid: int
-
-    def post(
-        self,
-        body: Any,
-        *,
-        raw: bytes | None = None,
-        token: str | None = TOKEN,
-        headers: dict[str, str] | None = None,
-    ) -> tuple[int, Any]:
-        content = raw if raw is not None else json.dumps(body).encode()
-        sent = {"Content-Type": "application/json", **(headers or {})}
-        if token is not None:
-            sent["Authorization"] = f"Bearer {token}"
-        response = httpx.post(f"{self.url}/webhook", content=content, headers=sent, timeout=60)
-        return response.status_code, response.json()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def action_server_env(data_dir: Path, token: str | None = TOKEN) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KE_")}
-    env["KE_DATA_DIR"] = str(data_dir)
-    if token is not None:
-        env["KE_RASA_ACTION_TOKEN"] = token
-    return env
-
-
-def start_action_server(
-    data_dir: Path, log: Path, token: str = TOKEN
-) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    command = [str(Path(sys.executable).with_name("ke-intake")), "rasa-actions"]
-    command += ["--port", str(port), "--demo", "--log-level", "DEBUG"]
-    with log.open("wb") as sink:
-        proc = subprocess.Popen(
-            command, env=action_server_env(data_dir, token), stdout=sink, stderr=subprocess.STDOUT
-        )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"action server exited: {log.read_text()[-2000:]}")
-        try:
-            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                return proc, url
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    proc.terminate()
-    raise AssertionError("action server did not start")
-
-
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    data_dir = tmp_path_factory.mktemp("rasa-actions")
-    log = data_dir / "server.log"
-    proc, url = start_action_server(data_dir, log)
-    try:
-        yield Server(url, data_dir, log, proc.pid)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ActionServer]:
+    with action_server(tmp_path_factory.mktemp("rasa-actions")) as running:
+        yield running
 
 
 def first_call() -> dict[str, Any]:
@@ -153,7 +88,7 @@ def first_call() -> dict[str, Any]:
 
 
 def test_it_will_not_start_without_a_token(tmp_path: Path) -> None:
-    command = [str(Path(sys.executable).with_name("ke-intake")), "rasa-actions"]
+    command = [str(KE_INTAKE), "rasa-actions"]
     for token in (None, "short"):
         run = subprocess.run(
             [*command, "--port", str(free_port())],
@@ -166,22 +101,22 @@ def test_it_will_not_start_without_a_token(tmp_path: Path) -> None:
         assert "KE_RASA_ACTION_TOKEN" in run.stderr and "short" not in run.stderr
 
 
-def test_health_is_open_everything_else_needs_the_token(server: Server) -> None:
+def test_health_is_open_everything_else_needs_the_token(server: ActionServer) -> None:
     assert httpx.get(f"{server.url}/health").json() == {"status": "ok"}
     for headers in (
         {},
         {"Authorization": "Bearer wrong-token-0123456789"},
-        {"Authorization": TOKEN},
+        {"Authorization": RASA_TOKEN},
     ):
         assert httpx.get(f"{server.url}/actions", headers=headers).status_code == 401
-    names = httpx.get(f"{server.url}/actions", headers={"Authorization": f"Bearer {TOKEN}"})
+    names = httpx.get(f"{server.url}/actions", headers={"Authorization": f"Bearer {RASA_TOKEN}"})
     assert [a["name"] for a in names.json()] == ["action_referral_turn"]
     for token in (None, "wrong-token-0123456789"):
         status, body = server.post(first_call(), token=token)
         assert (status, body) == (401, guard.error_body(401))
 
 
-def test_the_first_call_asks_the_language(server: Server) -> None:
+def test_the_first_call_asks_the_language(server: ActionServer) -> None:
     status, body = server.post(first_call())
     assert status == 200
     assert [r["text"] for r in body["responses"]] == [text("nb", "language.ask")]
@@ -190,7 +125,7 @@ def test_the_first_call_asks_the_language(server: Server) -> None:
     assert json.loads(slots["dialogue_state"])["mode"] == "language"
 
 
-def test_a_deflated_call_is_read_like_rasa_sends_it(server: Server) -> None:
+def test_a_deflated_call_is_read_like_rasa_sends_it(server: ActionServer) -> None:
     raw = zlib.compress(json.dumps(first_call()).encode())
     status, body = server.post(None, raw=raw, headers={"Content-Encoding": "deflate"})
     assert status == 200 and body["responses"]
@@ -222,12 +157,14 @@ MARK = "02013299997"  # a synthetic national id: must never come back in an answ
     ],
     ids=lambda raw: raw[:40].decode(errors="replace"),
 )
-def test_malformed_body_or_slots_is_400_and_echoes_nothing(server: Server, raw: bytes) -> None:
+def test_malformed_body_or_slots_is_400_and_echoes_nothing(
+    server: ActionServer, raw: bytes
+) -> None:
     status, body = server.post(None, raw=raw)
     assert (status, body) == (400, guard.error_body(400))
 
 
-def test_a_state_the_engine_cannot_read_any_more_starts_afresh(server: Server) -> None:
+def test_a_state_the_engine_cannot_read_any_more_starts_afresh(server: ActionServer) -> None:
     """A state object from before an engine upgrade (or forged): not a 400 on every later
     message, but a fresh start in the conversation's language, saying so."""
     call = _with_slots(dialogue_state=f'{{"v": 0, "answers": {{"x": "{MARK}"}}}}', language="en")
@@ -266,7 +203,7 @@ def _mutations() -> list[tuple[str, dict[str, Any]]]:
     return out
 
 
-def test_no_malformed_call_gets_a_500_or_an_echo(server: Server) -> None:
+def test_no_malformed_call_gets_a_500_or_an_echo(server: ActionServer) -> None:
     """The issue's finding: malformed calls answered 500 with the whole tracker in the body.
     Every shape below is answered 200 (nothing in it was needed), 400, 404 or 449, and no answer
     carries the planted national id back."""
@@ -279,7 +216,7 @@ def test_no_malformed_call_gets_a_500_or_an_echo(server: Server) -> None:
     assert seen.get(400, 0) > 20 and seen.get(200, 0) > 5
 
 
-def test_too_large_and_unknown_encodings_are_refused(server: Server) -> None:
+def test_too_large_and_unknown_encodings_are_refused(server: ActionServer) -> None:
     status, body = server.post(None, raw=b" " * (guard.MAX_BODY + 1))
     assert status == 413
     assert MARK not in json.dumps(body)
@@ -302,7 +239,7 @@ def _peak_rss_kib(pid: int) -> int:
     return int(line.split()[1])
 
 
-def test_a_deflate_bomb_stops_at_the_inflate_limit(server: Server) -> None:
+def test_a_deflate_bomb_stops_at_the_inflate_limit(server: ActionServer) -> None:
     bomb = _bomb()
     assert 900_000 < len(bomb) < guard.MAX_BODY
     started = time.monotonic()
@@ -314,13 +251,13 @@ def test_a_deflate_bomb_stops_at_the_inflate_limit(server: Server) -> None:
     assert httpx.get(f"{server.url}/health").status_code == 200
 
 
-def test_unknown_action_is_404_without_its_name(server: Server) -> None:
+def test_unknown_action_is_404_without_its_name(server: ActionServer) -> None:
     call = first_call()
     call["next_action"] = f"action_{MARK}"
     assert server.post(call) == (404, guard.error_body(404))
 
 
-def test_whole_referral_is_filed_sealed(server: Server) -> None:
+def test_whole_referral_is_filed_sealed(server: ActionServer) -> None:
     conv = rc.converse(server.post, answer, sender="parent-1")
     assert conv.step() == "done"
     reference = conv.slots["referral_reference"]
@@ -365,7 +302,7 @@ def test_our_call_builder_has_the_shape_rasa_3_6_sends() -> None:
         assert set(event) <= kinds[event["event"]] | {"timestamp"}, event["event"]
 
 
-def test_calls_recorded_from_rasa_3_6_are_answered_alike(server: Server) -> None:
+def test_calls_recorded_from_rasa_3_6_are_answered_alike(server: ActionServer) -> None:
     """Replayed in order (after the referral above: the recording files one of its own)."""
     calls = _recorded()
     assert len(calls) > 20
@@ -388,7 +325,7 @@ def _before_send(conv: rc.Conversation) -> dict[str, Any]:
     return {"dialogue_state": sets[-2]["value"], "referral_reference": None}
 
 
-def test_zz_server_log_names_steps_but_no_values(server: Server) -> None:
+def test_zz_server_log_names_steps_but_no_values(server: ActionServer) -> None:
     # Runs last in this module (pytest keeps file order): the log covers every call above.
     log = server.log.read_text(encoding="utf-8")
     assert "rasa: turn at person.national_id" in log

@@ -25,7 +25,7 @@ from dialogues.flow import text
 from dialogues.state import State
 from tests import rasa_calls as rc
 from tests.e2e.rasa_recorder import Recorder
-from tests.e2e.test_rasa_action_server import free_port, start_action_server
+from tests.serving import action_server, free_port
 from tests.synthetic import born_years_ago, synthetic_id
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -116,39 +116,38 @@ class Rasa:
 @pytest.fixture(scope="module")
 def running(project: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Rasa, Path]]:
     data_dir = tmp_path_factory.mktemp("rasa-inbox")
-    actions, action_url = start_action_server(data_dir, data_dir / "actions.log", TOKEN)
-    # Rasa calls through a relay that keeps every call: the fixture CI replays without Rasa.
-    relay = Recorder(action_url)
-    relay.start()
-    endpoints = project / "endpoints.yml"
-    endpoints.write_text(
-        endpoints.read_text("utf-8").replace(export.ACTION_URL, f"{relay.url}/webhook")
-    )
-    port = free_port()
-    log = project / "rasa-run.log"
-    env = {**os.environ, "KE_RASA_ACTION_TOKEN": TOKEN}  # endpoints.yml reads it from here
-    with log.open("wb") as sink:
-        rasa = subprocess.Popen(
-            [str(RASA), "run", "--enable-api", "--interface", "127.0.0.1", "--port", str(port),
-             "--model", "models/referral.tar.gz", "--endpoints", "endpoints.yml",
-             "--credentials", "credentials.yml"],
-            cwd=project, stdout=sink, stderr=subprocess.STDOUT, env=env,
-        )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_ready(rasa, url, log)
-        yield Rasa(url), data_dir
-    finally:
-        for proc in (rasa, actions):
-            proc.terminate()
-            proc.wait(timeout=30)
-        relay.stop()
-        # `make rasa-e2e` then copies this over tests/fixtures/rasa/recorded_calls.json.gz.
-        relay.save(data_dir / "recorded_calls.json.gz", _rasa_version())
-        recorded = os.environ.get("KE_RASA_RECORD_TO")
-        if recorded:
-            relay.save(Path(recorded), _rasa_version())
-        shutil.copy(log, data_dir / "rasa-run.log")
+    with action_server(data_dir, log=data_dir / "actions.log", token=TOKEN) as actions:
+        # Rasa calls through a relay that keeps every call: the fixture CI replays without Rasa.
+        relay = Recorder(actions.url)
+        relay.start()
+        endpoints = project / "endpoints.yml"
+        endpoints.write_text(
+            endpoints.read_text("utf-8").replace(export.ACTION_URL, f"{relay.url}/webhook")
+        )
+        port = free_port()
+        log = project / "rasa-run.log"
+        env = {**os.environ, "KE_RASA_ACTION_TOKEN": TOKEN}  # endpoints.yml reads it from here
+        with log.open("wb") as sink:
+            rasa = subprocess.Popen(
+                [str(RASA), "run", "--enable-api", "--interface", "127.0.0.1", "--port", str(port),
+                 "--model", "models/referral.tar.gz", "--endpoints", "endpoints.yml",
+                 "--credentials", "credentials.yml"],
+                cwd=project, stdout=sink, stderr=subprocess.STDOUT, env=env,
+            )  # fmt: skip
+        url = f"http://127.0.0.1:{port}"
+        try:
+            _wait_ready(rasa, url, log)
+            yield Rasa(url), data_dir
+        finally:
+            rasa.terminate()
+            rasa.wait(timeout=30)
+            relay.stop()
+            # `make rasa-e2e` then copies this over tests/fixtures/rasa/recorded_calls.json.gz.
+            relay.save(data_dir / "recorded_calls.json.gz", _rasa_version())
+            recorded = os.environ.get("KE_RASA_RECORD_TO")
+            if recorded:
+                relay.save(Path(recorded), _rasa_version())
+            shutil.copy(log, data_dir / "rasa-run.log")
 
 
 def _rasa_version() -> str:

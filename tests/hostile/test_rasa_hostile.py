@@ -8,24 +8,20 @@ from collections.abc import Iterator
 import pytest
 
 from tests import rasa_calls as rc
-from tests.e2e.test_rasa_action_server import Server, start_action_server
 from tests.hostile.catalogue import HOSTILE_ANSWERS
 from tests.hostile.checks import assert_safe
+from tests.serving import ActionServer, action_server
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    data_dir = tmp_path_factory.mktemp("rasa-hostile")
-    log = data_dir / "server.log"
-    proc, url = start_action_server(data_dir, log)
-    try:
-        yield Server(url, data_dir, log, proc.pid)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ActionServer]:
+    with action_server(tmp_path_factory.mktemp("rasa-hostile")) as running:
+        yield running
 
 
-def test_every_hostile_answer_is_answered_and_nothing_dangerous_is_kept(server: Server) -> None:
+def test_every_hostile_answer_is_answered_and_nothing_dangerous_is_kept(
+    server: ActionServer,
+) -> None:
     conv = rc.Conversation("hostile-1")
     status, result = server.post(conv.body("nb"))
     assert status == 200

@@ -16,8 +16,8 @@ from aiosmtpd.controller import Controller
 
 from bot.staff.notices import notify_once
 from tests.fixtures.referrals import personal_strings, valid_referral
+from tests.serving import free_port
 from tests.staffweb.harness import KE, T0, installation
-from tests.webchat.server import free_port
 
 
 class Collect:

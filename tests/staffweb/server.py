@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.serving import serving
-from tests.webchat.server import free_port
+from tests.serving import free_port, ke_env, serving
 
 
 @dataclass
@@ -26,8 +24,7 @@ class StaffServer:
 @contextmanager
 def staff_server(data_dir: Path, log: Path, **env_extra: str) -> Iterator[StaffServer]:
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KE_")}
-    env |= {"KE_DATA_DIR": str(data_dir), "KE_ALLOW_SYNTHETIC_IDS": "true", **env_extra}
+    env = ke_env(data_dir, **({"KE_ALLOW_SYNTHETIC_IDS": "true"} | env_extra))
     with serving(
         ["staff-web", "--host", "127.0.0.1", "--port", str(port)],
         cwd=data_dir.parent,

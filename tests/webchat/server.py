@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import socket
 import subprocess
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from storage.drafts import generate_key
-from tests.serving import serving
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.serving import free_port, ke_env, serving
 
 
 @dataclass
@@ -32,15 +24,13 @@ class WebServer:
 
 
 def server_env(data_dir: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KE_")}
-    env |= {
-        "KE_DATA_DIR": str(data_dir),
+    defaults = {
         "KE_DRAFT_KEYS": generate_key(),
         "KE_ID_HASH_SECRET": "web-e2e-secret-web-e2e-secret-0",
         "KE_WEB_SESSION_TURNS_PER_MINUTE": "1000",
         "KE_WEB_ADDRESS_TURNS_PER_MINUTE": "100000",
     }
-    return env | extra
+    return ke_env(data_dir, **(defaults | extra))
 
 
 @contextmanager
@@ -58,3 +48,16 @@ def web_server(
         ready_url=f"http://127.0.0.1:{port}/healthz",
     ) as process:
         yield WebServer(f"http://localhost:{port}", data_dir, log, process)
+
+
+@contextmanager
+def web_workers(tmp: Path, env: dict[str, str], count: int = 2) -> Iterator[list[WebServer]]:
+    """`count` workers sharing `env` (its data directory, Redis, database), each in a folder
+    w1, w2, ... of `tmp`, started one after the other."""
+    with ExitStack() as stack:
+        workers = []
+        for n in range(1, count + 1):
+            folder = tmp / f"w{n}"
+            folder.mkdir()
+            workers.append(stack.enter_context(web_server(folder, env=env, name=f"w{n}")))
+        yield workers

@@ -42,7 +42,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     from aiosmtpd.controller import Controller
     from oidc_provider_mock import run_server_in_thread
 
-    from tests.webchat.server import free_port
+    from tests.serving import free_port
 
     tmp = tmp_path_factory.mktemp("staff-web")
     ke = KE(tmp / "ke")

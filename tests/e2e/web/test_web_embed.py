@@ -18,8 +18,9 @@ import pytest
 from bot.web.view import embed_snippet
 from bot.web.wording import web_text
 from intake.texts import LANGUAGES
+from tests.serving import free_port
 from tests.webchat.person import Person
-from tests.webchat.server import WebServer, free_port, server_env, web_server
+from tests.webchat.server import WebServer, server_env, web_server
 
 pytestmark = pytest.mark.slow
 HOST_PORT = free_port()

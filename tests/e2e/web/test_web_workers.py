@@ -14,7 +14,7 @@ import pytest
 from tests.conversations import load
 from tests.e2e.web.test_web_referral import open_referral
 from tests.webchat.person import Person
-from tests.webchat.server import server_env, web_server
+from tests.webchat.server import server_env, web_workers
 
 pytestmark = [pytest.mark.slow, pytest.mark.redis]
 
@@ -24,11 +24,7 @@ def test_two_workers_share_one_conversation_through_redis(
 ) -> None:
     env = server_env(tmp_path / "data", KE_REDIS_URL=redis_url, KE_DRAFT_TTL_HOURS="1")
     with ExitStack() as stack:
-        workers = []
-        for n in (1, 2):  # one after the other: the first creates the signing key
-            folder = tmp_path / f"w{n}"
-            folder.mkdir()
-            workers.append(stack.enter_context(web_server(folder, env=env, name=f"w{n}")))
+        workers = stack.enter_context(web_workers(tmp_path, env))
         script = load("nn_adult_self", dt.datetime.now(ZoneInfo("Europe/Oslo")).date())
         context = browser.new_context(java_script_enabled=False)
         stack.callback(context.close)

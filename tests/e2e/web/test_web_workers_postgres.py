@@ -20,7 +20,7 @@ from redis.asyncio import Redis
 
 from tests.conversations import answer_for, load
 from tests.webchat.person import REFERENCE
-from tests.webchat.server import WebServer, server_env, web_server
+from tests.webchat.server import WebServer, server_env, web_workers
 
 pytestmark = [pytest.mark.slow, pytest.mark.redis, pytest.mark.postgres]
 
@@ -76,11 +76,7 @@ def test_two_workers_one_redis_one_postgres_four_people_at_once(
         KE_DRAFT_TTL_HOURS="1",
     )
     with ExitStack() as stack:
-        workers = []
-        for n in (1, 2):  # one after the other: the first creates the signing key
-            folder = tmp_path / f"w{n}"
-            folder.mkdir()
-            workers.append(stack.enter_context(web_server(folder, env=env, name=f"w{n}")))
+        workers = stack.enter_context(web_workers(tmp_path, env))
 
         async def everyone() -> list[tuple[str, list[int]]]:
             return await asyncio.gather(
