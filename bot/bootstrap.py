@@ -11,7 +11,6 @@ import datetime as dt
 import hashlib
 import hmac
 import logging
-import os
 import secrets
 import threading
 import time
@@ -31,6 +30,7 @@ from intake.model import Attachment, Referral
 from intake.reference import RANDOM_BYTES, make_reference
 from intake.rules import Policy
 from intake.texts import Language
+from storage.files import create_once
 from storage.inbox import Inbox, SqlInbox
 
 log = logging.getLogger(__name__)
@@ -334,25 +334,10 @@ def _idempotency_secret(settings: Settings) -> bytes:
         base = settings.id_hash_secret.get_secret_value().encode()
     else:
         path = settings.data_dir / "inbox.secret"
-        if not path.exists():
-            _create_secret_file(path)
+        if not path.exists() and create_once(path, secrets.token_hex(32), folder_mode=0o777):
+            log.info(
+                "created the idempotency secret %s (set KE_ID_HASH_SECRET for several workers)",
+                path,
+            )
         base = path.read_text().strip().encode()
     return hmac.new(base, b"ke-intake inbox idempotency", hashlib.sha256).digest()
-
-
-def _create_secret_file(path: Path) -> None:
-    """Write a fresh secret atomically; when two processes race, the first one wins."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(secrets.token_hex(32))
-    try:
-        os.link(tmp, path)
-        log.info(
-            "created the idempotency secret %s (set KE_ID_HASH_SECRET for several workers)", path
-        )
-    except FileExistsError:
-        pass
-    finally:
-        tmp.unlink()

@@ -8,7 +8,6 @@ written before. `sqlite_drafts(settings)`: `EncryptedDrafts` on that file (`draf
 from __future__ import annotations
 
 import logging
-import os
 import secrets
 from collections.abc import Callable
 from pathlib import Path
@@ -16,6 +15,7 @@ from pathlib import Path
 from bot.settings import Settings
 from storage.drafts import DraftCipher, EncryptedDrafts, IdHasher, generate_key
 from storage.drafts.sqlite import SqliteValueStore
+from storage.files import create_once
 
 log = logging.getLogger(__name__)
 
@@ -52,19 +52,8 @@ def sqlite_drafts(settings: Settings, *, prefix: str = "ke:draft:") -> Encrypted
 def _kept_secret(path: Path, make: Callable[[], str]) -> str:
     """A secret kept in a file of its own (0600) under the data directory, made once: drafts
     written before a restart must still be found and read after it."""
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(make())
-        try:
-            os.link(tmp, path)  # when two processes race, the first one wins
-            log.warning(
-                "drafts: created %s (set KE_DRAFT_KEYS / KE_ID_HASH_SECRET to manage it)", path.name
-            )
-        except FileExistsError:
-            pass
-        finally:
-            tmp.unlink()
+    if not path.exists() and create_once(path, make(), folder_mode=0o777):
+        log.warning(
+            "drafts: created %s (set KE_DRAFT_KEYS / KE_ID_HASH_SECRET to manage it)", path.name
+        )
     return path.read_text().strip()

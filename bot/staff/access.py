@@ -208,14 +208,9 @@ class NoteSigners:
         return keys if isinstance(keys, dict) else {}
 
     def _save(self, entries: dict[str, dict[str, Any]]) -> None:
-        import os
+        from storage.files import write_file
 
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump({"format": _SIGNERS_FORMAT, "keys": entries}, handle, indent=1)
-        os.replace(tmp, self.path)
+        write_file(self.path, json.dumps({"format": _SIGNERS_FORMAT, "keys": entries}, indent=1))
 
 
 def note_verify_keys(app: App, at: datetime | None = None) -> dict[str, Ed25519PublicKey]:

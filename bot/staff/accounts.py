@@ -17,7 +17,6 @@ intake side only ever sees the public keys, as recipient keys of the KE.
 from __future__ import annotations
 
 import json
-import os
 import re
 import secrets
 from collections.abc import Iterator
@@ -31,6 +30,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 
 from bot.staff.access import StaffError
+from storage.files import write_file
 
 Role = Literal["saksbehandler", "leder"]
 ROLES: tuple[Role, ...] = ("saksbehandler", "leder")
@@ -145,13 +145,8 @@ class AccountStore:
         return out
 
     def _save(self, accounts: dict[str, Account]) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         data = {
             "format": "ke-intake/staff-accounts/v1",
             "accounts": [asdict(a) for _, a in sorted(accounts.items())],
         }
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, ensure_ascii=False, indent=1)
-        os.replace(tmp, self.path)
+        write_file(self.path, json.dumps(data, ensure_ascii=False, indent=1))

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import smtplib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.staff.workflow import INTERIM_WARNING_DAYS, OPEN_STATUSES
+from storage.files import write_file
 from storage.inbox import InboxRecord
 from storage.inbox.audit import utc
 
@@ -58,13 +58,7 @@ class NoticeState:
         return set(data.get("new", [])), set(data.get("waited", []))
 
     def save(self, new: set[str], waited: set[str]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        body = json.dumps({"new": sorted(new), "waited": sorted(waited)})
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(body)
-        os.replace(tmp, self.path)
+        write_file(self.path, json.dumps({"new": sorted(new), "waited": sorted(waited)}))
 
 
 def pending(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 from multiprocessing.synchronize import Barrier
 from pathlib import Path
 from typing import Any
@@ -104,3 +105,32 @@ def test_writers_overwriting_one_key_file_at_once_leave_one_of_theirs_whole(
     assert not [a for a in answers if a.startswith(("refused", "error"))], answers
     assert public_signing_key_bytes(load_signing_key(path, None)).hex() in answers
     assert os.listdir(tmp_path) == ["note.key"]
+
+
+def _make_secrets(start: threading.Barrier, settings: Settings, made: list[object]) -> None:
+    from bot.bootstrap import _idempotency_secret
+    from bot.runtime.drafts import draft_secrets
+
+    start.wait()
+    try:
+        made.append((_idempotency_secret(settings), draft_secrets(settings, kept=True)))
+    except BaseException as error:  # reported in the test's thread
+        made.append(error)
+
+
+def test_threads_making_the_secret_files_at_once_agree_on_one(tmp_path: Path) -> None:
+    """The inbox's idempotency secret and the drafts' kept keys, made by the threads of one
+    process at once (one process id: each writer still has a temporary file of its own)."""
+    for round_ in range(20):
+        data_dir = tmp_path / str(round_)
+        settings = Settings(_env_file=None, data_dir=data_dir)  # type: ignore[call-arg]
+        start, made = threading.Barrier(8), []
+        threads = [
+            threading.Thread(target=_make_secrets, args=(start, settings, made)) for _ in range(8)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert len(set(map(repr, made))) == 1, made
+        assert not [p for p in data_dir.iterdir() if p.name.endswith(".tmp")]
