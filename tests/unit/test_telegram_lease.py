@@ -4,8 +4,9 @@ redis-py awaits each command's write in `asyncio.wait_for`, which on Python 3.11
 normally when the cancel comes in the same turn of the loop as the write completes (CPython
 gh-86296). In the crowd of 200 (tests/faults/test_telegram_crowd.py) that left 5 to 9 of about
 7,200 updates hanging: the renewal went on for ever, the update waited for it at its end, and the
-chat got no answer again until the process stopped. The lock here is a stand-in for redis-py's that awaits
-its renewal exactly that way, with the write completed by the test when the update ends."""
+chat got no answer again until the process stopped. The lock here is a stand-in for redis-py's
+that awaits its renewal exactly that way, with the write completed by the test when the update
+ends."""
 
 from __future__ import annotations
 
