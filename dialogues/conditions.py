@@ -33,7 +33,7 @@ _TOKEN = re.compile(
 _KEYWORDS = {"and", "or", "not", "in", "true", "false", "null"}
 # What `in` looks into (a tuple of types, made once: `list | tuple | ...` written in the call
 # builds the union anew on every check).
-_COLLECTIONS = (list, tuple, set, frozenset)
+COLLECTIONS = (list, tuple, set, frozenset)
 
 
 class ConditionError(ValueError):
@@ -193,7 +193,7 @@ def _value(node: Node, env: Mapping[str, Any]) -> Any:
 
 def _compare(op: str, left: Any, right: Any) -> bool:
     if op in {"in", "not in"}:
-        if not isinstance(right, _COLLECTIONS):
+        if not isinstance(right, COLLECTIONS):
             return False
         found = left in right
         return found if op == "in" else not found
@@ -310,7 +310,7 @@ def _compile_compare(op: str, left_node: Node, right_node: Node) -> Test:
 
         def contains(env: Mapping[str, Any]) -> bool:
             right = env.get(name)
-            return isinstance(right, _COLLECTIONS) and lit in right
+            return isinstance(right, COLLECTIONS) and lit in right
 
         return contains
     left, right = _compile_value(left_node), _compile_value(right_node)

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from dialogues import conditions
+from dialogues import conditions, planner
 from dialogues.conditions import Test
 from dialogues.flow import ChoiceDef, Flow, Group, Step, load
 from dialogues.state import State
@@ -65,12 +66,14 @@ class _Part:
     test: Test | None  # the questions' or the group's condition (None: none)
     run: tuple[Slot, ...] = ()  # outside groups: the questions
     rows: tuple[_Row, ...] | None = None  # a group: its repetitions
+    when: str | None = None  # the source of `test`
 
 
 @dataclass(frozen=True, slots=True)
 class _Layout:
-    # Questions outside groups whose answers a condition reads, with their own condition.
-    facts: tuple[tuple[str, Test | None], ...]
+    # Questions outside groups whose answers a condition reads, with their own condition
+    # (its source and its test).
+    facts: tuple[tuple[str, str | None, Test | None], ...]
     parts: tuple[_Part, ...]
     # The answers that can change the facts or the questions: read by a condition, read by
     # `derived`, or a group row's first or "another one?" question. Any other answer changes
@@ -78,7 +81,7 @@ class _Layout:
     steering: frozenset[str]
     # The keys of every choice and multi-select question (the answers that can go stale).
     choice_keys: frozenset[str]
-    # `parts` as (test, run, rows), as planning reads them.
+    # `parts` as (test, run, rows), as the plain reading of the layout takes them.
     flat: tuple[tuple[Test | None, tuple[Slot, ...], tuple[_Row, ...] | None], ...] = ()
 
 
@@ -102,7 +105,7 @@ def _group_part(group: Group, block: list[Step]) -> _Part:
                 tuple(pair for pair in slots if not (pair[0].step.more and last)),
             )
         )
-    return _Part(group.test, rows=tuple(rows))
+    return _Part(group.test, rows=tuple(rows), when=group.when)
 
 
 def _read_by_conditions(flow: Flow) -> frozenset[str]:
@@ -125,9 +128,9 @@ def _layout(flow: Flow) -> _Layout:
             slot = Slot(step.id, step)
             last = parts[-1] if parts else None
             if last is not None and last.rows is None and whens[-1] == step.when:
-                parts[-1] = _Part(last.test, run=(*last.run, slot))
+                parts[-1] = _Part(last.test, run=(*last.run, slot), when=last.when)
             else:
-                parts.append(_Part(step.test, run=(slot,)))
+                parts.append(_Part(step.test, run=(slot,), when=step.when))
                 whens.append(step.when)
             i += 1
             continue
@@ -137,7 +140,7 @@ def _layout(flow: Flow) -> _Layout:
         whens.append(None)
     read = _read_by_conditions(flow)
     # An answer no condition reads cannot steer the plan: it is left out of the facts.
-    single = tuple((s.id, s.test) for s in steps if s.group is None and s.id in read)
+    single = tuple((s.id, s.when, s.test) for s in steps if s.group is None and s.id in read)
     rows = [row for part in parts for row in part.rows or ()]
     controls = {row.first_key for row in rows} | {row.more_key for row in rows if row.more_key}
     keys = [slot for part in parts for slot in part.run]
@@ -177,9 +180,7 @@ def facts(answers: dict[str, Any], ctx: Context) -> dict[str, Any]:
 def _facts(answers: dict[str, Any], ctx: Context, born: dt.date | None) -> dict[str, Any]:
     """`facts`, with the birth date the answers give (`birth_date`) already worked out."""
     env = _derived(answers, ctx, born)
-    for step_id, test in _LAYOUT.facts:
-        if step_id in answers and (test is None or test(env)):
-            env[step_id] = answers[step_id]
+    _FACTS(answers, env)
     return env
 
 
@@ -259,7 +260,7 @@ class Plan:
             self.born = birth_date(answers)
         self._born_from: tuple[Any, Any] = source
         self.env = _facts(answers, ctx, self.born)
-        self.slots = _plan(answers, self.env)
+        self.slots = _PLAN(answers, self.env)
         self._open: tuple[Slot | None] | None = None
         # The choices each step offers on this branch, by step id (worked out when asked).
         self._allowed: dict[str, tuple[Step, tuple[ChoiceDef, ...], frozenset[str]]] = {}
@@ -334,17 +335,6 @@ def plan(state: State, ctx: Context) -> list[Slot]:
     return Plan(state.answers, ctx).slots
 
 
-def _plan(answers: dict[str, Any], env: dict[str, Any]) -> list[Slot]:
-    out: list[Slot] = []
-    for test, run, rows in _LAYOUT.flat:
-        if test is None or test(env):
-            if rows is None:
-                out += run
-            else:
-                out += _group_slots(answers, rows, env)
-    return out
-
-
 def _group_slots(
     answers: dict[str, Any], rows: tuple[_Row, ...], env: dict[str, Any]
 ) -> list[Slot]:
@@ -360,6 +350,13 @@ def _group_slots(
 
 
 _LAYOUT = _layout(load())
+# The answers conditions read, added to the derived facts (those given whose question applies).
+_FACTS: Callable[[dict[str, Any], dict[str, Any]], None] = planner.write_facts(_LAYOUT.facts)
+# The questions that apply, from the answers and their facts: every part's condition, then its
+# questions or its group's (`dialogues.planner` writes it from the layout, once).
+_PLAN: Callable[[dict[str, Any], dict[str, Any]], list[Slot]] = planner.write(
+    [(p.when, p.test, p.run, p.rows) for p in _LAYOUT.parts], _group_slots
+)
 _KEYS: dict[str, tuple[Step | None, int | None]] = {
     slot.key: (slot.step, slot.index)
     for part in _LAYOUT.parts

@@ -82,21 +82,23 @@ class State:
         Structural rather than through JSON text, at a fraction of the cost, since every turn
         copies the state. The answers' values and the history's entries are shared, not
         copied: a turn replaces an answer and appends or pops an entry, it never changes one
-        in place (tests/unit/test_engine_input.py), so the copy's dict and list are its own."""
+        in place (tests/unit/test_engine_input.py), so the copy's dict and list are its own.
+        The scratch fields are usually empty: an empty dict or list is made as it is."""
+        fails, picks, offer, prior = self.fails, self.picks, self.offer, self.prior
         return State(
-            language=self.language,
-            draft_id=self.draft_id,
-            answers=dict(self.answers),
-            history=list(self.history),
-            mode=self.mode,
-            focus=self.focus,
-            resume=self.resume,
-            fails=clone(self.fails),
-            picks=clone(self.picks),
-            offer=clone(self.offer),
-            prior=clone(self.prior),
-            reference=self.reference,
-            v=self.v,
+            self.language,
+            self.draft_id,
+            dict(self.answers),
+            list(self.history),
+            self.mode,
+            self.focus,
+            self.resume,
+            {} if not fails and type(fails) is dict else clone(fails),
+            [] if not picks and type(picks) is list else clone(picks),
+            [] if not offer and type(offer) is list else clone(offer),
+            {} if not prior and type(prior) is dict else clone(prior),
+            self.reference,
+            self.v,
         )
 
 

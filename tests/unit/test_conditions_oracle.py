@@ -12,12 +12,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dialogues import conditions
+from dialogues import conditions, planner
 from dialogues.flow import Step, condition, load
-from dialogues.plan import Plan, facts, step_key
+from dialogues.plan import _LAYOUT, _PLAN, Plan, _group_slots, derived, facts, is_stale, step_key
 from tests.conversations.drive import TODAY, context
 from tests.unit.nid import first
 
@@ -208,3 +209,89 @@ def test_a_choice_offered_alone_is_a_choice_among_those_offered(
     for step in CHOICE_STEPS:
         for choice_id in [*(c.id for c in step.choices), odd_id]:
             assert plan.offers(step, choice_id) == (choice_id in plan.allowed_ids(step)), step.id
+
+
+def _plain_plan(answers: dict[str, Any], env: dict[str, Any]) -> list[Any]:
+    """The plan read plainly off the layout: each part's test, then its questions or its
+    group's (what `dialogues.planner` writes out as one function)."""
+    out: list[Any] = []
+    for test, run, rows in _LAYOUT.flat:
+        if test is None or test(env):
+            out += run if rows is None else _group_slots(answers, rows, env)
+    return out
+
+
+@settings(max_examples=300, deadline=None)
+@given(ANSWERS)
+def test_the_written_plan_is_the_plain_reading_of_the_layout(answers: dict[str, Any]) -> None:
+    env = facts(answers, context())
+    assert _PLAN(answers, env) == _plain_plan(answers, env)
+
+
+def _written(source: str) -> planner.PlanFunction:
+    """A plan of one part under `source`: its one question is asked when the condition holds."""
+    return planner.write([(source, conditions.compiled(source), ("asked",), None)], _group_slots)
+
+
+@settings(max_examples=500, deadline=None)
+@given(expression, ENVS)
+def test_generated_conditions_written_agree_with_the_reference(
+    source: str, env: dict[str, Any]
+) -> None:
+    assert (_written(source)({}, env) == ["asked"]) == conditions.evaluate(source, env), source
+
+
+@settings(max_examples=150, deadline=None)
+@given(ANSWERS, NEW)
+def test_a_stored_choice_is_stale_when_the_branch_does_not_offer_it(
+    answers: dict[str, Any], new: dict[str, Any]
+) -> None:
+    """`is_stale` (which judges only the stored choices' own conditions where it can) against
+    the choices the branch offers, for every stored value the strategies draw."""
+    plan = Plan(answers, context())
+    for step in CHOICE_STEPS:
+        value = new.get(step.id)
+        if value is None:
+            continue
+        allowed = plan.allowed_ids(step)
+        try:
+            plain = (
+                value not in allowed
+                if step.kind == "choice"
+                else not isinstance(value, list) or any(v not in allowed for v in value)
+            )
+        except TypeError:  # an unhashable stored value: the same error either way
+            with pytest.raises(TypeError):
+                is_stale(step, value, plan)
+            continue
+        assert is_stale(step, value, plan) == plain, step.id
+
+
+@settings(max_examples=200, deadline=None)
+@given(ANSWERS)
+def test_the_first_open_question_is_the_first_unanswered_or_stale(answers: dict[str, Any]) -> None:
+    plan = Plan(answers, context())
+
+    def open_(slot: Any) -> bool:
+        return slot.key not in answers or is_stale(slot.step, answers[slot.key], plan)
+
+    try:
+        plain = next((slot for slot in plan.slots if open_(slot)), None)
+    except TypeError:  # an unhashable stored choice: the same error either way
+        with pytest.raises(TypeError):
+            plan.first_open()
+        return
+    assert plan.first_open() == plain
+
+
+@settings(max_examples=300, deadline=None)
+@given(ANSWERS)
+def test_the_written_facts_are_the_plain_reading_of_the_layout(answers: dict[str, Any]) -> None:
+    """Each answer a condition reads joins the facts, in order, when given and its question's
+    condition holds on the facts so far."""
+    ctx = context()
+    plain = derived(answers, ctx)
+    for key, _when, test in _LAYOUT.facts:
+        if key in answers and (test is None or test(plain)):
+            plain[key] = answers[key]
+    assert facts(answers, ctx) == plain
