@@ -22,6 +22,7 @@ workers on one Redis and one PostgreSQL.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import os
 import random
@@ -31,10 +32,12 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+from bench import web_bare
 from bench.harness import Figure, interleaved, median, ratio_figure
 
 MIN_RATIO = 0.3
@@ -173,20 +176,6 @@ async def _referral(app: Any, name: str, sizes: list[int]) -> tuple[int, float]:
     return turns, busy
 
 
-def _bare_app(size: int) -> Any:
-    from starlette.applications import Starlette
-    from starlette.requests import Request
-    from starlette.responses import HTMLResponse
-    from starlette.routing import Route
-
-    page = ("<!doctype html><p>" + "x" * max(0, size - 20) + "</p>").encode()
-
-    async def turn(request: Request) -> HTMLResponse:
-        return HTMLResponse(page)
-
-    return Starlette(routes=[Route("/turn", turn, methods=["POST"])])
-
-
 async def _bare(app: Any, count: int) -> float:
     busy = 0.0
     for _ in range(count):
@@ -211,7 +200,7 @@ def throughput(rounds: int = 5, people: tuple[str, ...] = PEOPLE) -> Figure:
         return turns / busy
 
     ours()  # warm up: templates compiled, flow loaded
-    bare = _bare_app(int(statistics.median(sizes)))
+    bare = web_bare.app(int(statistics.median(sizes)))
 
     def baseline() -> float:
         count = done[-1]
@@ -372,90 +361,137 @@ def _groups(connections: int, per: int = 2) -> list[list[str]]:
     return [[PEOPLE[(c + k) % 3] for k in range(per)] for c in range(connections)]
 
 
-def http_throughput(rounds: int = 3, connections: int = 8) -> list[Figure]:
-    """Turns/s of one `ke-intake web` worker against one bare Starlette worker, both on the same
-    uvicorn, each saturated by `connections` keep-alive connections of the same client; and
-    turns per CPU-second of each worker process (what the worker itself spends, so the other
-    load on a shared machine counts less)."""
-    from bench.procs import free_port
+STORES = ("redis", "sqlite", "memory")
+STORE_NAMES = {
+    "redis": "Redis drafts",  # several workers: issue 12's scale set-up
+    "sqlite": "SQLite draft file",  # one worker's default without Redis
+    "memory": "drafts in memory",  # the worker's own cost (tests only)
+}
 
-    ours_port, bare_port = free_port(), free_port()
+
+def _ours_worker(store: str, tmp: str, port: int, prefix: str) -> subprocess.Popen[bytes]:
+    """`ke-intake web --demo` with its drafts in `store`; with Redis through
+    `bench/web_process.py` (its keys under the run's prefix, deleted afterwards)."""
+    from bench.services import REDIS_URL
+    from storage.drafts import generate_key
+
+    folder = str(Path(tmp) / store)
+    if store == "redis":
+        env = _env(folder, KE_REDIS_URL=REDIS_URL, KE_DRAFT_KEYS=generate_key())
+        args = [sys.executable, "-m", "bench.web_process", prefix, str(port)]
+    else:
+        env = _env(folder) | {"KE_DRAFT_STORE": store}
+        args = [KE_INTAKE, "web", "--demo", "--port", str(port)]
+    return _worker(args, env, port)
+
+
+def http_throughput(
+    rounds: int = 3, connections: int = 8, stores: tuple[str, ...] = STORES
+) -> list[Figure]:
+    """Turns per CPU-second of one `ke-intake web` worker per draft store against one bare
+    Starlette worker, all on the same uvicorn, each saturated in turn by `connections`
+    keep-alive connections of the same client, interleaved (rotating who goes first); and the
+    turns/s of wall time of the first store's worker against the bare one's. CPU time is what
+    each worker process itself spends, so the other load on a shared machine counts less."""
+    from bench.procs import free_port
+    from bench.services import ServiceMissing, redis_prefix
+
+    if "redis" in stores:
+        try:
+            with redis_prefix():
+                pass
+        except ServiceMissing:
+            stores = tuple(s for s in stores if s != "redis")
     sizes: list[int] = []
     posts_per_round: list[int] = []
-    cpu: dict[str, list[float]] = {"ours": [], "bare": []}
-    with tempfile.TemporaryDirectory() as tmp:
-        env = _env(tmp)
-        ours = _worker([KE_INTAKE, "web", "--demo", "--port", str(ours_port)], env, ours_port)
-        try:
+    cpu: dict[str, list[float]] = {name: [] for name in (*stores, "bare")}
+    wall: dict[str, list[float]] = {name: [] for name in (*stores, "bare")}
+    with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
+        prefix = stack.enter_context(redis_prefix()) if "redis" in stores else ""
+        workers: dict[str, tuple[subprocess.Popen[bytes], int]] = {}
+        stack.callback(lambda: _stop(*(process for process, _ in workers.values())))
+        for store in stores:
+            port = free_port()
+            workers[store] = (_ours_worker(store, tmp, port, prefix), port)
 
-            def run_ours() -> float:
+        def ours(store: str) -> Callable[[], float]:
+            process, port = workers[store]
+
+            def run() -> float:
                 async def go() -> int:
+                    groups = _groups(connections)
                     counts = await asyncio.gather(
-                        *(_http_referrals([ours_port], g, sizes) for g in _groups(connections))
+                        *(_http_referrals([port], g, sizes) for g in groups)
                     )
                     return sum(counts)
 
-                used, start = _cpu_seconds(ours.pid), time.perf_counter()
+                used, start = _cpu_seconds(process.pid), time.perf_counter()
                 posts = asyncio.run(go())
                 elapsed = time.perf_counter() - start
-                cpu["ours"].append(posts / max(_cpu_seconds(ours.pid) - used, 0.01))
+                cpu[store].append(posts / max(_cpu_seconds(process.pid) - used, 0.01))
+                wall[store].append(posts / elapsed)
                 posts_per_round.append(posts)
                 return posts / elapsed
 
-            run_ours()  # warm up, and learn the page size
-            cpu["ours"].clear()
-            size = int(statistics.median(sizes))
-            bare = _worker(
-                [sys.executable, "-m", "bench.web_bare", str(bare_port), str(size)], env, bare_port
-            )
-            try:
+            return run
 
-                def run_bare() -> float:
-                    posts = posts_per_round[-1]
-                    # four times our POSTs: enough CPU time for /proc's 10 ms ticks to count
-                    share = [4 * posts // connections] * connections
+        for store in stores:  # warm up (imports, compiled templates, kept pages), learn the size
+            ours(store)()
+        size = int(statistics.median(sizes))
+        bare_port = free_port()
+        args = [sys.executable, "-m", "bench.web_bare", str(bare_port), str(size)]
+        bare = _worker(args, _env(tmp), bare_port)
+        workers["bare"] = (bare, bare_port)
 
-                    async def go() -> None:
-                        await asyncio.gather(*(_http_bare(bare_port, n) for n in share))
+        def run_bare() -> float:
+            # four times our POSTs: enough CPU time for /proc's 10 ms ticks to count
+            share = [4 * posts_per_round[-1] // connections] * connections
 
-                    used, start = _cpu_seconds(bare.pid), time.perf_counter()
-                    asyncio.run(go())
-                    elapsed = time.perf_counter() - start
-                    cpu["bare"].append(sum(share) / max(_cpu_seconds(bare.pid) - used, 0.01))
-                    return sum(share) / elapsed
+            async def go() -> None:
+                await asyncio.gather(*(_http_bare(bare_port, n) for n in share))
 
-                run_bare()  # warm up
-                cpu["bare"].clear()
-                samples = interleaved(rounds, {"ours": run_ours, "bare": run_bare})
-            finally:
-                _stop(bare)
-        finally:
-            _stop(ours)
+            used, start = _cpu_seconds(bare.pid), time.perf_counter()
+            asyncio.run(go())
+            elapsed = time.perf_counter() - start
+            cpu["bare"].append(sum(share) / max(_cpu_seconds(bare.pid) - used, 0.01))
+            wall["bare"].append(sum(share) / elapsed)
+            return sum(share) / elapsed
+
+        run_bare()  # warm up
+        for samples in (*cpu.values(), *wall.values()):
+            samples.clear()
+        interleaved(rounds, {**{store: ours(store) for store in stores}, "bare": run_bare})
     note = (
         f"{connections} keep-alive connections, {posts_per_round[-1]} POSTs per round "
         f"(complete referrals, filed into the demo SQLite inbox, posted urlencoded as chat.js "
-        f"does) x {rounds} rounds, median page {size} B; {_server()}; client on the same machine"
+        f"does) x {rounds} rounds, each worker in turn, median page {size} B (the bare worker's "
+        f"page: the same size); {_server()}; client on the same machine; load average "
+        f"{os.getloadavg()[0]:.1f} at the end"
     )
-    return [
+    figures = [
         ratio_figure(
-            "web turns/s, one uvicorn worker (vs bare Starlette worker, same page size)",
+            f"web turns/s, one worker, {STORE_NAMES[stores[0]]} (vs bare Starlette worker)",
             "turns/s",
-            samples,
-            ours="ours",
+            wall,
+            ours=stores[0],
             baseline="bare",
             min_ratio=MIN_RATIO,
             note=note,
-        ),
-        ratio_figure(
-            "web turns per CPU-second of the worker process (vs the bare worker's)",
-            "turns/cpu-s",
-            cpu,
-            ours="ours",
-            baseline="bare",
-            min_ratio=MIN_RATIO,
-            note="the same rounds; CPU time (user + system) of each worker process from /proc",
-        ),
+        )
     ]
+    for store in stores:
+        figures.append(
+            ratio_figure(
+                f"web turns per CPU-second, one worker, {STORE_NAMES[store]} (vs bare)",
+                "turns/cpu-s",
+                cpu,
+                ours=store,
+                baseline="bare",
+                min_ratio=MIN_RATIO,
+                note="the same rounds; CPU time (user + system) of each worker process from /proc",
+            )
+        )
+    return figures
 
 
 # -- two workers on one Redis and one PostgreSQL -----------------------------------------------
@@ -585,23 +621,31 @@ def latency(
     seconds: float = 120.0,
     capacity: float | None = None,
     ramp: float = 10.0,
+    store: str = "redis",
 ) -> list[Figure]:
-    """Per-turn latency of one `ke-intake web` worker under `sessions` people who think 2-4 s
-    between turns, starting over `ramp` seconds, after one referral per scripted person has
-    warmed the worker up (imports, compiled templates, kept pages: a start-up cost, not a
-    turn's); `capacity` (turns/s the worker reached saturated) puts the offered load in
-    proportion. The client runs on uvloop and measures its own event-loop lag, which is part of
-    every latency it reports."""
+    """Per-turn latency of one `ke-intake web` worker (drafts in `store`, memory when Redis is
+    not there) under `sessions` people who think 2-4 s between turns, starting over `ramp`
+    seconds, after one referral per scripted person has warmed the worker up (imports,
+    compiled templates, kept pages: a start-up cost, not a turn's); `capacity` (turns/s the
+    worker reached saturated) puts the offered load in proportion. The client runs on uvloop
+    and measures its own event-loop lag, which is part of every latency it reports."""
     import uvloop
 
     from bench.procs import free_port
+    from bench.services import ServiceMissing, redis_prefix
 
     port = free_port()
     loads = [os.getloadavg()[0]]
     latencies: list[tuple[float, bool]] = []
     lag: list[float] = []
-    with tempfile.TemporaryDirectory() as tmp:
-        process = _worker([KE_INTAKE, "web", "--demo", "--port", str(port)], _env(tmp), port)
+    with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
+        prefix = ""
+        if store == "redis":
+            try:
+                prefix = stack.enter_context(redis_prefix())
+            except ServiceMissing:
+                store = "memory"
+        process = _ours_worker(store, tmp, port, prefix)
         try:
             uvloop.run(_http_referrals([port], list(PEOPLE), []))
 
@@ -632,14 +676,16 @@ def latency(
         f"filings among them; without the filings p50 {_percentile(plain, 0.5):.1f} ms, p99 "
         f"{_percentile(plain, 0.99):.1f} ms; the client's own event-loop lag p50 "
         f"{_percentile(sorted(lag), 0.5):.1f} ms, p99 {_percentile(sorted(lag), 0.99):.1f} ms; "
-        f"load average {loads[0]:.1f} at the start, {loads[1]:.1f} at the end; client on the "
-        "same machine"
+        f"load average {loads[0]:.1f} at the start, {loads[1]:.1f} at the end; "
+        f"{STORE_NAMES[store]}; client on the same machine"
     )
     p99 = _percentile(ordered, 0.99)
     return [
-        Figure("web turn latency p50, 200 sessions", "ms", _percentile(ordered, 0.5), note=note),
         Figure(
-            "web turn latency p99, 200 sessions",
+            f"web turn latency p50, {sessions} sessions", "ms", _percentile(ordered, 0.5), note=note
+        ),
+        Figure(
+            f"web turn latency p99, {sessions} sessions",
             "ms",
             p99,
             target=f"< {P99_TARGET_MS:g} ms",

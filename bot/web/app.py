@@ -353,20 +353,18 @@ class Routes:
 
     async def turn(self, request: Request) -> Response:
         form = await self._form(request)
-        sid, draft = await self._session(request)
-        now = self.web.clock()
-        held = _held(form)
-        if not self._csrf_ok(request, sid, form, now):
-            return await self._refused(request, sid, draft, "expired_form", 403, held=held)
-        if await self._too_fast(request, sid):
-            return await self._refused(request, sid, draft, "slow_down", 429, held=held)
+        sid, draft, too_fast = await self._counted_session(request)
+        if not self._csrf_ok(request, sid, form):
+            return await self._refused(request, sid, draft, "expired_form", 403, held=_held(form))
+        if too_fast:
+            return await self._refused(request, sid, draft, "slow_down", 429, held=_held(form))
         embedded = False
         if sid is None or draft is None or self._idle(draft):
             if form.get("first") != "1":
                 # The window closed (or the browser lost its session): nothing is applied,
                 # the answers so far are in the draft, and what was just typed is shown back.
                 notice, lang = await self._why_closed(sid, draft) if sid else (None, None)
-                return self.first_page(request, notice=notice, lang=lang, held=held)
+                return self.first_page(request, notice=notice, lang=lang, held=_held(form))
             presets = self._presets(form)
             embedded = presets["embed"] == "1"
             draft = self._begin(presets, code=new_code())
@@ -715,36 +713,41 @@ class Routes:
             kept = state["csrf"] = (sid, csrf_token(self.web.hasher, sid))
         return str(kept[1])
 
-    def _csrf_ok(
-        self, request: Request, sid: str | None, form: FormData, now: float | None = None
-    ) -> bool:
+    def _csrf_ok(self, request: Request, sid: str | None, form: FormData) -> bool:
         """The form's token is this session's, or a start token of the first page."""
         expected = self._csrf(request, sid) if sid is not None else None
         token = str(form.get("csrf", ""))
-        when = self.web.clock() if now is None else now
-        return check_csrf(self.web.hasher, expected, token, when)
+        return check_csrf(self.web.hasher, expected, token, self.web.clock())
+
+    def _sid(self, request: Request) -> str | None:
+        sid = request.cookies.get(COOKIE)
+        return sid if sid and len(sid) <= 100 else None
 
     async def _session(self, request: Request) -> tuple[str | None, WebDraft | None]:
-        sid = request.cookies.get(COOKIE)
-        if not sid or len(sid) > 100:
-            return None, None
-        return sid, await self.web.sessions.load(sid)
+        sid = self._sid(request)
+        return sid, await self.web.sessions.load(sid) if sid is not None else None
 
-    async def _too_fast(self, request: Request, sid: str | None) -> bool:
-        minute = MINUTE
+    async def _counted_session(self, request: Request) -> tuple[str | None, WebDraft | None, bool]:
+        """`_session` and a turn counted against the limits per address and per session (in
+        Redis one round trip for the draft and both counters); the last value: too fast.
+        Every POST to /turn counts, whether it is then applied or refused."""
+        sid = self._sid(request)
         address = self.web.hasher.digest("web address", _address(request))
-        if await self.web.counter.hit(f"web-ip:{address}", minute) > (
-            self.web.limits.address_turns_per_minute
-        ):
+        keys: tuple[str, ...] = (f"web-ip:{address}",)
+        if sid is None:
+            return None, None, self._too_fast(await self.web.counter.hits(keys, MINUTE))
+        keys += (f"web-s:{self.web.sessions.key(sid).rpartition(':')[2]}",)
+        draft, counts = await self.web.sessions.load_counting(sid, self.web.counter, keys, MINUTE)
+        return sid, draft, self._too_fast(counts)
+
+    def _too_fast(self, counts: list[int]) -> bool:
+        """The counts of `_counted_session` against the limits (per address, per session)."""
+        if counts[0] > self.web.limits.address_turns_per_minute:
             log.info("web: turn limit per address reached")
             return True
-        if sid is not None:
-            key = self.web.sessions.key(sid).rpartition(":")[2]
-            if await self.web.counter.hit(f"web-s:{key}", minute) > (
-                self.web.limits.session_turns_per_minute
-            ):
-                log.info("web: turn limit per session reached")
-                return True
+        if len(counts) > 1 and counts[1] > self.web.limits.session_turns_per_minute:
+            log.info("web: turn limit per session reached")
+            return True
         return False
 
     async def _refused(

@@ -38,6 +38,10 @@ EMPTY_ONLY = ("notice", "held")
 _MARK = re.compile("\x00([0-9])\x00")
 KEEP = 2048  # pages kept; the store starts over when it is full
 _PLAIN = (str, int, float, bool, type(None))
+# What of the question a kept page depends on: all but its words and a filing's reference.
+_REPLY_KEYED = tuple(
+    f.name for f in dataclasses.fields(Reply) if f.name not in ("text", "reference")
+)
 
 
 class Pages:
@@ -50,7 +54,7 @@ class Pages:
             auto_reload=False,
         )
         self.constants = dict(constants)  # the same in every page (limits, languages, helpers)
-        self._kept: dict[tuple[Any, ...], str] = {}
+        self._kept: dict[tuple[Any, ...], list[str | int]] = {}
         self.hits = 0
 
     def render(
@@ -68,23 +72,38 @@ class Pages:
         key = _key(template, lang, values)
         if key is None:
             return self._render(template, lang, values, t, d)
-        filled: list[str] = []
-        for index, name in enumerate(SLOTS):
-            value = values.get(name)
-            if value:  # an empty slot is rendered as it is (and is part of the key)
-                filled.append(str(escape(value)))
-                values[name] = Markup(f"\x00{index}\x00")  # noqa: S704 (a constant marker)
-            else:
-                filled.append("")
-        page = self._kept.get(key)
-        if page is None:
-            page = self._render(template, lang, values, t, d)
-            if len(self._kept) >= KEEP:
-                self._kept.clear()
-            self._kept[key] = page
+        # an empty slot is rendered as it is (and is part of the key)
+        filled = [str(escape(value)) if (value := values.get(name)) else "" for name in SLOTS]
+        parts = self._kept.get(key)
+        if parts is None:
+            parts = self._keep(key, template, lang, values, t, d)
         else:
             self.hits += 1
-        return _MARK.sub(lambda found: filled[int(found.group(1))], page)
+        return "".join([filled[part] if isinstance(part, int) else part for part in parts])
+
+    def _keep(
+        self,
+        key: tuple[Any, ...],
+        template: str,
+        lang: str,
+        values: dict[str, Any],
+        t: Callable[..., str],
+        d: Callable[..., str],
+    ) -> list[str | int]:
+        """Render the page with a marker in each filled slot and keep it, split at the markers
+        (the text between them, and each marker's slot number)."""
+        for index, name in enumerate(SLOTS):
+            if values.get(name):
+                values[name] = Markup(f"\x00{index}\x00")  # noqa: S704 (a constant marker)
+        for name, value in values.items():
+            if isinstance(value, Reply):  # the question's words are never kept
+                values[name] = dataclasses.replace(value, text="", reference=None)
+        pieces = _MARK.split(self._render(template, lang, values, t, d))
+        parts: list[str | int] = [int(p) if n % 2 else p for n, p in enumerate(pieces)]
+        if len(self._kept) >= KEEP:
+            self._kept.clear()
+        self._kept[key] = parts
+        return parts
 
     def _render(
         self,
@@ -135,9 +154,7 @@ def _key(template: str, lang: str, values: dict[str, Any]) -> tuple[Any, ...] | 
         elif isinstance(value, Reply):
             if value.error:
                 return None
-            kept = dataclasses.replace(value, text="", reference=None)
-            values[name] = kept
-            parts.append((name, kept))
+            parts.append((name, tuple([getattr(value, f) for f in _REPLY_KEYED])))
         elif isinstance(value, dict):
             if not all(isinstance(v, _PLAIN) for v in value.values()):
                 return None

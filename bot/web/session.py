@@ -26,6 +26,7 @@ from typing import Any
 import orjson
 
 from dialogues.types import Choice, Reply
+from storage.counters import WindowCounter
 from storage.drafts import EncryptedDrafts
 
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
@@ -154,6 +155,13 @@ class Sessions:
     async def load(self, sid: str) -> WebDraft | None:
         raw = await self.drafts.load_at(self.key(sid), "web")
         return WebDraft.from_bytes(raw) if raw is not None else None
+
+    async def load_counting(
+        self, sid: str, counter: WindowCounter, counts: tuple[str, ...], window_seconds: int
+    ) -> tuple[WebDraft | None, list[int]]:
+        """`load` and `counter.hits` together (`EncryptedDrafts.load_counting`)."""
+        raw, hits = await self.drafts.load_counting(self.key(sid), counter, counts, window_seconds)
+        return (WebDraft.from_bytes(raw) if raw is not None else None), hits
 
     async def save(self, sid: str, draft: WebDraft) -> None:
         now = self.clock()

@@ -17,3 +17,7 @@ class WindowCounter(Protocol):
     async def hit(self, key: str, window_seconds: int) -> int:
         """Count one event for `key` in the current fixed window; returns the count so far."""
         ...
+
+    async def hits(self, keys: tuple[str, ...], window_seconds: int) -> list[int]:
+        """`hit` for each of `keys` at once (in Redis one round trip); the counts in order."""
+        ...

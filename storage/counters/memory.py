@@ -38,3 +38,6 @@ class MemoryWindowCounter:
         if len(self._windows) > 10_000:
             self._windows = {k: v for k, v in self._windows.items() if now - v[0] < window_seconds}
         return count
+
+    async def hits(self, keys: tuple[str, ...], window_seconds: int) -> list[int]:
+        return [await self.hit(key, window_seconds) for key in keys]

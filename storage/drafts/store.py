@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from storage.counters import RedisWindowCounter, WindowCounter
 from storage.drafts.cipher import DraftCipher, DraftUnreadable
 from storage.drafts.pseudonyms import IdHasher
 
@@ -67,23 +68,23 @@ class MemoryValueStore:
 
 class RedisValueStore:
     def __init__(self, redis: Any) -> None:
-        self._redis = redis
+        self.redis = redis
 
     async def get(self, key: str) -> bytes | None:
-        value = await self._redis.get(key)
+        value = await self.redis.get(key)
         return bytes(value) if value is not None else None
 
     async def set(self, key: str, value: bytes, ttl_seconds: int) -> None:
-        await self._redis.set(key, value, ex=ttl_seconds)
+        await self.redis.set(key, value, ex=ttl_seconds)
 
     async def delete(self, *keys: str) -> None:
         if keys:
-            await self._redis.delete(*keys)
+            await self.redis.delete(*keys)
 
     async def items(self, prefix: str) -> list[tuple[str, bytes]]:
         found: list[tuple[str, bytes]] = []
-        async for name in self._redis.scan_iter(match=f"{prefix}*", count=500):
-            value = await self._redis.get(name)
+        async for name in self.redis.scan_iter(match=f"{prefix}*", count=500):
+            value = await self.redis.get(name)
             if value is not None:
                 key = name.decode() if isinstance(name, bytes) else str(name)
                 found.append((key, bytes(value)))
@@ -125,17 +126,43 @@ class EncryptedDrafts:
 
     async def load_at(self, key: str, kind: str = "record") -> bytes | None:
         """`load` under a storage key (one `key` gave)."""
-        try:
-            return await self.read_at(key)
-        except DraftUnreadable:
-            log.info("drafts: a stored %s expired or could not be read", kind)
-            return None
+        return self._readable(await self.store.get(key), kind)
 
     async def read_at(self, key: str) -> bytes | None:
-        token = await self.store.get(key)
+        return self._opened(await self.store.get(key))
+
+    async def load_counting(
+        self, key: str, counter: WindowCounter, counts: tuple[str, ...], window_seconds: int
+    ) -> tuple[bytes | None, list[int]]:
+        """`load_at(key)` and `counter.hits(counts, window_seconds)`: one round trip when both
+        are in the same Redis (a web turn's draft and its rate limits)."""
+        if (
+            isinstance(self.store, RedisValueStore)
+            and isinstance(counter, RedisWindowCounter)
+            and counter.on(self.store.redis)
+        ):
+            async with self.store.redis.pipeline(transaction=True) as pipe:
+                pipe.get(key)
+                counter.queue(pipe, counts, window_seconds)
+                token, *replies = await pipe.execute()
+            hits = counter.counts(replies)
+            token = bytes(token) if token is not None else None
+        else:
+            hits = await counter.hits(counts, window_seconds)
+            token = await self.store.get(key)
+        return self._readable(token, "record"), hits
+
+    def _opened(self, token: bytes | None) -> bytes | None:
         if token is None:
             return None
         return self.cipher.decrypt_bytes(token, ttl_seconds=self.ttl_seconds)
+
+    def _readable(self, token: bytes | None, kind: str) -> bytes | None:
+        try:
+            return self._opened(token)
+        except DraftUnreadable:
+            log.info("drafts: a stored %s expired or could not be read", kind)
+            return None
 
     async def items(self, kind: str) -> list[tuple[str, bytes]]:
         """(storage key, plaintext) of every readable record of `kind`: for a start-up sweep,

@@ -5,6 +5,7 @@ the SQLite file and the real Redis ("two workers" share one conversation)."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from aiogram.fsm.storage.base import StorageKey
@@ -24,6 +25,7 @@ from storage.drafts import (
     EncryptedDrafts,
     IdHasher,
     MemoryValueStore,
+    RedisValueStore,
     generate_key,
     parse_keys,
 )
@@ -87,6 +89,7 @@ async def test_memory_recent_set_and_counter() -> None:
     assert await recent.add("1", 60)
     counter = MemoryWindowCounter(clock=clock)
     assert [await counter.hit("c", 10) for _ in range(3)] == [1, 2, 3]
+    assert await counter.hits(("c", "d"), 10) == [4, 1]
     clock.now += 11
     assert await counter.hit("c", 10) == 1
 
@@ -182,6 +185,41 @@ async def test_redis_recent_set_and_counter(redis: Redis, redis_prefix: str) -> 
     counter = RedisWindowCounter(redis, f"{redis_prefix}f:")
     assert [await counter.hit("x", 30) for _ in range(3)] == [1, 2, 3]
     assert 0 < await redis.ttl(f"{redis_prefix}f:x") <= 30
+    assert await counter.hits(("x", "y"), 30) == [4, 1]
+    assert 0 < await redis.ttl(f"{redis_prefix}f:y") <= 30
+
+
+@pytest.mark.redis
+async def test_a_draft_and_its_counters_in_one_round_trip(redis: Redis, redis_prefix: str) -> None:
+    """`load_counting` reads the draft and counts in one transaction on a shared Redis, and
+    gives what `load_at` and `hits` give apart (memory: the same answers)."""
+    cipher, hasher = DraftCipher(parse_keys(generate_key())), IdHasher(b"s" * 32)
+    shared = RedisWindowCounter(redis, f"{redis_prefix}c:")
+    stores = [
+        (RedisValueStore(redis), shared),
+        (MemoryValueStore(), MemoryWindowCounter()),
+    ]
+    pipelines: list[int] = []
+    pipeline = redis.pipeline
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        pipelines.append(1)
+        return pipeline(*args, **kwargs)
+
+    for store, counter in stores:
+        drafts = EncryptedDrafts(store, cipher, hasher, ttl_seconds=60, prefix=f"{redis_prefix}d:")
+        key = drafts.key("web", "session")
+        assert await drafts.load_counting(key, counter, ("a",), 30) == (None, [1])
+        await drafts.save_at(key, SECRET_TEXT.encode())
+        redis.pipeline = counted  # type: ignore[method-assign]
+        try:
+            found = await drafts.load_counting(key, counter, ("a", "b"), 30)
+        finally:
+            redis.pipeline = pipeline  # type: ignore[method-assign]
+        assert found == (SECRET_TEXT.encode(), [2, 1])
+        assert await drafts.load_at(key) == SECRET_TEXT.encode()
+    assert pipelines == [1]  # the Redis pair: one transaction; memory: none
+    assert 0 < await redis.ttl(f"{redis_prefix}c:b") <= 30
 
 
 @pytest.mark.redis
