@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
     from bot.bootstrap import App
     from storage.inbox import InboxRecord
+    from storage.inbox.statuschain import EventFinding
 
 CHAT_CHANNELS = frozenset({"terminal", "telegram", "rasa", "web"})
 EXTENSIONS = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
@@ -59,12 +60,17 @@ def columns(names: tuple[str, ...], lang: str) -> str:
     return ", ".join(t(f"col.{name}", lang) for name in names)
 
 
+def history_findings(app: App, record: InboxRecord) -> list[EventFinding]:
+    """The status events that do not fit the referral's status chain (none: it is intact)."""
+    from storage.inbox import statuschain
+
+    return statuschain.findings(record.id, app.inbox.status_events(record.reference))
+
+
 def history_problems(app: App, record: InboxRecord, lang: str) -> str | None:
     """The status events that do not fit the referral's status chain, for staff to read; None
     when the history is intact."""
-    from storage.inbox import statuschain
-
-    found = statuschain.findings(record.id, app.inbox.status_events(record.reference))
+    found = history_findings(app, record)
     if not found:
         return None
     return "; ".join(t(f"problem.{f.problem}", lang, event=f.position) for f in found)

@@ -240,3 +240,27 @@ def test_an_altered_status_history_is_named_on_the_case_page(ke: KE) -> None:
         conn.execute(sa.text("UPDATE status_events SET actor = 'Mallory' WHERE note IS NOT NULL"))
     page = c.get(f"/case/{ref}").text
     assert "Statushistorikken til" in page and "statushendelse 2 er endret" in page, page
+
+
+def test_an_altered_status_history_is_flagged_in_the_queue(ke: KE) -> None:
+    """The queue (and a search's rows) flag the referral whose history the case page names."""
+    import sqlalchemy as sa
+
+    ref, other = ke.file(T0), ke.file(T0)
+    c = client(ke)
+    login(c, ke)
+    token = csrf(c.get(f"/case/{ref}").text)
+    c.post(f"/case/{ref}/note", data={"csrf": token, "note": "Brev sendt"})
+    assert "Statushistorikk endret" not in c.get("/").text
+    with ke.app.engine.begin() as conn:  # behind the application's back
+        conn.execute(sa.text("UPDATE status_events SET actor = 'Mallory' WHERE note IS NOT NULL"))
+    rows = {
+        reference: row
+        for row in c.get("/").text.split("<tr>")[1:]
+        for reference in (ref, other)
+        if f">{reference}<" in row
+    }
+    assert "Statushistorikk endret" in rows[ref] and "Statushistorikk endret" not in rows[other]
+    token = csrf(c.get("/search").text)
+    found = c.post("/search", data={"csrf": token, "q": ref}).text
+    assert "Statushistorikk endret" in found

@@ -11,6 +11,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from bot.staff.cases import Summary, duplicates, search
+from bot.staff.reading import history_findings
 from bot.staff.web.app import Web
 from bot.staff.web.data import Waiting, interim_answered, summaries, visible, waiting
 from storage.inbox import STATUSES, InboxRecord
@@ -24,6 +25,13 @@ class Row:
     summary: Summary | None
     waiting: Waiting
     duplicates: list[str]
+    history_altered: bool  # its status history does not fit its chain (as the case page says)
+
+
+def _row(
+    web: Web, record: InboxRecord, summary: Summary | None, waited: Waiting, dupes: list[str]
+) -> Row:
+    return Row(record, summary, waited, dupes, bool(history_findings(web.app, record)))
 
 
 def _int(raw: str | None) -> int | None:
@@ -71,7 +79,13 @@ def routes(web: Web) -> list[Route]:
                     if r.reference in opened and wanted in opened[r.reference].requests
                 ]
         rows = [
-            Row(r, opened.get(r.reference), rows_waiting[r.reference], dupes.get(r.reference, []))
+            _row(
+                web,
+                r,
+                opened.get(r.reference),
+                rows_waiting[r.reference],
+                dupes.get(r.reference, []),
+            )
             for r in shown
         ]
         if session.unlocked and rows:
@@ -115,7 +129,7 @@ def routes(web: Web) -> list[Route]:
             by_ref = {r.reference: r for r in records}
             dupes = duplicates(list(opened.values()))
             rows = [
-                Row(by_ref[h], opened[h], waiting(web, by_ref[h], answered), dupes.get(h, []))
+                _row(web, by_ref[h], opened[h], waiting(web, by_ref[h], answered), dupes.get(h, []))
                 for h in hits
             ]
             web.audit("searched", account, details={"kind": kind, "hits": hits})
