@@ -245,7 +245,17 @@ class Plan:
     `earlier`: this turn's plan before its answers changed; its birth date is taken again when
     the answers it is read from are the same, so a turn checks a national id once."""
 
-    __slots__ = ("_allowed", "_born_from", "_open", "answers", "born", "ctx", "env", "slots")
+    __slots__ = (
+        "_allowed",
+        "_born_from",
+        "_open",
+        "_start",
+        "answers",
+        "born",
+        "ctx",
+        "env",
+        "slots",
+    )
 
     def __init__(
         self, answers: dict[str, Any], ctx: Context, *, earlier: Plan | None = None
@@ -261,7 +271,9 @@ class Plan:
         self._born_from: tuple[Any, Any] = source
         self.env = _facts(answers, ctx, self.born)
         self.slots = _PLAN(answers, self.env)
-        self._open: tuple[Slot | None] | None = None
+        # The first open question and its place, once found; where the search for it starts.
+        self._open: tuple[Slot | None, int] | None = None
+        self._start = 0
         # The choices each step offers on this branch, by step id (worked out when asked).
         self._allowed: dict[str, tuple[Step, tuple[ChoiceDef, ...], frozenset[str]]] = {}
 
@@ -272,38 +284,46 @@ class Plan:
         as a postcode in an address line, keeps the plan when none of them steers)."""
         if not _LAYOUT.steering.isdisjoint(keys):
             return None
+        choices = _LAYOUT.choice_keys
         # The same answers (changed in place), facts and questions; the open one is found again.
         plan = Plan.__new__(Plan)
         plan.answers, plan.ctx, plan.env, plan.slots = self.answers, self.ctx, self.env, self.slots
         plan.born, plan._born_from, plan._allowed = self.born, self._born_from, self._allowed
         plan._open = None
+        # The questions before the one that was open are still answered, and (no choice among
+        # `keys`, the facts the same) still valid: the search starts where this plan's stopped.
+        found = self._open
+        plan._start = found[1] if found is not None and choices.isdisjoint(keys) else 0
         return plan
 
     def first_open(self) -> Slot | None:
         """The first question of the plan without a (still valid) answer."""
         if self._open is None:
-            self._open = (self._unanswered(),)
+            self._open = self._unanswered(self._start)
         return self._open[0]
 
-    def _unanswered(self) -> Slot | None:
+    def _unanswered(self, start: int) -> tuple[Slot | None, int]:
+        """The first question from `start` on without a (still valid) answer, and its place."""
         answers = self.answers
         choices = _LAYOUT.choice_keys
-        for slot in self.slots:
+        slots = self.slots
+        for place in range(start, len(slots)):
+            slot = slots[place]
             key = slot.key
             if key not in answers:
-                return slot
+                return slot, place
             if key in choices:  # (only a choice can go stale)
                 step, value = slot.step, answers[key]
                 fixed = step.fixed_choices
                 if fixed is None or value is None:
                     if is_stale(step, value, self):
-                        return slot
+                        return slot, place
                 elif step.kind == "choice":  # (`is_stale`, written out: the usual cases)
                     if value not in fixed:
-                        return slot
+                        return slot, place
                 elif not isinstance(value, list) or not all(map(fixed.__contains__, value)):
-                    return slot
-        return None
+                    return slot, place
+        return None, len(slots)
 
     def _choices(self, step: Step) -> tuple[Step, tuple[ChoiceDef, ...], frozenset[str]]:
         hit = self._allowed.get(step.id)

@@ -82,8 +82,8 @@ class Catalogue:
         template = (table if table is not None else self.table(language)).get(key)
         if template is None:
             template = self.template(language, key)
-        if not params:
-            return template
+        if not params or ("{" not in template and "}" not in template):
+            return template  # (what `format` would give: most texts have no fields)
         try:
             return template.format(**params)
         except (KeyError, IndexError, ValueError):

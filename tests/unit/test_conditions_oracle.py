@@ -295,3 +295,27 @@ def test_the_written_facts_are_the_plain_reading_of_the_layout(answers: dict[str
         if key in answers and (test is None or test(plain)):
             plain[key] = answers[key]
     assert facts(answers, ctx) == plain
+
+
+@settings(max_examples=150, deadline=None)
+@given(ANSWERS, NEW, CHANGED)
+def test_a_plan_kept_after_several_answers_is_the_plan_made_again(
+    answers: dict[str, Any], new: dict[str, Any], changed: set[str]
+) -> None:
+    """An answer with the facts it gave besides its own (`Plan.after` with several keys): when
+    the plan keeps itself, it is the plan made again, its first open question included (found
+    from where the search before the answers stopped)."""
+    ctx = context()
+    given = dict(answers)
+    before = Plan(given, ctx)
+    before.first_open()
+    given.update({key: new[key] for key in changed})
+    kept = before.after(*changed)
+    if kept is None:
+        return
+    again = Plan(dict(given), ctx)
+    assert (kept.env, kept.slots, kept.first_open()) == (
+        again.env,
+        again.slots,
+        again.first_open(),
+    ), changed
