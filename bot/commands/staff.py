@@ -1,6 +1,10 @@
 """`ke-intake staff add|list|remove` (KE staff accounts, each with their own key) and
 `ke-intake staff-web` (the staff inbox in the browser). Both run on the KE's side only.
 
+`staff note-key export FILE` writes this workstation's note verification key; `staff note-key
+register FILE --owner NAME` on another workstation of the same KE trusts the notes it signs (the
+registry of note keys, bot.staff.access.NoteSigners; the registration is in the audit log).
+
 `staff add` asks the new person for their passphrase (it encrypts their private key, Argon2id)
 and their login password, then prints the TOTP link for their authenticator app; scripts set
 KE_KEY_PASSPHRASE and KE_STAFF_PASSWORD. `staff remove` retires the person's key and re-seals
@@ -14,6 +18,7 @@ import getpass
 import os
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -57,6 +62,22 @@ def register(subparsers: Any) -> None:
         "notify", parents=[common], help="send one content-free notice round by SMTP (cron)"
     )
     p.set_defaults(handler=_run(_notify))
+
+    p = sub.add_parser(
+        "note-key", help="note signing keys: export this workstation's, register another's"
+    )
+    note_keys = p.add_subparsers(dest="note_key_command", required=True, metavar="ACTION")
+    p = note_keys.add_parser(
+        "export", parents=[common], help="write this workstation's note verification key"
+    )
+    p.add_argument("file", type=Path)
+    p.set_defaults(handler=_run(_note_key_export))
+    p = note_keys.add_parser(
+        "register", parents=[common], help="trust notes signed by another workstation's key"
+    )
+    p.add_argument("file", type=Path, help="the file `note-key export` wrote there")
+    p.add_argument("--owner", required=True, help="whose key it is, as the registry records")
+    p.set_defaults(handler=_run(_note_key_register))
 
     web = subparsers.add_parser("staff-web", help="the KE staff inbox in the browser (KE side)")
     web.add_argument("--host", default="127.0.0.1")
@@ -177,6 +198,48 @@ def _notify(app: App, store: Any, args: argparse.Namespace) -> int:
     recipients = sorted({r for a in store.active() for r in a.recipients})
     round_ = notify_once(app, recipients, datetime.now(UTC))
     print(f"{len(round_.new)} new, {len(round_.waited)} waiting")
+    return 0
+
+
+def _note_key_export(app: App, store: Any, args: argparse.Namespace) -> int:
+    from bot.staff.access import StaffError, note_signing_key
+    from bot.staff.texts import t
+    from storage.crypto.envelope import key_id
+    from storage.crypto.errors import KeyFileError
+    from storage.crypto.keys import save_verify_key
+
+    public = note_signing_key(app).public_key()
+    try:
+        save_verify_key(args.file, public)
+    except KeyFileError:
+        raise StaffError("out_exists", path=str(args.file)) from None
+    print(t("note_key_exported", args.lang, key_id=key_id(public), path=args.file))
+    return 0
+
+
+def _note_key_register(app: App, store: Any, args: argparse.Namespace) -> int:
+    from bot.staff.access import NoteSigners, StaffError
+    from bot.staff.texts import t
+    from storage.crypto.envelope import key_id
+    from storage.crypto.errors import KeyFileError
+    from storage.crypto.keys import load_verify_key
+
+    try:
+        key = load_verify_key(args.file)
+    except KeyFileError:
+        raise StaffError("note_key_unreadable", path=str(args.file)) from None
+    kid, owner = key_id(key), args.owner.strip()
+    if not owner:
+        raise StaffError("empty_name")
+    signers = NoteSigners.of(app)
+    if not signers.register(key, owner, datetime.now(UTC)):
+        if kid not in signers.keys_at(None):
+            raise StaffError("note_key_retired", key_id=kid)
+        print(t("note_key_known", args.lang, key_id=kid))
+        return 0
+    actor = f"staff note-key ({getpass.getuser()})"
+    app.inbox.log_event("note_key_registered", actor, None, {"key_id": kid, "owner": owner})
+    print(t("note_key_registered", args.lang, key_id=kid, owner=owner))
     return 0
 
 

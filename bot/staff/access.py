@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -156,28 +157,41 @@ class NoteSigners:
     def of(cls, app: App) -> NoteSigners:
         return cls(app.settings.data_dir / "staff" / NOTE_SIGNERS_FILE)
 
-    def register(self, key: Ed25519PublicKey, owner: str, at: datetime) -> None:
+    def register(self, key: Ed25519PublicKey, owner: str, at: datetime) -> bool:
+        """Trust `key` for notes from `at` on (True); False when its id is in the registry
+        already: current, or retired (a retired key is not trusted again)."""
         from storage.crypto.envelope import key_id
         from storage.crypto.keys import public_signing_key_bytes
 
-        entries = self._load()
-        entries.setdefault(
-            key_id(key),
-            {"public_key": public_signing_key_bytes(key).hex(), "owner": owner,
-             "added_at": at.isoformat(), "retired_at": None},
-        )  # fmt: skip
-        self._save(entries)
+        with self._changing() as entries:
+            if key_id(key) in entries:
+                return False
+            entries[key_id(key)] = {
+                "public_key": public_signing_key_bytes(key).hex(), "owner": owner,
+                "added_at": at.isoformat(), "retired_at": None,
+            }  # fmt: skip
+            return True
 
     def retire(self, key: Ed25519PublicKey, at: datetime) -> bool:
         from storage.crypto.envelope import key_id
 
-        entries = self._load()
-        entry = entries.get(key_id(key))
-        if entry is None or entry.get("retired_at"):
-            return False
-        entry["retired_at"] = at.isoformat()
-        self._save(entries)
-        return True
+        with self._changing() as entries:
+            entry = entries.get(key_id(key))
+            if entry is None or entry.get("retired_at"):
+                return False
+            entry["retired_at"] = at.isoformat()
+            return True
+
+    @contextmanager
+    def _changing(self) -> Iterator[dict[str, dict[str, Any]]]:
+        """The entries to change, written back after (unless it raised): one process or
+        thread at a time, so none of two registering at once is lost."""
+        from storage.files import exclusive_lock
+
+        with exclusive_lock(self.path.with_name(f".{self.path.name}.lock")):
+            entries = self._load()
+            yield entries
+            self._save(entries)
 
     def keys_at(self, at: datetime | None) -> dict[str, Ed25519PublicKey]:
         """The registered keys that were not retired before `at` (all current ones for None)."""

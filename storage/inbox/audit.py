@@ -42,6 +42,7 @@ ACTIONS = frozenset(
         "notice_sent",
         "audit_viewed",
         "overview_viewed",
+        "note_key_registered",
     }
 )
 # The staff actions `Inbox.log_event` may append; the others are written by the inbox itself.
@@ -60,6 +61,7 @@ STAFF_EVENTS = frozenset(
         "notice_sent",
         "audit_viewed",
         "overview_viewed",
+        "note_key_registered",
     }
 )
 _TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"

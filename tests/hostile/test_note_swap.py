@@ -74,3 +74,30 @@ def test_a_note_key_is_registered_on_the_ke_side_not_in_the_database(tmp_path: P
     assert signers.keys_at(now) == {} and signers.keys_at(None) == {}
     # a note from before the retirement still verifies under the key it was signed with
     assert signers.keys_at(datetime(2020, 1, 1, tzinfo=UTC)) != {}
+
+
+def test_another_workstations_note_key_is_trusted_once_registered(tmp_path: Path) -> None:
+    """Two workstations of one KE on one inbox, each with its own data directory: a note the
+    second one writes is shown on the first as signed by an unregistered key until its key,
+    exported there, is registered here (once; the registration is audited)."""
+    here = Workstation(tmp_path / "here" / "data")
+    ref = here.file(valid_referral())
+    there = Workstation(
+        tmp_path / "there" / "data",
+        database_url=f"sqlite:///{here.data_dir / 'inbox.sqlite3'}",
+        register_key=False,
+    )
+    there.ok("inbox", "status", ref, "in_review", "--note", "Ringt mor", "--by", "Ola")
+    show = ("inbox", "show", ref, "--key", here.key, "--by", "Kari", "--lang", "en")
+    before = here.run(*show, passphrase=PASSPHRASE).stdout
+    assert "Ringt mor" not in before and "not registered" in before, before
+
+    exported = tmp_path / "there.pub"
+    said = there.ok("staff", "note-key", "export", exported, "--lang", "en")
+    assert str(exported) in said and "note-key register" in said
+    register = ("staff", "note-key", "register", exported, "--owner", "Arbeidsstasjon 2")
+    assert "is registered:" in here.ok(*register, "--lang", "en")
+    assert "Ringt mor" in here.ok(*show, passphrase=PASSPHRASE)
+    assert "registered already" in here.ok(*register, "--lang", "en")
+    assert [a for a, _, _ in here.audit()].count("note_key_registered") == 1
+    assert "ke-intake" in here.fails("staff", "note-key", "register", here.key, "--owner", "x")
