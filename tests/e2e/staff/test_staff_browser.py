@@ -58,6 +58,7 @@ def test_a_caseworkers_day(pages: Pages, site: Site) -> None:
     assert "Over en måned" in page.inner_text("main")  # all three are months old by now
 
     page.get_by_role("link", name="Søk").click()
+    page.wait_for_url("**/search")  # axe on the page that came, not the one going
     no_axe_violations(page)
     page.get_by_label("Navn, fødselsnummer eller referanse").fill("per hans")
     page.get_by_role("button", name="Søk", exact=True).click()
@@ -89,6 +90,7 @@ def test_a_caseworkers_day(pages: Pages, site: Site) -> None:
     assert download.value.suggested_filename == f"{reference}.pdf"
 
     page.get_by_role("link", name="Revisjonslogg").click()
+    page.wait_for_url("**/audit")
     no_axe_violations(page)
     page.get_by_label("Referanse").fill(reference)
     page.get_by_role("button", name="Vis").click()
@@ -99,6 +101,7 @@ def test_a_caseworkers_day(pages: Pages, site: Site) -> None:
     assert "Loggen er hel" in page.inner_text("main")
 
     page.get_by_role("link", name="Oversikt").click()
+    page.wait_for_url("**/overview")
     no_axe_violations(page)
     for caption in ("Meldinger per måned", "Meldinger etter kanal", "Åpne saker etter alder"):
         figure = page.get_by_role("figure", name=caption)
@@ -157,6 +160,7 @@ def test_leder_sees_staff_and_saksbehandler_does_not(pages: Pages, site: Site) -
     page = pages.new()
     log_in_by_keyboard(page, site, "lise")
     page.get_by_role("link", name="Ansatte").click()
+    page.wait_for_url("**/staff")
     no_axe_violations(page)
     assert page.get_by_role("row", name="Kari Saksbehandler").count() == 1
     other = pages.new()
