@@ -6,7 +6,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -19,13 +18,9 @@ from storage.inbox.db import make_engine, upgrade
 T0 = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def inbox(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlInbox]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'inbox.sqlite3'}"
-    else:
-        url = request.getfixturevalue("postgres_url")
-    engine = make_engine(url)
+@pytest.fixture
+def inbox(database_url: str) -> Iterator[SqlInbox]:
+    engine = make_engine(database_url)
     upgrade(engine)
     inbox = SqlInbox(engine, idempotency_secret=b"test")
     for n in range(1, 3):

@@ -9,8 +9,6 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
-
 from intake.filing import Filing
 from intake.reference import make_reference
 from storage.inbox import FilingResult, SqlInbox
@@ -19,14 +17,6 @@ from storage.inbox.db import make_engine, upgrade
 THREADS = 8
 SUBMISSIONS = 200
 DISTINCT = 150  # so 50 submissions are retries of an earlier one, some racing each other
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'inbox.sqlite3'}"
-    url: str = request.getfixturevalue("postgres_url")
-    return url
 
 
 def test_concurrent_filings_lose_nothing_and_duplicate_nothing(database_url: str) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -23,14 +22,6 @@ from storage.inbox.db import (
 from storage.inbox.schema import metadata
 
 TABLES = {"referrals", "status_events", "recipient_keys", "audit_log", "alembic_version"}
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'inbox.sqlite3'}"
-    url: str = request.getfixturevalue("postgres_url")
-    return url
 
 
 def test_db_upgrade_command_creates_the_schema(
