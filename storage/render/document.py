@@ -19,6 +19,7 @@ from storage.render.labels import Labels
 # No channel verifies identity yet (an ID-porten form would); a referral from any of them
 # must be confirmed by the KE when it makes contact.
 # Channels whose filer proved who they are (a login with ID-porten in the web chat).
+DASH = "–"  # an empty table cell (the text renderer leaves such cells out)
 VERIFIED_CHANNELS: frozenset[str] = frozenset({"web_idporten"})
 
 
@@ -97,11 +98,24 @@ def recipient_name(recipient: str) -> str:
     return recipient
 
 
+def _table(lb: Labels, headers: tuple[str, ...], rows: tuple[tuple[str, ...], ...]) -> Table:
+    """A table whose `headers` are label keys."""
+    return Table(tuple(lb.t(h) for h in headers), rows)
+
+
+def _table_section(
+    lb: Labels, title: str, headers: tuple[str, ...], rows: tuple[tuple[str, ...], ...]
+) -> Section:
+    """The section `title` holding one table, or nothing when there are no rows."""
+    return Section(lb.t(title), (_table(lb, headers, rows),) if rows else ())
+
+
 def _history(case: CaseInfo, lb: Labels) -> Section:
-    headers = (lb.t("case.history_when"), lb.t("case.history_what"), lb.t("case.history_who"))
-    rows = tuple((fmt_datetime(at), what, who, note or "–") for at, what, who, note in case.history)
-    items: tuple[Item, ...] = (Table((*headers, lb.t("case.history_note")), rows),) if rows else ()
-    return Section(lb.t("case.history"), items)
+    headers = ("case.history_when", "case.history_what", "case.history_who", "case.history_note")
+    rows = tuple(
+        (fmt_datetime(at), what, who, note or DASH) for at, what, who, note in case.history
+    )
+    return _table_section(lb, "case.history", headers, rows)
 
 
 def build_document(referral: Referral, case: CaseInfo | None, labels: Labels) -> Document:
@@ -254,27 +268,17 @@ def _person(r: Referral, lb: Labels) -> Section:
 
 
 def _guardians(r: Referral, lb: Labels) -> Section:
-    if not r.guardians:
-        return Section(lb.t("section.guardians"), ())
-    dash = "–"
-    table = Table(
-        headers=(
-            lb.t("field.name"),
-            lb.t("field.phone"),
-            lb.t("field.parental_responsibility"),
-            lb.t("field.informed"),
-        ),
-        rows=tuple(
-            (
-                g.name,
-                _phone(g.phone) or dash,
-                lb.yes_no(g.parental_responsibility) or dash,
-                lb.yes_no(g.informed) or dash,
-            )
-            for g in r.guardians
-        ),
+    headers = ("field.name", "field.phone", "field.parental_responsibility", "field.informed")
+    rows = tuple(
+        (
+            g.name,
+            _phone(g.phone) or DASH,
+            lb.yes_no(g.parental_responsibility) or DASH,
+            lb.yes_no(g.informed) or DASH,
+        )
+        for g in r.guardians
     )
-    return Section(lb.t("section.guardians"), (table,))
+    return _table_section(lb, "section.guardians", headers, rows)
 
 
 def _submitter(r: Referral, lb: Labels) -> Section:
@@ -310,22 +314,12 @@ def _need(r: Referral, lb: Labels) -> Section:
 
 
 def _services(r: Referral, lb: Labels) -> Section:
-    if not r.current_services:
-        return Section(lb.t("section.services"), ())
-    dash = "–"
-    table = Table(
-        headers=(
-            lb.t("field.service"),
-            lb.t("field.provider"),
-            lb.t("field.contact_name"),
-            lb.t("field.phone"),
-        ),
-        rows=tuple(
-            (c.service, c.provider or dash, c.contact_name or dash, _phone(c.phone) or dash)
-            for c in r.current_services
-        ),
+    headers = ("field.service", "field.provider", "field.contact_name", "field.phone")
+    rows = tuple(
+        (c.service, c.provider or DASH, c.contact_name or DASH, _phone(c.phone) or DASH)
+        for c in r.current_services
     )
-    return Section(lb.t("section.services"), (table,))
+    return _table_section(lb, "section.services", headers, rows)
 
 
 def _existing_plan(r: Referral, lb: Labels) -> Section:
@@ -364,16 +358,12 @@ def _coordinator_wish(r: Referral, lb: Labels) -> Section:
 def _network(r: Referral, lb: Labels) -> Section:
     items: list[Item] = []
     if r.relatives_to_involve:
-        dash = "–"
-        items.append(
-            Table(
-                headers=(lb.t("field.relative"), lb.t("field.relationship"), lb.t("field.phone")),
-                rows=tuple(
-                    (x.name, x.relationship or dash, _phone(x.phone) or dash)
-                    for x in r.relatives_to_involve
-                ),
-            )
+        headers = ("field.relative", "field.relationship", "field.phone")
+        rows = tuple(
+            (x.name, x.relationship or DASH, _phone(x.phone) or DASH)
+            for x in r.relatives_to_involve
         )
+        items.append(_table(lb, headers, rows))
     sp = r.support_person
     if sp is not None:
         value = _join([sp.name, sp.relationship, _phone(sp.phone)])
@@ -406,25 +396,10 @@ def _consent(r: Referral, lb: Labels) -> Section:
 
 
 def _attachments(r: Referral, lb: Labels) -> Section:
-    if not r.attachments:
-        return Section(lb.t("section.attachments"), ())
-    table = Table(
-        headers=(
-            lb.t("field.kind"),
-            lb.t("field.filename"),
-            lb.t("field.media_type"),
-            lb.t("field.size"),
-            lb.t("field.checksum"),
-        ),
-        rows=tuple(
-            (
-                lb.enum("attachment_kind", a.kind),
-                a.filename,
-                a.media_type,
-                fmt_size(a.size),
-                a.sha256[:16],
-            )
-            for a in r.attachments
-        ),
-    )
-    return Section(lb.t("section.attachments"), (table,))
+    headers = ("field.kind", "field.filename", "field.media_type", "field.size", "field.checksum")
+    rows = tuple(
+        (lb.enum("attachment_kind", a.kind), a.filename, a.media_type, fmt_size(a.size),
+         a.sha256[:16])
+        for a in r.attachments
+    )  # fmt: skip
+    return _table_section(lb, "section.attachments", headers, rows)

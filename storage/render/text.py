@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import textwrap
 
-from storage.render.document import Checks, Document, Field, Item, Section, Table
+from storage.render.document import DASH, Checks, Document, Field, Item, Section, Table
 
 LABEL_MAX = 32
 INDENT = "  "
@@ -50,7 +50,8 @@ def _item(item: Item, label_width: int, width: int) -> list[str]:
         for row in item.rows:
             # Short cells (a phone number, a name) are kept on one line: no-break spaces while
             # wrapping, ordinary ones in the output.
-            cells = [_glue(f"{h}: {v}") for h, v in zip(item.headers, row, strict=True) if v != "–"]
+            pairs = zip(item.headers, row, strict=True)
+            cells = [_glue(f"{h}: {v}") for h, v in pairs if v != DASH]
             wrapped = textwrap.wrap(
                 " · ".join(cells),
                 width,
