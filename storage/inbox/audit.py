@@ -16,36 +16,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 GENESIS = "0" * 64
-ACTIONS = frozenset(
-    {
-        "filed",
-        "opened",
-        "exported",
-        "status_changed",
-        "assigned",
-        "rewrapped",
-        "deleted",
-        "key_added",
-        "key_retired",
-        # KE staff work (bot/staff): sign-ins, views and searches, notes, notices.
-        "login",
-        "login_failed",
-        "logout",
-        "unlocked",
-        "queue_viewed",
-        "searched",
-        "attachment_downloaded",
-        "note_added",
-        "reopened",
-        "staff_added",
-        "staff_removed",
-        "notice_sent",
-        "audit_viewed",
-        "overview_viewed",
-        "note_key_registered",
-    }
-)
-# The staff actions `Inbox.log_event` may append; the others are written by the inbox itself.
+# The staff actions `Inbox.log_event` may append (bot/staff: sign-ins, views and searches,
+# notices); the others are written by the inbox itself.
 STAFF_EVENTS = frozenset(
     {
         "login",
@@ -64,6 +36,21 @@ STAFF_EVENTS = frozenset(
         "note_key_registered",
     }
 )
+ACTIONS = STAFF_EVENTS | frozenset(
+    {
+        "filed",
+        "opened",
+        "exported",
+        "status_changed",
+        "assigned",
+        "rewrapped",
+        "deleted",
+        "key_added",
+        "key_retired",
+        "note_added",
+    }
+)
+
 _TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 

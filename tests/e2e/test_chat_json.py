@@ -20,6 +20,7 @@ import pytest
 
 from dialogues.words import is_decline
 from tests.conversations import PDF_BYTES, PEOPLE, UPLOAD, answer_for, dig, expects_retry, load
+from tests.fixtures.referrals import string_values
 
 pytestmark = pytest.mark.slow
 
@@ -144,21 +145,11 @@ def test_each_person_files_through_the_json_protocol(
     finally:
         app.close()
     # Answered in their own words: no "nei", "ingen" or "n/a" is stored anywhere.
-    declined = [v for v in _strings(referral) if is_decline(v)]
+    declined = [v for v in string_values(referral) if is_decline(v)]
     assert declined == [], declined
     script = load(name, _today())
     for path, expected in script.expect.items():
         assert dig(referral, path) == expected, path
-
-
-def _strings(node: Any) -> list[str]:
-    if isinstance(node, str):
-        return [node]
-    if isinstance(node, dict):
-        return [s for v in node.values() for s in _strings(v)]
-    if isinstance(node, list):
-        return [s for v in node for s in _strings(v)]
-    return []
 
 
 def test_end_of_input_before_sending_files_nothing(tmp_path: Path) -> None:

@@ -22,6 +22,7 @@ from intake.text import tidy_name
 from tests.conversations import PEOPLE, Script
 from tests.conversations import load as load_script
 from tests.conversations.drive import TODAY, Run, context, start, to_filing, until
+from tests.fixtures.referrals import string_values
 
 # -- declines, per language ---------------------------------------------------------------
 
@@ -373,18 +374,8 @@ def test_no_decline_word_is_stored_in_a_referral(name: str) -> None:
     _script, run = _run(name)
     assert run.filing is not None
     data = run.filing.referral.model_dump(mode="json")
-    for value in _strings(data):
+    for value in string_values(data):
         assert not is_decline(value), (name, value)
-
-
-def _strings(node: Any) -> list[str]:
-    if isinstance(node, str):
-        return [node]
-    if isinstance(node, dict):
-        return [s for v in node.values() for s in _strings(v)]
-    if isinstance(node, list):
-        return [s for v in node for s in _strings(v)]
-    return []
 
 
 # -- the summary -----------------------------------------------------------------------------
