@@ -138,14 +138,18 @@ def decline(turn: Turn, slot: Slot) -> None:
         return
     # A question that asked for several optional facts declines them all ("telefon og e-post?").
     extra: dict[str, Any] = {}
-    if slot.step.split in SPLITTERS:
+    if slot.step.split in _DECLINED:
         prefix = slot.key.rpartition(".")[0]
-        for suffix, part in SPLITTERS[slot.step.split]("-").items():
+        for suffix, part in _DECLINED[slot.step.split].items():
             step, _index = step_of_key(f"{prefix}.{suffix}")
             if part is None and step is not None and step.optional:
                 extra[f"{prefix}.{suffix}"] = None
         extra.pop(slot.key, None)
     store(turn, slot, None, extra)
+
+
+# What each splitter makes of a plain "-": the parts a decline leaves out (worked out once).
+_DECLINED = {name: splitter("-") for name, splitter in SPLITTERS.items()}
 
 
 def refuse_skip(turn: Turn, slot: Slot) -> None:

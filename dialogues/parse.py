@@ -29,6 +29,8 @@ FOLLOWS = words().follows
 # "Everything listed", for the multi-selects that allow it (never the requests question).
 ALL = words().all
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_NUMBERS = re.compile(r"[\d\s,;]*\d[\d\s,;]*")  # "4", "1, 9"
+_LIST_SEPARATORS = re.compile(r"[,;]|\s+og\s+|\s+and\s+|\s+&\s+")  # between picks typed
 _LANG_WORDS = {
     "nb": "nb",
     "bokmål": "nb",
@@ -125,7 +127,7 @@ def means_all(ui: UserInput) -> bool:
 def numbers(ui: UserInput) -> bool:
     """Only numbers ("4", "1, 9"): the person knows the format, a number is just not listed."""
     raw = ui.text if ui.text is not None else ui.choice
-    return raw is not None and re.fullmatch(r"[\d\s,;]*\d[\d\s,;]*", raw) is not None
+    return raw is not None and _NUMBERS.fullmatch(raw) is not None
 
 
 class ChoiceNearMiss(FieldError):
@@ -162,13 +164,20 @@ def synonyms(step_id: str, choice_id: str) -> frozenset[str]:
 _LABEL_WORDS: dict[str, tuple[tuple[Mapping[str, str], ...], frozenset[str]]] = {}
 
 
+def _tables() -> tuple[Mapping[str, str], ...]:
+    """The texts table of every language, as the spellings worked out once were read from (a
+    kept spelling is used while the tables are these: `==` on the tuples finds each table to
+    be the same object first)."""
+    return tuple(map(texts, LANGUAGES))
+
+
 def _label_words(step: Step, option: ChoiceDef) -> frozenset[str]:
     """The words of a choice's labels in every language and wording, stop words left out;
     worked out once per choice label (and texts tables)."""
     key = step.choice_key(option.id)
-    tables = tuple(texts(lang) for lang in LANGUAGES)
+    tables = _tables()
     hit = _LABEL_WORDS.get(key)
-    if hit is not None and all(a is b for a, b in zip(hit[0], tables, strict=True)):
+    if hit is not None and hit[0] == tables:
         return hit[1]
     found: set[str] = set()
     for lang in LANGUAGES:
@@ -223,10 +232,10 @@ def _named(options: tuple[ChoiceDef, ...], step: Step) -> dict[str, str]:
     """Folded spelling -> the first of `options` it names: its id, or its label as shown in
     any language and any role's wording ("Meg selv"). Worked out once per step and set of
     options (and texts tables)."""
-    tables = tuple(texts(lang) for lang in LANGUAGES)
+    tables = _tables()
     key = (step.id, step.kind, tuple(o.id for o in options))
     hit = _NAMED.get(key)
-    if hit is not None and all(a is b for a, b in zip(hit[0], tables, strict=True)):
+    if hit is not None and hit[0] == tables:
         return hit[1]
     found: dict[str, str] = {}
     for option in options:
@@ -292,7 +301,7 @@ def many_choices(ui: UserInput, step: Step, options: tuple[ChoiceDef, ...]) -> l
         tokens = list(ui.choices)
     elif ui.text is not None:
         tokens = []
-        for part in re.split(r"[,;]|\s+og\s+|\s+and\s+|\s+&\s+", ui.text):
+        for part in _LIST_SEPARATORS.split(ui.text):
             whole = _match_choice(part, options, step) if part.strip() else None
             tokens += [part] if whole or not part.strip() else part.split()
     elif ui.choice is not None:

@@ -229,8 +229,14 @@ def is_stale(step: Step, value: Any, plan: Plan) -> bool:
         # Only the stored choices' own conditions, when they are text (as stored).
         if step.kind == "choice" and type(value) is str:
             return not plan.offers(step, value)
-        if step.kind == "multi" and type(value) is list and all(type(v) is str for v in value):
-            return not all(plan.offers(step, v) for v in value)
+        if step.kind == "multi" and type(value) is list:
+            for v in value:
+                if type(v) is not str:
+                    break  # (judged below against every choice offered)
+                if not plan.offers(step, v):
+                    return True
+            else:
+                return False
         allowed = plan.allowed_ids(step)
     if step.kind == "choice":
         return value not in allowed

@@ -34,6 +34,8 @@ def choices_for(state: State, slot: Slot, plan: Plan) -> tuple[Choice, ...]:
         table = kommuner()
         return tuple(Choice(n, table.get(n, n)) for n in state.offer)
     step = slot.step
+    if not step.choices:  # (a question without choices has no buttons)
+        return ()
     options = plan.allowed(step)
     role = state.answers.get("submitter.role")
     if not (role is None or (isinstance(role, str) and role in ROLES)):

@@ -21,6 +21,8 @@ _PUNCTUATION = re.compile(r"[.,!?;:()\"«»“”]+")
 
 def fold(text: str) -> str:
     """Case, width and spacing folded; trailing full stops and exclamation marks dropped."""
+    if text.isascii():  # (NFKC leaves ASCII as it is, and casefold is lower there)
+        return " ".join(text.lower().split()).rstrip(".!")
     folded = " ".join(unicodedata.normalize("NFKC", text).casefold().split())
     return folded.rstrip(".!").replace("’", "'")
 

@@ -90,28 +90,23 @@ def _century(individual: int, yy: int) -> int | None:
 
 
 # Each check: the weights of the digits it covers, the check digit's own weight (1) last, and
-# what the ASCII bytes add to the sum (a digit's byte less 48 is its value), worked out once.
+# what the ASCII bytes add to the weighted sum (a digit's byte less 48 is its value), worked out
+# once; a check holds when the weighted sum of the values leaves its remainder mod 11.
 _K1_CHECK = (*_K1_WEIGHTS, 1)
 _K2_CHECK = (*_K2_WEIGHTS, 1)
 _K1_BYTES = 48 * sum(_K1_CHECK)
 _K2_BYTES = 48 * sum(_K2_CHECK)
 
 
-def _remainder(digits: bytes, check: tuple[int, ...], ascii_sum: int) -> int:
-    """The weighted sum mod 11 of the first `len(check)` ASCII digits, check digit included."""
-    total: int = sum(map(operator.mul, digits, check))
-    return (total - ascii_sum) % 11
-
-
 def _read_national_id(raw: str) -> tuple[str, Literal["fnr", "dnr"], dt.date, Scheme]:
     """The checks of `parse_national_id`: (the 11 digits, kind, birth date, scheme)."""
-    number = only_digits(raw)
+    number = raw if raw.isdigit() and raw.isascii() else only_digits(raw)  # (as stored: as is)
     if len(number) != 11:
         raise FieldError("national_id_length")
     digits = number.encode("ascii")
-    if _remainder(digits, _K2_CHECK, _K2_BYTES) != 0:
+    if (sum(map(operator.mul, digits, _K2_CHECK)) - _K2_BYTES) % 11 != 0:
         raise FieldError("national_id_checksum")
-    if _remainder(digits, _K1_CHECK, _K1_BYTES) not in _K1_REMAINDERS:
+    if (sum(map(operator.mul, digits, _K1_CHECK)) - _K1_BYTES) % 11 not in _K1_REMAINDERS:
         raise FieldError("national_id_checksum")
 
     day, month, yy = int(number[0:2]), int(number[2:4]), int(number[4:6])

@@ -4,6 +4,7 @@ answer, the kommune's readiness, and how many questions each kind of person is a
 from __future__ import annotations
 
 import json
+import unicodedata
 from importlib import resources
 from typing import Any
 
@@ -16,7 +17,7 @@ from dialogues.flow import load, text, texts
 from dialogues.plan import plan
 from dialogues.state import State
 from dialogues.types import UserInput
-from dialogues.words import is_decline, is_no
+from dialogues.words import fold, is_decline, is_no
 from intake.address import split_address
 from intake.text import tidy_name
 from tests.conversations import PEOPLE, Script
@@ -458,3 +459,11 @@ def test_the_skip_hint_at_a_yes_no_question_does_not_offer_no_as_a_skip() -> Non
     assert texts("nn")["hint.optional"] not in run.last.text
     run = until(run, script, "need.duration")
     assert texts("nn")["hint.optional"] in run.last.text
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(max_size=12) | st.text(alphabet=st.characters(max_codepoint=127), max_size=12))
+def test_fold_of_ascii_text_is_the_unicode_fold(raw: str) -> None:
+    """`fold` takes a shortcut for ASCII text: the same as NFKC, casefold and spacing folded."""
+    folded = " ".join(unicodedata.normalize("NFKC", raw).casefold().split())
+    assert fold(raw) == folded.rstrip(".!").replace("’", "'")
