@@ -57,6 +57,9 @@ class _Lane:
     warned: bool = False
     unread_first: int | None = None  # the first message not read because the lane was full
     unread: int = 0
+    # Set once the person is told which to send again: an unread message is handled only then
+    # (until then the poller keeps it, so a stop before the reply does not lose it silently).
+    unread_told: asyncio.Event | None = None
     language: Language = "nb"
 
 
@@ -170,14 +173,21 @@ class Gate:
             lane.unread += 1
             if lane.unread_first is None:
                 lane.unread_first = update.message.message_id
+            if lane.unread_told is None:
+                lane.unread_told = asyncio.Event()
+            await lane.unread_told.wait()
 
     async def _after_flood(self, bot: Bot, chat_id: int, lane: _Lane) -> None:
         if lane.unread:
             await self._use_conversation_language(bot, chat_id, lane)
-            first, count = lane.unread_first, lane.unread
-            lane.unread, lane.unread_first = 0, None
+            first, count, told = lane.unread_first, lane.unread, lane.unread_told
+            lane.unread, lane.unread_first, lane.unread_told = 0, None, None
             text = wording.text(lane.language, "send_again", count=count)
-            await self._notice(bot, chat_id, text, reply_to=first)
+            try:
+                await self._notice(bot, chat_id, text, reply_to=first)
+            finally:
+                if told is not None:
+                    told.set()
         self._refill(lane)
         if lane.tokens >= 1:
             lane.warned = False

@@ -27,7 +27,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiogram import Bot
@@ -44,6 +44,7 @@ from aiogram.types import InlineKeyboardMarkup, Message
 
 from bot.telegram import wording
 from bot.telegram.conversation import Conversation
+from bot.telegram.kept import ChatRecords
 from intake.messages import Language
 
 log = logging.getLogger(__name__)
@@ -57,10 +58,6 @@ DELETE_BATCH = 100
 
 # Refusals worth another try later; anything else (400, 403, 404) will not change.
 RETRYABLE = (TelegramRetryAfter, TelegramServerError, TelegramNetworkError)
-
-
-def outbox_key(key: StorageKey) -> StorageKey:
-    return replace(key, destiny=DESTINY)
 
 
 @dataclass
@@ -122,6 +119,9 @@ class Outbox:
             self.due = now + float(error.retry_after)
         else:
             self.due = now + min(BACKOFF_MAX, BACKOFF_FIRST * 2 ** (self.tries - 1))
+
+
+OUTBOXES = ChatRecords(DESTINY, Outbox.from_data, Outbox.to_data)
 
 
 def clean_item(messages: list[list[int]], language: Language, now: float) -> dict[str, Any]:
@@ -235,24 +235,22 @@ class Courier:
         item: dict[str, Any],
         error: BaseException | None,
     ) -> None:
-        store = FSMContext(storage=fsm.storage, key=outbox_key(fsm.key))
-        box = Outbox.from_data(await store.get_data())
+        box = await OUTBOXES.read(fsm.storage, fsm.key)
         if box is None:
             box = Outbox(who=[fsm.key.chat_id, fsm.key.user_id], language=language)
         box.language = language
         box.add(item)
         if error is not None:
             box.refused(error, self.clock())
-        await store.set_data(box.to_data())
+        await OUTBOXES.write(fsm.storage, fsm.key, box)
         self._note(fsm.key, box)
 
     # -- delivery ---------------------------------------------------------------------------
     async def deliver(self, bot: Bot, storage: BaseStorage, key: StorageKey) -> None:
         """Deliver the chat's outbox if due (the caller holds the chat's lock)."""
-        store = FSMContext(storage=storage, key=outbox_key(key))
-        box = Outbox.from_data(await store.get_data())
+        box = await OUTBOXES.read(storage, key)
         if box is None or not box.items:
-            await store.set_data({})
+            await OUTBOXES.write(storage, key, None)
             self._note(key, None)
             return
         now = self.clock()
@@ -273,7 +271,7 @@ class Courier:
                 else:
                     notice = await clean(bot, key.chat_id, item, now)
                     box.items[0] = {"s": notice, "m": None, "n": None}
-                await store.set_data(box.to_data())  # what was delivered is never sent twice
+                await OUTBOXES.write(storage, key, box)  # what was delivered is never sent twice
         except RETRYABLE as error:
             box.refused(error, self.clock())
             log.warning(
@@ -282,12 +280,12 @@ class Courier:
                 len(box.items),
                 box.due - self.clock(),
             )
-            await store.set_data(box.to_data())
+            await OUTBOXES.write(storage, key, box)
             self._note(key, box)
             return
         except TelegramAPIError as error:
             log.warning("telegram: kept replies refused for good (%s)", type(error).__name__)
-        await store.set_data({})
+        await OUTBOXES.write(storage, key, None)
         self._note(key, None)
         log.info("telegram: kept replies delivered")
 
@@ -307,9 +305,8 @@ class Courier:
     async def load(self, storage: Any) -> int:
         """Find the outboxes a stopped process left (start-up)."""
         found = 0
-        async for data in storage.drafts():
-            box = Outbox.from_data(data)
-            if box is not None and box.items:
+        for box in await OUTBOXES.found(storage):
+            if box.items:
                 self.pending[(box.who[0], box.who[1])] = box.due
                 found += 1
         if found:

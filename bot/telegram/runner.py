@@ -29,6 +29,7 @@ from bot.telegram import wording
 from bot.telegram.adapter import Adapter, command_list
 from bot.telegram.fsm import DraftBackend, build_backend
 from bot.telegram.gate import Gate
+from bot.telegram.inbound import Inbound
 from bot.telegram.polling import Poller, accept
 from bot.telegram.retry import RetryMiddleware
 from bot.telegram.router import build_gate
@@ -111,7 +112,9 @@ async def run(
                 await bot.delete_webhook(drop_pending_updates=False)
                 log.info("telegram: long polling")
                 allowed = gate.dispatcher.resolve_used_update_types()
-                await Poller(bot, gate, timeout=20, allowed_updates=allowed).run(stop)
+                inbound = Inbound(backend.storage, bot.id)
+                poller = Poller(bot, gate, timeout=20, allowed_updates=allowed, inbound=inbound)
+                await poller.run(stop)
         finally:
             courier.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -19,3 +19,11 @@ def tally(
     duplicated = (len(stored) - len(set(stored))) + len(set(stored) - given)
     duplicated += sum(len(rs) - 1 for rs in given_each if rs)
     return {"lost": lost, "duplicated": duplicated, "opened": sum(ok for _, _, ok in inbox)}
+
+
+def turns(sent: int, answered: int, named: int) -> dict[str, int]:
+    """Messages a person sent against what they got for them: `answered` replies (one per
+    message applied) and `named` (the messages one `tg.send_again` reply asks for again).
+    Unanswered: messages with neither; duplicated: replies beyond one per message."""
+    covered = answered + named
+    return {"unanswered": max(0, sent - covered), "duplicated": max(0, covered - sent)}
