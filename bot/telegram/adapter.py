@@ -9,7 +9,6 @@ bytes fetched from Telegram, and cleaning the chat afterwards unless the person 
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import datetime as dt
 import io
@@ -198,8 +197,8 @@ class Adapter:
             return
         conv.paused = False
         toggling = keyboard.multi and callback.op == "c"
-        if not toggling:
-            await self._drop_keyboard(bot, chat_id, message.message_id)
+        if not toggling:  # the pressed keyboard goes
+            await self.courier.redraw(bot, state, message.message_id, None, None, language)
         await self._advance(
             bot, chat_id, conv, ui, state, edit_message_id=message.message_id if toggling else None
         )
@@ -225,15 +224,9 @@ class Adapter:
         await self._save(fsm, conv)
         await _ack(query, wording.text(language, "keep_on" if conv.keep else "keep_off"))
         if message.reply_markup is not None:
-            markup = render.with_keep(
-                message.reply_markup, conv.keyboard.nonce, conv.keep, language
-            )
-            try:
-                await bot.edit_message_reply_markup(
-                    chat_id=message.chat.id, message_id=message.message_id, reply_markup=markup
-                )
-            except TelegramAPIError as error:
-                log.warning("telegram: keep toggle not redrawn (%s)", type(error).__name__)
+            nonce = conv.keyboard.nonce
+            markup = render.with_keep(message.reply_markup, nonce, conv.keep, language)
+            await self.courier.redraw(bot, fsm, message.message_id, markup, nonce, language)
         log.info("telegram: keep-chat choice changed")
 
     # -- input -----------------------------------------------------------------------------
@@ -339,7 +332,7 @@ class Adapter:
             and conv.keyboard is not None
             and replies[0].step == conv.keyboard.step
         ):
-            await self._edit_keyboard(bot, chat_id, edit_message_id, conv, replies[0], language)
+            await self._edit_keyboard(bot, fsm, edit_message_id, conv, replies[0], language)
         else:
             # Only a keyboard shown with these replies stays live: an older one, answered by
             # typing or already pressed, must not act on the next question.
@@ -426,7 +419,7 @@ class Adapter:
     async def _edit_keyboard(
         self,
         bot: Bot,
-        chat_id: int,
+        fsm: FSMContext,
         message_id: int,
         conv: Conversation,
         reply: Reply,
@@ -435,17 +428,7 @@ class Adapter:
         markup, keyboard = render.keyboard(reply, language, keep=_keep_toggle(conv, reply))
         keyboard.message_id = message_id
         conv.keyboard = keyboard
-        try:
-            await bot.edit_message_reply_markup(
-                chat_id=chat_id, message_id=message_id, reply_markup=markup
-            )
-        except TelegramAPIError as error:
-            log.warning("telegram: keyboard update failed (%s)", type(error).__name__)
-
-    async def _drop_keyboard(self, bot: Bot, chat_id: int, message_id: int) -> None:
-        # Already gone or unchanged: nothing to do.
-        with contextlib.suppress(TelegramAPIError):
-            await bot.edit_message_reply_markup(chat_id=chat_id, message_id=message_id)
+        await self.courier.redraw(bot, fsm, message_id, markup, keyboard.nonce, language)
 
     async def _send_notice(
         self, bot: Bot, chat_id: int, conv: Conversation, purpose: str, fsm: FSMContext

@@ -42,6 +42,9 @@ RECENT_UPDATES = 10_000
 
 # The language a chat's conversation is in (None when there is none, or it cannot be read).
 LanguageHint = Callable[[Bot, int, int | None], Awaitable[Language | None]]
+# Sends the gate's own notice to a chat (chat id, text, language, the message it answers) the
+# way replies go: kept in the chat's outbox when the Bot API refuses it for now.
+Notify = Callable[[Bot, int, str, Language, int | None], Awaitable[None]]
 
 
 async def _no_hint(bot: Bot, chat_id: int, user_id: int | None) -> Language | None:
@@ -71,6 +74,7 @@ class Gate:
     window_seconds: float = 20.0
     max_waiting: int = 60
     language_hint: LanguageHint = _no_hint
+    notify: Notify | None = None  # None: sent directly, a refusal only logged
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep
     _lanes: dict[int, _Lane] = field(default_factory=dict)
@@ -153,7 +157,8 @@ class Gate:
         if not lane.warned:
             lane.warned = True
             await self._use_conversation_language(bot, chat_id, lane)
-            await self._notice(bot, chat_id, wording.text(lane.language, "slow_down"))
+            text = wording.text(lane.language, "slow_down")
+            await self._notice(bot, chat_id, text, lane.language)
         rate = self.limit / self.window_seconds
         while lane.tokens < 1 - 1e-9:
             await self.sleep(max((1 - lane.tokens) / rate, 0.001))
@@ -184,7 +189,7 @@ class Gate:
             lane.unread, lane.unread_first, lane.unread_told = 0, None, None
             text = wording.text(lane.language, "send_again", count=count)
             try:
-                await self._notice(bot, chat_id, text, reply_to=first)
+                await self._notice(bot, chat_id, text, lane.language, reply_to=first)
             finally:
                 if told is not None:
                     told.set()
@@ -229,7 +234,9 @@ class Gate:
         if update.callback_query is not None:
             await self._answer_query(bot, update.callback_query.id, language, purpose)
         if chat_id is not None:
-            await self._notice(bot, chat_id, wording.text(language, purpose))
+            # A store that is down cannot keep the notice that says so: sent directly.
+            kept = purpose != "unavailable"
+            await self._notice(bot, chat_id, wording.text(language, purpose), language, kept=kept)
 
     async def _answer_query(
         self, bot: Bot, query_id: str, language: Language, purpose: str
@@ -242,8 +249,21 @@ class Gate:
             log.warning("telegram: button not answered (%s)", type(error).__name__)
 
     async def _notice(
-        self, bot: Bot, chat_id: int, text: str, *, reply_to: int | None = None
+        self,
+        bot: Bot,
+        chat_id: int,
+        text: str,
+        language: Language,
+        *,
+        reply_to: int | None = None,
+        kept: bool = True,
     ) -> None:
+        if kept and self.notify is not None:
+            try:
+                await self.notify(bot, chat_id, text, language, reply_to)
+                return
+            except Exception as error:  # the store: sent directly instead
+                log.warning("telegram: notice not kept (%s), sent directly", type(error).__name__)
         reply = (
             ReplyParameters(message_id=reply_to, allow_sending_without_reply=True)
             if reply_to is not None

@@ -14,6 +14,14 @@ now; nothing the person wrote is lost; /summary shows the answers). An outbox th
 `KEPT_MAX` replies keeps the newest (the last question asked is what matters), and the notice
 then also says to look at the answers again.
 
+A keyboard redraw (`editMessageReplyMarkup`: a choice toggled, the keep-the-chat mark) refused
+for now is kept the same way, in the same order (a toggle's redraw carries the keyboard's new
+nonce: not drawn, the buttons on screen would answer "stale"); when it is delivered it is
+dropped if it is stale by then (the conversation has moved on to another keyboard: drawing it
+would only mislead). Taking a pressed keyboard off waits behind an outbox, but its own refusal
+is not kept (its buttons are dead anyway). The late notice comes before the first kept message,
+not for redraws alone.
+
 A failed deletion of the conversation's messages after filing (`clean`) is kept the same way
 and tried again until every message is deleted or too old for Telegram to delete (48 h), then
 the person is told what was removed, as after a deletion that worked at once. A refusal that
@@ -40,7 +48,7 @@ from aiogram.exceptions import (
 )
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, StorageKey
-from aiogram.types import InlineKeyboardMarkup, Message
+from aiogram.types import InlineKeyboardMarkup, Message, ReplyParameters
 
 from bot.telegram import wording
 from bot.telegram.conversation import Conversation
@@ -63,7 +71,9 @@ RETRYABLE = (TelegramRetryAfter, TelegramServerError, TelegramNetworkError)
 @dataclass
 class Outbox:
     """What is owed to one chat, in order. A send is {"s": text, "m": keyboard markup or None,
-    "n": the keyboard's nonce or None}; a clean-up is {"d": [[message id, sent at], ...],
+    "n": the keyboard's nonce or None, "r": the message it answers, if any}; a redraw is
+    {"e": message id, "m": markup or None (taken off), "n": the nonce it draws or None}; a
+    clean-up is {"d": [[message id, sent at], ...],
     "r": removed so far, "o": too old to delete, "l": language}."""
 
     who: list[int]
@@ -194,23 +204,69 @@ class Courier:
         language: Language,
         markup: InlineKeyboardMarkup | None = None,
         nonce: str | None = None,
+        *,
+        reply_to: int | None = None,
     ) -> Message | None:
         """Send now, or keep it when the chat has an outbox or the Bot API refuses it for now.
         None when it was kept (or refused for good)."""
-        item = {"s": text, "m": markup.model_dump(mode="json") if markup else None, "n": nonce}
-        if self.holds(fsm.key):
-            await self.deliver(bot, fsm.storage, fsm.key)
-        if self.holds(fsm.key):
-            await self._keep(fsm, language, item, None)
+        drawn = markup.model_dump(mode="json") if markup else None
+        item: dict[str, Any] = {"s": text, "m": drawn, "n": nonce}
+        if reply_to is not None:
+            item["r"] = reply_to
+        if not await self._clear(bot, fsm, language, item):
             return None
         try:
-            return await bot.send_message(fsm.key.chat_id, text, reply_markup=markup)
+            return await bot.send_message(
+                fsm.key.chat_id, text, reply_markup=markup, reply_parameters=_answering(reply_to)
+            )
         except RETRYABLE as error:
             log.warning("telegram: reply refused (%s); kept for later", type(error).__name__)
             await self._keep(fsm, language, item, error)
         except TelegramAPIError as error:
             log.warning("telegram: reply refused for good (%s)", type(error).__name__)
         return None
+
+    async def redraw(
+        self,
+        bot: Bot,
+        fsm: FSMContext,
+        message_id: int,
+        markup: InlineKeyboardMarkup | None,
+        nonce: str | None,
+        language: Language,
+    ) -> None:
+        """Redraw (or, with no markup, take off) a message's keyboard now, or keep it like a
+        reply when the chat has an outbox or the Bot API refuses it for now."""
+        item = {
+            "e": message_id,
+            "m": markup.model_dump(mode="json") if markup else None,
+            "n": nonce,
+        }
+        if not await self._clear(bot, fsm, language, item):
+            return
+        try:
+            await bot.edit_message_reply_markup(
+                chat_id=fsm.key.chat_id, message_id=message_id, reply_markup=markup
+            )
+        except RETRYABLE as error:
+            if markup is None:  # a pressed keyboard's buttons are dead anyway: not worth a wait
+                log.info("telegram: keyboard not taken off (%s)", type(error).__name__)
+                return
+            log.warning("telegram: redraw refused (%s); kept for later", type(error).__name__)
+            await self._keep(fsm, language, item, error)
+        except TelegramAPIError as error:  # not modified, or the message is gone
+            log.info("telegram: keyboard not redrawn (%s)", type(error).__name__)
+
+    async def _clear(
+        self, bot: Bot, fsm: FSMContext, language: Language, item: dict[str, Any]
+    ) -> bool:
+        """Whether the chat's outbox is empty (delivered now if due); else `item` joins it."""
+        if self.holds(fsm.key):
+            await self.deliver(bot, fsm.storage, fsm.key)
+        if self.holds(fsm.key):
+            await self._keep(fsm, language, item, None)
+            return False
+        return True
 
     async def clean_up(
         self, bot: Bot, fsm: FSMContext, messages: list[list[int]], language: Language
@@ -259,14 +315,17 @@ class Courier:
             return
         conversation = FSMContext(storage=storage, key=key)
         try:
-            if not box.late_told:
-                purpose = "late_dropped" if box.dropped else "late"
-                await bot.send_message(key.chat_id, wording.text(box.language, purpose))
-                box.late_told = True
             while box.items:
                 item = box.items[0]
+                if "s" in item and not box.late_told:
+                    purpose = "late_dropped" if box.dropped else "late"
+                    await bot.send_message(key.chat_id, wording.text(box.language, purpose))
+                    box.late_told = True
                 if "s" in item:
                     await self._deliver_send(bot, conversation, item)
+                    box.items.pop(0)
+                elif "e" in item:
+                    await self._deliver_redraw(bot, conversation, item)
                     box.items.pop(0)
                 else:
                     notice = await clean(bot, key.chat_id, item, now)
@@ -291,7 +350,12 @@ class Courier:
 
     async def _deliver_send(self, bot: Bot, conversation: FSMContext, item: dict[str, Any]) -> None:
         markup = InlineKeyboardMarkup.model_validate(item["m"]) if item.get("m") else None
-        message = await bot.send_message(conversation.key.chat_id, item["s"], reply_markup=markup)
+        message = await bot.send_message(
+            conversation.key.chat_id,
+            item["s"],
+            reply_markup=markup,
+            reply_parameters=_answering(item.get("r")),
+        )
         # The conversation learns the message (deleted after filing; its keyboard live again
         # if the conversation has not moved on since).
         conv = Conversation.from_data(await conversation.get_data())
@@ -301,6 +365,25 @@ class Courier:
         if conv.keyboard is not None and item.get("n") == conv.keyboard.nonce:
             conv.keyboard.message_id = message.message_id
         await conversation.set_data(conv.to_data())
+
+    async def _deliver_redraw(
+        self, bot: Bot, conversation: FSMContext, item: dict[str, Any]
+    ) -> None:
+        """A kept redraw, unless it is stale: it draws a keyboard the conversation no longer
+        has live on that message (taking a keyboard off is never stale)."""
+        if item.get("n") is not None:
+            conv = Conversation.from_data(await conversation.get_data())
+            live = conv.keyboard if conv is not None else None
+            if live is None or live.nonce != item["n"] or live.message_id != item["e"]:
+                log.info("telegram: a kept redraw is stale, dropped")
+                return
+        markup = InlineKeyboardMarkup.model_validate(item["m"]) if item.get("m") else None
+        try:
+            await bot.edit_message_reply_markup(
+                chat_id=conversation.key.chat_id, message_id=int(item["e"]), reply_markup=markup
+            )
+        except TelegramBadRequest as error:  # not modified, or the message is gone
+            log.info("telegram: kept redraw not drawn (%s)", type(error).__name__)
 
     async def load(self, storage: Any) -> int:
         """Find the outboxes a stopped process left (start-up)."""
@@ -332,6 +415,12 @@ class Courier:
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(_first(stop, self._wake), max(0.05, min(wait, 60.0)))
+
+
+def _answering(message_id: int | None) -> ReplyParameters | None:
+    if message_id is None:
+        return None
+    return ReplyParameters(message_id=int(message_id), allow_sending_without_reply=True)
 
 
 async def _first(stop: asyncio.Event, wake: asyncio.Event) -> None:

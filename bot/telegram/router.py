@@ -39,9 +39,19 @@ def build_gate(
             return None
         return await adapter.chat_language(context, None)
 
+    async def notify(
+        bot: Bot, chat_id: int, text: str, language: Language, reply_to: int | None
+    ) -> None:
+        context = dispatcher.fsm.resolve_context(bot, chat_id, chat_id)
+        if context is None:
+            raise LookupError("no conversation key for the chat")
+        async with backend.isolation.lock(context.key):  # never between an update's replies
+            await adapter.courier.send(bot, context, text, language, reply_to=reply_to)
+
     return Gate(
         dispatcher,
         language_hint=conversation_language,
+        notify=notify,
         default_language=adapter.settings.language,
         limit=flood_limit,
         window_seconds=flood_window_seconds,

@@ -5,8 +5,10 @@ to delete, then the person is told what was removed."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
+import json
 from typing import Any
 
 from aiogram.fsm.storage.base import StorageKey
@@ -181,3 +183,75 @@ async def test_an_update_applied_not_answered_before_a_kill_is_answered_when_it_
     assert harness.current_step() == "kommune"
     await harness.walk()
     assert len(harness.filer.filed) == 1
+
+
+async def _toggled_but_not_drawn(harness: Harness) -> int:
+    """At the multi-select "requests", one choice toggled while the Bot API refuses the
+    redraw; returns the keyboard's message id."""
+    await harness.send("/start")
+    await harness.press(label_for("submitter.role", "self"))
+    for text in ("Oslo", "Kari", "Nordmann", "/skip", "01.02.1980"):
+        await harness.send(text)
+    assert harness.current_step() == "requests"
+    keyboard = harness.keyboard_message()
+    harness.fake.failures["editMessageReplyMarkup"] = [ERROR]
+    await harness.press(label_for("requests", "coordinator"))
+    return keyboard.message_id
+
+
+def _marked(harness: Harness, message_id: int) -> list[str]:
+    buttons = harness.buttons(harness.fake.chat[message_id])
+    return [b["text"] for b in buttons if b["text"].startswith("\u2705")]
+
+
+async def test_a_refused_toggle_redraw_is_kept_and_its_buttons_work_once_drawn() -> None:
+    harness = Harness()
+    keyboard = await _toggled_but_not_drawn(harness)
+    assert _marked(harness, keyboard) == []  # not drawn yet: kept
+    assert harness.adapter.courier.holds(_key(harness))
+    harness.now += dt.timedelta(seconds=BACKOFF_FIRST)
+    before = len(harness.fake.calls_of("sendMessage"))
+    await _courier_round(harness)
+    assert len(_marked(harness, keyboard)) == 1  # the new keyboard is on screen
+    assert _texts(harness, before) == []  # a redraw alone is not announced as late
+    await harness.press(flow.text("nb", "btn.done"))  # its buttons are live (not "stale")
+    assert harness.current_step() != "requests"
+
+
+async def test_a_kept_redraw_that_is_stale_by_delivery_is_dropped() -> None:
+    harness = Harness()
+    keyboard = await _toggled_but_not_drawn(harness)
+    await harness.send("/back")  # the conversation moves on (its reply waits behind the redraw)
+    edits = len(harness.fake.calls_of("editMessageReplyMarkup"))
+    harness.now += dt.timedelta(seconds=BACKOFF_FIRST)
+    await _courier_round(harness)
+    assert len(harness.fake.calls_of("editMessageReplyMarkup")) == edits  # not drawn
+    assert _marked(harness, keyboard) == []
+    assert identify(_texts(harness)[-1]) == "person.birth_date"  # the kept reply did arrive
+    assert not harness.adapter.courier.holds(_key(harness))
+
+
+async def test_the_gates_notices_are_kept_like_replies() -> None:
+    harness = Harness(flood_limit=1, flood_queue=1)
+    await harness.send("/start")
+    harness.monotonic += 100  # a full bucket of one
+    updates = [harness.fake.text_update(f"/help {n}") for n in range(5)]
+    await harness.feed(updates[0])  # takes the one token
+    harness.fake.failures["sendMessage"] = [ERROR]  # the "slow down" notice is refused
+    # one waits for a token (told to expect slower answers), one waits in the lane, two are
+    # not read (the lane holds one): named in one reply once the lane is empty
+    await asyncio.gather(*(harness.feed(update) for update in updates[1:]))
+    assert harness.adapter.courier.holds(_key(harness))
+    harness.now += dt.timedelta(seconds=BACKOFF_FIRST)
+    before = len(harness.fake.calls_of("sendMessage"))
+    await _courier_round(harness)
+    calls = harness.fake.calls_of("sendMessage")[before:]
+    texts = [str(c.params["text"]) for c in calls]
+    assert texts[0] == flow.text("nb", "tg.late")
+    assert flow.text("nb", "tg.slow_down") in texts  # kept, delivered in order
+    named = [c for c in calls if c.params.get("reply_parameters")]
+    assert len(named) == 1  # "send these again", still answering the first one not read
+    reply = named[0].params["reply_parameters"]
+    reply = json.loads(reply) if isinstance(reply, str) else reply
+    assert int(reply["message_id"]) == updates[3]["message"]["message_id"]
+    assert not harness.adapter.courier.holds(_key(harness))
