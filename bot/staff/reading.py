@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,7 +29,6 @@ if TYPE_CHECKING:
 
     from bot.bootstrap import App
     from storage.inbox import InboxRecord
-    from storage.inbox.statuschain import EventFinding
 
 CHAT_CHANNELS = frozenset({"terminal", "telegram", "rasa", "web"})
 EXTENSIONS = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
@@ -60,17 +60,23 @@ def columns(names: tuple[str, ...], lang: str) -> str:
     return ", ".join(t(f"col.{name}", lang) for name in names)
 
 
-def history_findings(app: App, record: InboxRecord) -> list[EventFinding]:
-    """The status events that do not fit the referral's status chain (none: it is intact)."""
+def altered_histories(app: App, records: Sequence[InboxRecord]) -> set[str]:
+    """The references among `records` whose status history does not fit its chain (read in
+    one query, for a list of them)."""
     from storage.inbox import statuschain
 
-    return statuschain.findings(record.id, app.inbox.status_events(record.reference))
+    histories = app.inbox.status_histories([r.reference for r in records])
+    return {
+        r.reference for r in records if statuschain.findings(r.id, histories.get(r.reference, []))
+    }
 
 
 def history_problems(app: App, record: InboxRecord, lang: str) -> str | None:
     """The status events that do not fit the referral's status chain, for staff to read; None
     when the history is intact."""
-    found = history_findings(app, record)
+    from storage.inbox import statuschain
+
+    found = statuschain.findings(record.id, app.inbox.status_events(record.reference))
     if not found:
         return None
     return "; ".join(t(f"problem.{f.problem}", lang, event=f.position) for f in found)

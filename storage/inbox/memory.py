@@ -132,6 +132,11 @@ class MemoryInbox:
         with self._lock:
             return sorted(self._row(reference).events, key=lambda e: e.at)
 
+    def status_histories(self, references: Sequence[str]) -> dict[str, builtins.list[StatusEvent]]:
+        with self._lock:
+            rows = [self._rows[r] for r in references if r in self._rows]
+            return {row.reference: sorted(row.events, key=lambda e: e.at) for row in rows}
+
     def log_access(
         self, reference: str, action: AccessAction, actor: str, at: datetime | None = None
     ) -> None:

@@ -288,34 +288,18 @@ class SqlInbox:
     def status_events(self, reference: str) -> builtins.list[StatusEvent]:
         with self.engine.connect() as conn:
             referral_id = self._id_of(conn, reference)
-            e = status_events.c
-            rows = conn.execute(
-                sa.select(
-                    e.status,
-                    e.outcome,
-                    sa.type_coerce(e.at, sa.String).label("at"),
-                    e.actor,
-                    e.note,
-                    e.id,
-                    e.prev_hash,
-                    e.hash,
-                )
-                .where(e.referral_id == referral_id)
-                .order_by(e.at, e.id)
-            )
-            return [
-                StatusEvent(
-                    r.status,
-                    r.outcome,
-                    stored_time(r.at),
-                    r.actor,
-                    bytes(r.note) if r.note is not None else None,
-                    r.id,
-                    r.prev_hash,
-                    r.hash,
-                )
-                for r in rows
-            ]
+            rows = conn.execute(_events_query().where(status_events.c.referral_id == referral_id))
+            return [_event(r) for r in rows]
+
+    def status_histories(self, references: Sequence[str]) -> dict[str, builtins.list[StatusEvent]]:
+        """Every referral's status events in one query (a referral with none is left out)."""
+        r = referrals.c
+        query = _events_query(r.reference).join(referrals, r.id == status_events.c.referral_id)
+        found: dict[str, list[StatusEvent]] = {}
+        with self.engine.connect() as conn:
+            for row in conn.execute(query.where(r.reference.in_(list(references)))):
+                found.setdefault(row.reference, []).append(_event(row))
+        return found
 
     def _record(self, row: Any) -> InboxRecord:
         blob = bytes(row.envelope)
@@ -726,6 +710,29 @@ class SqlInbox:
         rows, new_tip = _entry_rows(items, tip)
         conn.execute(audit_log.insert(), rows)
         return new_tip
+
+
+def _events_query(*more: Any) -> sa.Select[Any]:
+    """Status events as `_event` reads them, in their order (time, then id)."""
+    e = status_events.c
+    return sa.select(
+        e.status,
+        e.outcome,
+        sa.type_coerce(e.at, sa.String).label("at"),
+        e.actor,
+        e.note,
+        e.id,
+        e.prev_hash,
+        e.hash,
+        *more,
+    ).order_by(e.at, e.id)
+
+
+def _event(r: Any) -> StatusEvent:
+    note = bytes(r.note) if r.note is not None else None
+    return StatusEvent(
+        r.status, r.outcome, stored_time(r.at), r.actor, note, r.id, r.prev_hash, r.hash
+    )
 
 
 def _entry(row: Any) -> AuditEntry:

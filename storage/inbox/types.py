@@ -93,6 +93,10 @@ class Inbox(Protocol):
 
     def status_events(self, reference: str) -> builtins.list[StatusEvent]: ...
 
+    def status_histories(
+        self, references: Sequence[str]
+    ) -> dict[str, builtins.list[StatusEvent]]: ...
+
     def log_access(
         self, reference: str, action: AccessAction, actor: str, at: datetime | None = None
     ) -> None: ...

@@ -314,6 +314,19 @@ class TestInboxContract:
         assert first.prev_hash == statuschain.seed(other_id) != statuschain.seed(referral_id)
         assert statuschain.findings(referral_id, [first]) != []
 
+    def test_the_histories_of_many_are_each_ones_status_events(self, inbox: Inbox) -> None:
+        for n in (1, 2, 3):
+            file(inbox, f"KE-AAAA-000{n}", at=T0 + timedelta(minutes=n))
+        inbox.set_status("KE-AAAA-0001", "in_review", None, b"note", "Kari", T0 + timedelta(1))
+        inbox.add_note("KE-AAAA-0001", b"note 2", "Lise", T0 + timedelta(2))
+        inbox.set_status("KE-AAAA-0003", "in_review", None, None, "Kari", T0 + timedelta(1))
+        wanted = ["KE-AAAA-0003", "KE-AAAA-0001", "KE-NONE-0000"]
+        histories = inbox.status_histories(wanted)
+        assert set(histories) == {"KE-AAAA-0001", "KE-AAAA-0003"}  # the unknown one left out
+        for reference, events in histories.items():
+            assert events == inbox.status_events(reference)
+        assert len(histories["KE-AAAA-0001"]) == 3 and inbox.status_histories([]) == {}
+
     def test_forged_or_moved_envelopes_fail_the_signature_check(self, inbox: Inbox) -> None:
         file(inbox, "KE-AAAA-0001", blob=sealed(uuid.uuid4(), signer=Ed25519PrivateKey.generate()))
         file(inbox, "KE-AAAA-0002", blob=sealed(uuid.uuid4()))  # signed for another referral

@@ -11,7 +11,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from bot.staff.cases import Summary, duplicates, search
-from bot.staff.reading import history_findings
+from bot.staff.reading import altered_histories
 from bot.staff.web.app import Web
 from bot.staff.web.data import Waiting, interim_answered, summaries, visible, waiting
 from storage.inbox import STATUSES, InboxRecord
@@ -26,12 +26,6 @@ class Row:
     waiting: Waiting
     duplicates: list[str]
     history_altered: bool  # its status history does not fit its chain (as the case page says)
-
-
-def _row(
-    web: Web, record: InboxRecord, summary: Summary | None, waited: Waiting, dupes: list[str]
-) -> Row:
-    return Row(record, summary, waited, dupes, bool(history_findings(web.app, record)))
 
 
 def _int(raw: str | None) -> int | None:
@@ -78,16 +72,12 @@ def routes(web: Web) -> list[Route]:
                     for r in shown
                     if r.reference in opened and wanted in opened[r.reference].requests
                 ]
+        altered = altered_histories(web.app, shown)
         rows = [
-            _row(
-                web,
-                r,
-                opened.get(r.reference),
-                rows_waiting[r.reference],
-                dupes.get(r.reference, []),
-            )
+            Row(r, opened.get(r.reference), rows_waiting[r.reference],
+                dupes.get(r.reference, []), r.reference in altered)
             for r in shown
-        ]
+        ]  # fmt: skip
         if session.unlocked and rows:
             web.audit(
                 "queue_viewed", account, details={"references": [r.record.reference for r in rows]}
@@ -128,10 +118,12 @@ def routes(web: Web) -> list[Route]:
             answered = interim_answered(web)
             by_ref = {r.reference: r for r in records}
             dupes = duplicates(list(opened.values()))
+            altered = altered_histories(web.app, [by_ref[h] for h in hits])
             rows = [
-                _row(web, by_ref[h], opened[h], waiting(web, by_ref[h], answered), dupes.get(h, []))
+                Row(by_ref[h], opened[h], waiting(web, by_ref[h], answered), dupes.get(h, []),
+                    h in altered)
                 for h in hits
-            ]
+            ]  # fmt: skip
             web.audit("searched", account, details={"kind": kind, "hits": hits})
         return web.render(request, "search.html", session, query=query, kind=kind, rows=rows)
 
