@@ -16,5 +16,9 @@ splitting), `callbacks` (button data tied to the live keyboard), `conversation` 
 chat), `fsm` (encrypted storage), `gate` (each update on its own: once, in order per chat, floods
 slowed, failures answered), `polling` (long polling no update can stop; the webhook's parser),
 `retry` (Bot API retries), `redact` (log filter), `router` and `runner` (wiring and running),
-`wording` (text keys).
+`wording` (text keys), `lazytypes` (aiogram imported with its types built when first used).
 """
+
+from bot.telegram.lazytypes import import_aiogram
+
+import_aiogram()  # before any module of this package imports aiogram
