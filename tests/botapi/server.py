@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 from aiohttp import web
+
+from tests.serving import free_port
 
 
 class BotAPIBackend(Protocol):
@@ -151,9 +152,3 @@ async def _give(request: web.Request, fault: Fault) -> web.Response:
 
 def _json(status: int, payload: Any) -> web.Response:
     return web.Response(status=status, text=json.dumps(payload), content_type="application/json")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])

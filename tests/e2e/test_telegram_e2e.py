@@ -9,7 +9,6 @@ import datetime as dt
 import os
 import re
 import signal
-import sys
 from pathlib import Path
 
 import pytest
@@ -20,10 +19,10 @@ from tests.botapi.fake import FakeTelegram
 from tests.botapi.harness import label_for
 from tests.botapi.person import PDF, answer_for, identify
 from tests.botapi.server import BotAPIServer
+from tests.serving import KE_INTAKE
 from tests.synthetic import born_years_ago, synthetic_id
 
 pytestmark = pytest.mark.slow
-KE_INTAKE = Path(sys.executable).with_name("ke-intake")
 
 
 class Person:

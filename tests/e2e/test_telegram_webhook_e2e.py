@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +18,9 @@ from storage.drafts import generate_key
 from tests.botapi.fake import FakeTelegram
 from tests.botapi.person import identify
 from tests.botapi.server import BotAPIServer, free_port
+from tests.serving import KE_INTAKE
 
 pytestmark = pytest.mark.slow
-KE_INTAKE = Path(sys.executable).with_name("ke-intake")
 SECRET = "e2e-webhook-secret_0123456789"
 HEADER = "X-Telegram-Bot-Api-Secret-Token"
 

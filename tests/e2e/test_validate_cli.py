@@ -10,13 +10,13 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from bot.cli import main
+from tests.serving import KE_INTAKE
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
@@ -27,7 +27,7 @@ def process(*args: str) -> tuple[int, str, str]:
     """The real `ke-intake` console script, with no KE_ settings from this environment."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith("KE_")}
     proc = subprocess.run(
-        [str(Path(sys.executable).with_name("ke-intake")), *args],
+        [str(KE_INTAKE), *args],
         capture_output=True,
         text=True,
         timeout=60,
