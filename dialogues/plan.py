@@ -19,7 +19,7 @@ from dialogues.flow import ChoiceDef, Flow, Group, Step, load
 from dialogues.state import State
 from dialogues.types import Context
 from intake.errors import FieldError
-from intake.facts import AgeFacts
+from intake.facts import age_lines
 from intake.identifiers import age_on, national_id_birth_date
 
 _INDEX = re.compile(r"\[(\d+)\]")
@@ -202,15 +202,15 @@ def _derived(answers: dict[str, Any], ctx: Context, born: dt.date | None) -> dic
     age = None if unborn or born is None else age_on(born, ctx.today)
     requests = answers.get("requests")
     consent_age = ctx.policy.consent_age
-    ages = AgeFacts(unborn, age, consent_age)
+    minor, child, adult, to_be_heard = age_lines(unborn, age, consent_age)
     return {
         "role": role,
         "unborn": unborn,
         "age": age,
-        "minor": ages.minor,
-        "child": ages.child,
-        "adult": ages.adult,
-        "to_be_heard": ages.to_be_heard,
+        "minor": minor,
+        "child": child,
+        "adult": adult,
+        "to_be_heard": to_be_heard,
         "requests": list(requests) if isinstance(requests, list) else [],
         "consent_age": consent_age,
     }

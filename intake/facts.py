@@ -23,10 +23,20 @@ AUTHORITY_DOCUMENT: Final[Mapping[str, str]] = {
 }
 
 
+def age_lines(unborn: bool, age: int | None, consent_age: int) -> tuple[bool, bool, bool, bool]:
+    """(minor, child, adult, to be heard): what the person's age (None: unknown, or unborn)
+    means under a consent age, each as `AgeFacts` says it (the planner reads all four on every
+    plan, at the cost of one call)."""
+    return (
+        unborn or (age is not None and age < ADULT_AGE),
+        unborn or (age is not None and age < consent_age),
+        age is not None and age >= ADULT_AGE,
+        age is not None and CHILD_HEARD_FROM <= age < consent_age,
+    )
+
+
 class AgeFacts(NamedTuple):
-    """What the person's age (None: unknown, or unborn) means under a consent age. (A named
-    tuple: the planner makes one on every plan, and a tuple is made at a fraction of the cost
-    of a frozen dataclass.)"""
+    """What the person's age (None: unknown, or unborn) means under a consent age."""
 
     unborn: bool
     age: int | None
@@ -39,18 +49,18 @@ class AgeFacts(NamedTuple):
     @property
     def minor(self) -> bool:
         """Under 18 (or not yet born): parents or guardians are involved."""
-        return self.unborn or (self.age is not None and self.age < ADULT_AGE)
-
-    @property
-    def adult(self) -> bool:
-        return self.age is not None and self.age >= ADULT_AGE
+        return age_lines(*self)[0]
 
     @property
     def child(self) -> bool:
         """Under the consent age (or not yet born): others consent for them."""
-        return self.unborn or (self.age is not None and self.age < self.consent_age)
+        return age_lines(*self)[1]
+
+    @property
+    def adult(self) -> bool:
+        return age_lines(*self)[2]
 
     @property
     def to_be_heard(self) -> bool:
         """A child old enough to be heard before others consent (7 up to the consent age)."""
-        return self.age is not None and CHILD_HEARD_FROM <= self.age < self.consent_age
+        return age_lines(*self)[3]

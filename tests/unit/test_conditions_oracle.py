@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dialogues import conditions, planner
+from dialogues import conditions, planner, render
 from dialogues.flow import Step, condition, load
 from dialogues.plan import _LAYOUT, _PLAN, Plan, _group_slots, derived, facts, is_stale, step_key
 from tests.conversations.drive import TODAY, context
@@ -319,3 +319,16 @@ def test_a_plan_kept_after_several_answers_is_the_plan_made_again(
         again.slots,
         again.first_open(),
     ), changed
+
+
+@settings(max_examples=100, deadline=None)
+@given(ANSWERS)
+def test_a_questions_place_is_its_place_among_the_questions_counted(
+    answers: dict[str, Any],
+) -> None:
+    """`render._place`: (place, count) among the questions counted, the one asked always counted."""
+    slots = Plan(answers, context()).slots
+    for key in [*(slot.key for slot in slots), "no.such.question"]:
+        keys = [s.key for s in slots if s.step.asked_with is None or s.key == key]
+        place = keys.index(key) + 1 if key in keys else len(keys)
+        assert render._place(key, slots) == (place, len(keys)), key
