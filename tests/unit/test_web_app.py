@@ -131,6 +131,16 @@ def test_too_many_turns_get_a_polite_message_in_the_persons_language() -> None:
     assert web_text("nb", "slow_down") in c.post("/turn", data={"csrf": token, "text": "x"}).text
 
 
+def test_the_turn_limit_per_address_counts_every_session_from_it() -> None:
+    c = client(web_address_turns_per_minute=4, web_session_turns_per_minute=100)
+    start(c)  # one turn
+    c.cookies.clear()
+    html = start(c)  # a second session from the same address: its first turn
+    token = csrf(html)
+    statuses = [c.post("/turn", data={"csrf": token, "text": "?"}).status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]
+
+
 def test_delete_removes_the_draft_and_its_code_at_once() -> None:
     c = client()
     html = start(c)
