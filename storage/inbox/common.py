@@ -8,10 +8,12 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 
+from intake.filing import Filing
 from storage.crypto.envelope import RecipientKey, key_id, verify_signature
 from storage.crypto.errors import SealedEnvelopeError
 from storage.inbox.audit import STAFF_EVENTS
@@ -128,3 +130,31 @@ def join_ids(key_ids: Sequence[str]) -> str:
 
 def split_ids(text: str) -> tuple[str, ...]:
     return tuple(k for k in text.split(",") if k)
+
+
+# -- what the inbox's own audit entries record (storage.inbox.anchor checks the rows against them)
+
+
+def filed_details(f: Filing) -> dict[str, Any]:
+    """What the audit's "filed" entry records, so every row can be checked against it."""
+    return {
+        "channel": f.channel,
+        "recipient": f.recipient,
+        "referral_id": str(f.referral_id),
+        "size": len(f.envelope),
+    }
+
+
+def status_details(status: str, outcome: str | None, note: bool) -> dict[str, Any]:
+    """The "status_changed" entry: the status the row and its newest event must have."""
+    return {"status": status, "outcome": outcome, "note": note}
+
+
+def rewrap_details(from_key_ids: Sequence[str], to_key_ids: Sequence[str]) -> dict[str, Any]:
+    return {"from_key_ids": list(from_key_ids), "to_key_ids": list(to_key_ids)}
+
+
+def key_details(recipient: str, key_id_: str, retired: list[str] | None = None) -> dict[str, Any]:
+    """The "key_added" entry (with the keys it retired) or the "key_retired" one (without)."""
+    details: dict[str, Any] = {"recipient": recipient, "key_id": key_id_}
+    return details if retired is None else {**details, "retired": retired}

@@ -19,8 +19,12 @@ from storage.inbox.common import (
     check_event,
     check_key,
     check_status,
+    filed_details,
     idempotency_hash,
+    key_details,
     recipient_key,
+    rewrap_details,
+    status_details,
 )
 from storage.inbox.errors import UnknownReference
 from storage.inbox.statuschain import chained, in_chain_order, seed
@@ -98,13 +102,7 @@ class MemoryInbox:
                 idempotency_hash=idem,
                 events=[event],
             )
-            details = {
-                "channel": channel,
-                "recipient": recipient,
-                "referral_id": str(referral_id),
-                "size": len(f.envelope),
-            }
-            self._append(received_at, actor, "filed", reference, details)
+            self._append(received_at, actor, "filed", reference, filed_details(f))
         return FilingResult(reference, received_at, duplicate=False)
 
     def get(self, reference: str) -> InboxRecord | None:
@@ -195,7 +193,7 @@ class MemoryInbox:
             row.status, row.outcome = status, outcome
             event = self._event(row.id, row.events, status, outcome, at, actor, note_envelope)
             row.events.append(event)
-            details = {"status": status, "outcome": outcome, "note": note_envelope is not None}
+            details = status_details(status, outcome, note_envelope is not None)
             self._append(at, actor, "status_changed", reference, details)
 
     def assign(self, reference: str, coordinator: str | None, actor: str, at: datetime) -> None:
@@ -213,7 +211,7 @@ class MemoryInbox:
     ) -> None:
         with self._lock:
             row = self._row(reference)
-            details = {"from_key_ids": list(row.key_ids), "to_key_ids": list(key_ids)}
+            details = rewrap_details(row.key_ids, key_ids)
             row.envelope, row.key_ids = bytes(blob), tuple(key_ids)
             self._append(at or _now(), actor, "rewrapped", reference, details)
 
@@ -300,7 +298,7 @@ class MemoryInbox:
             )
             for other in retire:
                 self._keys[(recipient, other)] = _retired(self._keys[(recipient, other)])
-            details = {"recipient": recipient, "key_id": key_id, "retired": retire}
+            details = key_details(recipient, key_id, retire)
             self._append(added_at, actor, "key_added", None, details)
         return True
 
@@ -312,7 +310,7 @@ class MemoryInbox:
             if current is None or current.retired:
                 return False
             self._keys[(recipient, key_id)] = _retired(current)
-            details = {"recipient": recipient, "key_id": key_id}
+            details = key_details(recipient, key_id)
             self._append(at, actor, "key_retired", None, details)
         return True
 

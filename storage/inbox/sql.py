@@ -39,10 +39,14 @@ from storage.inbox.common import (
     check_event,
     check_key,
     check_status,
+    filed_details,
     idempotency_hash,
     join_ids,
+    key_details,
     recipient_key,
+    rewrap_details,
     split_ids,
+    status_details,
     stored_time,
 )
 from storage.inbox.db import writing
@@ -403,7 +407,7 @@ class SqlInbox:
                 .values(status=status, outcome=outcome)
             )
             self._add_event(conn, referral_id, status, outcome, at, actor, note_envelope)
-            details = {"status": status, "outcome": outcome, "note": note_envelope is not None}
+            details = status_details(status, outcome, note_envelope is not None)
             self._append(conn, at, actor, "status_changed", reference, details)
 
     def assign(self, reference: str, coordinator: str | None, actor: str, at: datetime) -> None:
@@ -434,7 +438,7 @@ class SqlInbox:
                 .where(referrals.c.id == referral_id)
                 .values(envelope=blob, key_ids=join_ids(key_ids), size=len(blob))
             )
-            details = {"from_key_ids": list(split_ids(old)), "to_key_ids": list(key_ids)}
+            details = rewrap_details(split_ids(old), key_ids)
             self._append(conn, at or _now(), actor, "rewrapped", reference, details)
 
     def replace_note(
@@ -547,7 +551,7 @@ class SqlInbox:
                     .where(k.recipient == recipient, k.key_id.in_(retire))
                     .values(retired=True)
                 )
-            details = {"recipient": recipient, "key_id": key_id, "retired": retire}
+            details = key_details(recipient, key_id, retire)
             self._append(conn, added_at, actor, "key_added", None, details)
         return True
 
@@ -562,7 +566,7 @@ class SqlInbox:
                 .values(retired=True)
             ).rowcount
             if changed:
-                details = {"recipient": recipient, "key_id": key_id}
+                details = key_details(recipient, key_id)
                 self._append(conn, at, actor, "key_retired", None, details)
         return bool(changed)
 
@@ -770,16 +774,6 @@ class _Filing(Filing):
         return cls(**values, idem=idem)
 
 
-def _filed_details(f: _Filing) -> dict[str, Any]:
-    """What the audit's "filed" entry records, so every row can be checked against it."""
-    return {
-        "channel": f.channel,
-        "recipient": f.recipient,
-        "referral_id": str(f.referral_id),
-        "size": len(f.envelope),
-    }
-
-
 def _batch_rows(
     new: Sequence[_Filing], tip: tuple[int, str] | None
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]], tuple[int, str]]:
@@ -815,7 +809,7 @@ def _batch_rows(
         for f in new
     ]
     entries, new_tip = _entry_rows(
-        [(f.received_at, f.actor, "filed", f.reference, _filed_details(f)) for f in new], tip
+        [(f.received_at, f.actor, "filed", f.reference, filed_details(f)) for f in new], tip
     )
     return rows, events, entries, new_tip
 
