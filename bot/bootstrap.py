@@ -16,6 +16,8 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future
+from concurrent.futures import wait as wait_futures
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,6 +40,43 @@ log = logging.getLogger(__name__)
 DEMO_PASSPHRASE = b"demo"
 DEMO_RECIPIENT = "demo"
 RECEIVING_SECONDS = 60.0  # how long the list of kommuner with a KE key is trusted
+# How long a turn waits for that list (or the inbox's first open) before going on without it:
+# a database that froze must not hold the turn, nor, in Telegram, the event loop of every chat.
+RECEIVING_WAIT_SECONDS = 1.0
+
+
+class Background:
+    """One call at a time in a daemon thread (a hung one never blocks the process's exit),
+    waited for a bounded time: `run` returns its result, raises its error, or raises
+    TimeoutError while it is still running (a later `run` waits for the same call again)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._future: Future[Any] | None = None
+
+    def run(self, work: Callable[[], Any], wait: float) -> Any:
+        with self._lock:
+            future = self._future
+            if future is None:
+                future = self._future = Future()
+                threading.Thread(target=_settle, args=(future, work), daemon=True).start()
+        try:
+            done, _ = wait_futures([future], timeout=wait)
+            if not done:
+                raise TimeoutError("still running")
+            return future.result()
+        finally:
+            if future.done():
+                with self._lock:
+                    if self._future is future:
+                        self._future = None
+
+
+def _settle(future: Future[Any], work: Callable[[], Any]) -> None:
+    try:
+        future.set_result(work())
+    except BaseException as error:
+        future.set_exception(error)
 
 
 @dataclass
@@ -53,6 +92,7 @@ class App:
     clock: Callable[[], dt.datetime] = utcnow
     _sealer: Sealer | None = field(default=None, repr=False)
     _receiving: tuple[float, frozenset[str]] | None = field(default=None, repr=False)
+    _reading: Background = field(default_factory=Background, repr=False)
 
     @classmethod
     def from_settings(
@@ -103,13 +143,17 @@ class App:
         """The kommuner with an active KE key (read again after RECEIVING_SECONDS, so a key
         registered while a channel runs is seen); None (unknown: nobody is refused) in demo
         mode, where the demo key is registered for any kommune at its first filing, and when
-        the inbox cannot be read just now."""
+        the inbox cannot be read just now. Read in a worker thread: one that takes more than
+        RECEIVING_WAIT_SECONDS (a frozen database) leaves the list as it was meanwhile."""
         if self.demo:
             return None
         now = time.monotonic()
         if self._receiving is None or now - self._receiving[0] > RECEIVING_SECONDS:
             try:
-                keys = self.inbox.all_recipient_keys()
+                keys = self._reading.run(self.inbox.all_recipient_keys, RECEIVING_WAIT_SECONDS)
+            except TimeoutError:
+                log.warning("registered KE keys not read in time; the list as it was")
+                return self._receiving[1] if self._receiving is not None else None
             except Exception as error:  # the filing will say what is wrong; asking goes on
                 log.warning("registered KE keys not readable (%s)", type(error).__name__)
                 return None
@@ -203,6 +247,7 @@ class LazyApp:
         self._app: App | None = None
         self._lock = threading.Lock()
         self._retry_at = 0.0  # a failed open is tried again for the kommuner after this
+        self._opening = Background()
 
     def app(self) -> App:
         with self._lock:
@@ -242,7 +287,9 @@ class LazyApp:
         if self._app is None and time.monotonic() < self._retry_at:
             return None  # tried just now: not on every turn while the database is down
         try:
-            app = self.app()
+            app = self._app or self._opening.run(self.app, RECEIVING_WAIT_SECONDS)
+        except TimeoutError:
+            return None  # still opening (the connect gives up within its time-out)
         except Exception as error:
             self._retry_at = time.monotonic() + OPEN_RETRY_SECONDS
             log.warning("registered KE keys not readable (%s)", type(error).__name__)

@@ -240,3 +240,38 @@ async def test_redis_frozen_mid_conversation_then_thawed(services: Services) -> 
         print(f"\nRedis frozen mid-conversation: {counts}")
         assert finished, r.log_text()[-3000:]
         assert counts == {"lost": 0, "duplicated": 0, "opened": 1}
+
+
+async def test_postgres_frozen_under_an_open_inbox_holds_no_other_chat(
+    services: Services,
+) -> None:
+    """PostgreSQL freezes (SIGSTOP) under the open inbox and stays frozen past the minute the
+    list of kommuner that can receive is trusted: the next turn that reads it again must not
+    hold the bot (in Telegram, every chat's event loop). A person who writes meanwhile is
+    answered within seconds; after the thaw both people file once."""
+    from bot import bootstrap
+
+    async with rig(services) as r:
+        await r.start_bot()
+        early, late = _people(r.crowd, 2)
+        await early.until_summary()  # the inbox is open, the list read
+        await late._act(lambda: late.fake.text_update("/start"))
+        r.postgres.freeze()
+        await asyncio.sleep(bootstrap.RECEIVING_SECONDS + 2)
+        loop_time = asyncio.get_running_loop().time()
+        answered = True
+        try:
+            await late._act(lambda: late.fake.text_update("meg selv"))
+        except Stuck:
+            answered = False
+        took = asyncio.get_running_loop().time() - loop_time
+        r.postgres.thaw()
+        await asyncio.gather(early.until_summary(), late.until_summary())
+        for person in (early, late):
+            await person._act(person.press_send)
+        finished = await _until(lambda: all(p.receipts() for p in (early, late)), 60)
+        assert await r.stop_bot() == 0
+        counts = _count([early, late], r.inbox())
+        print(f"\nPostgreSQL frozen under the open inbox: answered in {took:.1f} s, {counts}")
+        assert answered and took < 10, r.log_text()[-3000:]
+        assert finished and counts == {"lost": 0, "duplicated": 0, "opened": 2}

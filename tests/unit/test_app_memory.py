@@ -4,6 +4,7 @@ sealing, so a channel test or a demo needs no database."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from bot.bootstrap import App
 from bot.settings import Settings
@@ -54,3 +55,36 @@ def test_the_kommuner_that_can_receive_are_read_again_after_a_while() -> None:
     assert app.receiving() == frozenset({"4601"})
     demo = App(settings, inbox, generate_signing_key(), demo=True)
     assert demo.receiving() is None  # the demo key is registered for any kommune
+
+
+def test_a_frozen_inbox_does_not_hold_the_turn_that_reads_the_kommuner() -> None:
+    import threading
+    import time
+
+    from bot import bootstrap
+
+    inbox = MemoryInbox()
+    now = dt.datetime(2026, 3, 16, 9, tzinfo=dt.UTC)
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    app = App(settings, inbox, generate_signing_key(), clock=lambda: now)
+    assert app.receiving() == frozenset()
+    thawed = threading.Event()
+    reading = inbox.all_recipient_keys
+
+    def frozen() -> Any:
+        thawed.wait(30)
+        return reading()
+
+    inbox.all_recipient_keys = frozen  # type: ignore[method-assign]
+    public = generate_recipient_key().public_key()
+    inbox.add_recipient_key("4601", RecipientKey.of(public).key_id, public.public_bytes_raw(), now)
+    assert app._receiving is not None
+    app._receiving = (app._receiving[0] - bootstrap.RECEIVING_SECONDS - 1, app._receiving[1])
+    started = time.monotonic()
+    assert app.receiving() == frozenset()  # the list as it was, after a short wait
+    assert app.receiving() == frozenset()  # the same read still under way: no second one
+    assert time.monotonic() - started < 2 * bootstrap.RECEIVING_WAIT_SECONDS + 1
+    thawed.set()
+    deadline = time.monotonic() + 5
+    while app.receiving() != frozenset({"4601"}):
+        assert time.monotonic() < deadline
