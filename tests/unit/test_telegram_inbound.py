@@ -138,3 +138,24 @@ def _key(bot_id: int, chat: int) -> Any:
     from aiogram.fsm.storage.base import StorageKey
 
     return StorageKey(bot_id=bot_id, chat_id=chat, user_id=chat)
+
+
+async def test_a_stop_keeps_what_is_still_in_flight_or_leaves_it_unconfirmed() -> None:
+    harness = Harness()
+    for store in (harness.backend.storage, Down(harness.backend.storage)):
+        inbound = Inbound(store, harness.bot.id)  # type: ignore[arg-type]
+        poller = Poller(
+            harness.bot, Held(), timeout=0, hold_seconds=30.0, grace_seconds=0.2, inbound=inbound
+        )
+        pushed = [harness.fake.text_update(f"svar {n}")["update_id"] for n in range(2)]
+        stop = asyncio.Event()
+        running = asyncio.create_task(poller.run(stop))
+        await _until(lambda p=poller: len(p._inflight) == 2)  # type: ignore[misc]
+        stop.set()
+        await asyncio.wait_for(running, 5)  # the stop does not wait for them past its grace
+        if store is harness.backend.storage:  # kept at the stop, then confirmed
+            assert [u["update_id"] for u in await inbound.found()] == pushed
+            assert harness.fake.pushed_ids() == []
+        else:  # not kept: Telegram sends them again to the next process
+            assert harness.fake.pushed_ids() == pushed
+    await harness.close()
