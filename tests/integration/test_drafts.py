@@ -5,6 +5,7 @@ the SQLite file and the real Redis ("two workers" share one conversation)."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -332,3 +333,28 @@ async def test_a_draft_stored_before_is_read_and_moved(
         assert await backend.storage.get_data(KEY) == {"engine": "new"}
     finally:
         await backend.close()
+
+
+async def test_the_sqlite_draft_file_reads_on_the_loop_and_waits_off_it(tmp_path: Path) -> None:
+    """A read is made on the event loop by a connection that never waits; when the file is
+    locked it is made again in a worker thread, which waits for the lock."""
+    import sqlite3
+    import threading
+
+    from storage.drafts.sqlite import SqliteValueStore
+
+    store = SqliteValueStore(tmp_path / "drafts.sqlite3")
+    await store.set("k", b"token", 60)
+    threads: list[str] = []
+    read = store._get
+
+    def locked_on_the_loop(key: str, *, wait: bool = True) -> bytes | None:
+        threads.append(threading.current_thread().name)
+        if not wait:
+            raise sqlite3.OperationalError("database is locked")
+        return read(key, wait=wait)
+
+    assert await store.get("k") == b"token"  # on the loop, nothing locked
+    store._get = locked_on_the_loop  # type: ignore[method-assign]
+    assert await store.get("k") == b"token"
+    assert threads[0] == threading.current_thread().name != threads[1]
