@@ -290,17 +290,13 @@ class Plan:
         as a postcode in an address line, keeps the plan when none of them steers)."""
         if not _LAYOUT.steering.isdisjoint(keys):
             return None
-        choices = _LAYOUT.choice_keys
-        # The same answers (changed in place), facts and questions; the open one is found again.
-        plan = Plan.__new__(Plan)
-        plan.answers, plan.ctx, plan.env, plan.slots = self.answers, self.ctx, self.env, self.slots
-        plan.born, plan._born_from, plan._allowed = self.born, self._born_from, self._allowed
-        plan._open = None
-        # The questions before the one that was open are still answered, and (no choice among
-        # `keys`, the facts the same) still valid: the search starts where this plan's stopped.
+        # The same answers (changed in place), facts and questions: this plan, its open question
+        # found again. The questions before the one that was open are still answered, and (no
+        # choice among `keys`, the facts the same) still valid: the search starts there.
         found = self._open
-        plan._start = found[1] if found is not None and choices.isdisjoint(keys) else 0
-        return plan
+        self._start = found[1] if found is not None and _LAYOUT.choice_keys.isdisjoint(keys) else 0
+        self._open = None
+        return self
 
     def first_open(self) -> Slot | None:
         """The first question of the plan without a (still valid) answer."""

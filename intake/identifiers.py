@@ -109,7 +109,9 @@ def _read_national_id(raw: str) -> tuple[str, Literal["fnr", "dnr"], dt.date, Sc
     if (sum(map(operator.mul, digits, _K1_CHECK)) - _K1_BYTES) % 11 not in _K1_REMAINDERS:
         raise FieldError("national_id_checksum")
 
-    day, month, yy = int(number[0:2]), int(number[2:4]), int(number[4:6])
+    # (Two or three ASCII digits as a number: each byte less 48, times ten per place.)
+    day, month = digits[0] * 10 + digits[1] - 528, digits[2] * 10 + digits[3] - 528
+    yy, individual = digits[4] * 10 + digits[5] - 528, int(number[6:9])
     kind: Literal["fnr", "dnr"] = "fnr"
     if day > 40:
         kind, day = "dnr", day - 40
@@ -118,7 +120,7 @@ def _read_national_id(raw: str) -> tuple[str, Literal["fnr", "dnr"], dt.date, Sc
         scheme, month = "tenor", month - 80
     elif month > 40:
         scheme, month = "help", month - 40
-    century = _century(int(number[6:9]), yy)
+    century = _century(individual, yy)
     if century is None:
         raise FieldError("national_id_date")
     try:
