@@ -19,6 +19,22 @@ SUBMISSIONS = 200
 DISTINCT = 150  # so 50 submissions are retries of an earlier one, some racing each other
 
 
+def _filing(idempotency_key: str, *, channel: str = "telegram") -> Filing:
+    """A filing of a new referral, now, under the client key `idempotency_key`."""
+    referral_id = uuid.uuid4()
+    return Filing(
+        envelope=b"sealed " + referral_id.bytes,
+        referral_id=referral_id,
+        reference=make_reference(referral_id.bytes),
+        recipient="0301",
+        channel=channel,
+        received_at=datetime.now(UTC),
+        key_ids=("0123456789abcdef",),
+        idempotency_key=idempotency_key,
+        actor=f"intake:{channel}",
+    )
+
+
 def test_concurrent_filings_lose_nothing_and_duplicate_nothing(database_url: str) -> None:
     engine = make_engine(database_url, pool_size=THREADS, max_overflow=0)
     upgrade(engine)
@@ -29,20 +45,7 @@ def test_concurrent_filings_lose_nothing_and_duplicate_nothing(database_url: str
     rng.shuffle(submissions)
 
     def submit(key: str) -> tuple[str, FilingResult]:
-        referral_id = uuid.uuid4()
-        return key, inbox.file(
-            Filing(
-                envelope=b"sealed " + referral_id.bytes,
-                referral_id=referral_id,
-                reference=make_reference(referral_id.bytes),
-                recipient="0301",
-                channel="telegram",
-                received_at=datetime.now(UTC),
-                key_ids=("0123456789abcdef",),
-                idempotency_key=key,
-                actor="intake:telegram",
-            )
-        )
+        return key, inbox.file(_filing(key))
 
     try:
         with ThreadPoolExecutor(THREADS) as pool:
@@ -72,20 +75,7 @@ def test_two_workers_filing_at_once_keep_one_chain(database_url: str) -> None:
     workers = [SqlInbox(engine, idempotency_secret=b"test") for engine in engines]
 
     def submit(n: int) -> FilingResult:
-        referral_id = uuid.uuid4()
-        return workers[n % 2].file(
-            Filing(
-                envelope=b"sealed " + referral_id.bytes,
-                referral_id=referral_id,
-                reference=make_reference(referral_id.bytes),
-                recipient="0301",
-                channel="telegram",
-                received_at=datetime.now(UTC),
-                key_ids=("0123456789abcdef",),
-                idempotency_key=f"draft-{n}",
-                actor="intake:telegram",
-            )
-        )
+        return workers[n % 2].file(_filing(f"draft-{n}"))
 
     try:
         with ThreadPoolExecutor(THREADS) as pool:
@@ -110,21 +100,9 @@ def test_racing_duplicates_of_one_submission_file_once(database_url: str) -> Non
     barrier = threading.Barrier(THREADS)
 
     def submit(n: int) -> FilingResult:
-        referral_id = uuid.uuid4()
+        filing = _filing("one submission", channel="web")
         barrier.wait()
-        return inbox.file(
-            Filing(
-                envelope=b"sealed",
-                referral_id=referral_id,
-                reference=make_reference(referral_id.bytes),
-                recipient="0301",
-                channel="web",
-                received_at=datetime.now(UTC),
-                key_ids=("0123456789abcdef",),
-                idempotency_key="one submission",
-                actor="intake:web",
-            )
-        )
+        return inbox.file(filing)
 
     try:
         with ThreadPoolExecutor(THREADS) as pool:
