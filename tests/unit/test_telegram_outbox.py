@@ -233,6 +233,13 @@ async def test_a_kept_redraw_that_is_stale_by_delivery_is_dropped() -> None:
 
 async def test_the_gates_notices_are_kept_like_replies() -> None:
     harness = Harness(flood_limit=1, flood_queue=1)
+    advance = harness.gate.sleep
+
+    async def wait(seconds: float) -> None:  # the gate's wait for a token lets others in
+        await advance(seconds)
+        await asyncio.sleep(0)
+
+    harness.gate.sleep = wait
     await harness.send("/start")
     harness.monotonic += 100  # a full bucket of one
     updates = [harness.fake.text_update(f"/help {n}") for n in range(5)]
