@@ -48,21 +48,31 @@ RECEIVING_WAIT_SECONDS = 1.0
 class Background:
     """One call at a time in a daemon thread (a hung one never blocks the process's exit),
     waited for a bounded time: `run` returns its result, raises its error, or raises
-    TimeoutError while it is still running (a later `run` waits for the same call again)."""
+    TimeoutError while it is still running. A later `run` takes the same call's outcome; once
+    the call has outlasted one wait it is not waited for again (TimeoutError at once until it
+    ends): the callers are turns on an event loop, which would otherwise stop every chat for
+    `wait` at each turn while the database stays frozen."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._future: Future[Any] | None = None
+        self._overdue = False  # the call in `_future` has outlasted a wait
 
     def run(self, work: Callable[[], Any], wait: float) -> Any:
         with self._lock:
             future = self._future
             if future is None:
                 future = self._future = Future()
+                self._overdue = False
                 threading.Thread(target=_settle, args=(future, work), daemon=True).start()
+            elif self._overdue:
+                wait = 0.0
         try:
             done, _ = wait_futures([future], timeout=wait)
             if not done:
+                with self._lock:
+                    if self._future is future:
+                        self._overdue = True
                 raise TimeoutError("still running")
             return future.result()
         finally:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import pytest
+
 from bot.bootstrap import App
 from bot.settings import Settings
 from storage.crypto.envelope import RecipientKey, open_envelope
@@ -88,3 +90,41 @@ def test_a_frozen_inbox_does_not_hold_the_turn_that_reads_the_kommuner() -> None
     deadline = time.monotonic() + 5
     while app.receiving() != frozenset({"4601"}):
         assert time.monotonic() < deadline
+
+
+def test_a_call_that_outlasted_its_wait_is_not_waited_for_again() -> None:
+    """A turn on an event loop (Telegram, the web chat) asks for the kommuner: while a read
+    hangs, only the first turn waits for it; later ones go on at once until it has ended, so a
+    frozen database does not stop every chat for a second a turn."""
+    import threading
+    import time
+
+    from bot.bootstrap import Background
+
+    thawed = threading.Event()
+    background = Background()
+
+    def frozen() -> str:
+        thawed.wait(30)
+        return "read"
+
+    with pytest.raises(TimeoutError):
+        background.run(frozen, 0.2)
+    started = time.monotonic()
+    with pytest.raises(TimeoutError):
+        background.run(frozen, 5.0)
+    assert time.monotonic() - started < 1.0
+    thawed.set()
+    deadline = time.monotonic() + 5
+    while True:
+        try:
+            assert background.run(frozen, 0.5) == "read"
+            break
+        except TimeoutError:
+            assert time.monotonic() < deadline
+    thawed.clear()
+    started = time.monotonic()
+    with pytest.raises(TimeoutError):  # a new call is waited for again (its first wait)
+        background.run(frozen, 0.3)
+    assert time.monotonic() - started >= 0.25
+    thawed.set()
