@@ -1,9 +1,14 @@
 """The one Redis client the channels build (Telegram's drafts, locks and counters, the web chat's
-drafts and counters): its pool size, waits, time-outs and reply decoding are set here only."""
+drafts and counters): its pool size, waits, time-outs, retries and reply decoding are set here
+only."""
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+import functools
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from bot.runtime.outage import REDIS_SOCKET_SECONDS
 
@@ -13,6 +18,71 @@ from bot.runtime.outage import REDIS_SOCKET_SECONDS
 REDIS_CONNECTIONS = 50
 REDIS_WAIT_SECONDS = 30
 REDIS_HEALTH_CHECK_SECONDS = 15
+# A Redis started again answers LOADING to every command until it has read its append-only file
+# back (seconds, for a large one); such a command was not run: it is tried again for this long.
+REDIS_LOADING_SECONDS = 10.0
+LOADING_PAUSE_FIRST, LOADING_PAUSE_MAX = 0.05, 0.5
+
+T = TypeVar("T")
+
+
+def restart_retry(loading_seconds: float = REDIS_LOADING_SECONDS) -> Any:
+    """How the pool's commands are tried again after Redis was stopped and started again.
+
+    Every connection the pool held was closed by the old server, and redis-py finds out only
+    when a command fails on one ("Connection closed by server"); the new server answers LOADING
+    while it reads its data back. Without this each gave the person "not saved, try again in a
+    few minutes" although Redis was back (and a person who wrote once got no question).
+
+    A command that fails on a closed connection is tried once more at once, on a new connection
+    (a Redis really down refuses that too, within milliseconds: the person is told as before);
+    one refused with LOADING (not run) is tried again, with short pauses, for up to
+    `loading_seconds`. A time-out (a frozen Redis) is not tried again: it already took
+    REDIS_SOCKET_SECONDS."""
+    return _restart_retry_class()(loading_seconds)
+
+
+@functools.cache
+def _restart_retry_class() -> type[Any]:
+    # redis is imported when a Redis client is built, not with this module
+    from redis.asyncio.retry import Retry
+    from redis.backoff import NoBackoff
+    from redis.exceptions import BusyLoadingError, ConnectionError
+
+    class RestartRetry(Retry):
+        def __init__(self, loading_seconds: float) -> None:
+            super().__init__(NoBackoff(), 1, supported_errors=(ConnectionError,))
+            self.loading_seconds = loading_seconds
+
+        async def call_with_retry(
+            self,
+            do: Callable[[], Awaitable[T]],
+            fail: Callable[..., Any],
+            is_retryable: Callable[[Exception], bool] | None = None,
+            with_failure_count: bool = False,
+        ) -> T:
+            failures, closed = 0, 0
+            deadline = time.monotonic() + self.loading_seconds
+            pause = LOADING_PAUSE_FIRST
+            while True:
+                try:
+                    return await do()
+                except ConnectionError as error:
+                    if is_retryable is not None and not is_retryable(error):
+                        raise
+                    failures += 1
+                    await (fail(error, failures) if with_failure_count else fail(error))
+                    if isinstance(error, BusyLoadingError):
+                        if time.monotonic() + pause > deadline:
+                            raise
+                        await asyncio.sleep(pause)
+                        pause = min(pause * 2, LOADING_PAUSE_MAX)
+                        continue
+                    closed += 1
+                    if closed > 1:
+                        raise
+
+    return RestartRetry
 
 
 def redis_client(url: str) -> Any:
@@ -27,6 +97,7 @@ def redis_client(url: str) -> Any:
         socket_timeout=REDIS_SOCKET_SECONDS,
         socket_connect_timeout=REDIS_SOCKET_SECONDS,
         health_check_interval=REDIS_HEALTH_CHECK_SECONDS,
+        retry=restart_retry(),
         decode_responses=False,
     )
     return Redis(connection_pool=pool)
