@@ -4,6 +4,7 @@ directories: the tests stop, freeze (SIGSTOP) and thaw (SIGCONT) these, never th
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import shutil
@@ -184,15 +185,20 @@ class PrivatePostgres:
         ).stdout
         return [self.postmaster_pid, *(int(pid) for pid in out.split())]
 
-    def freeze(self) -> None:
+    def _signal_group(self, signum: signal.Signals) -> None:
+        # A backend may exit between pgrep listing it and the signal (a client that just
+        # disconnected): nothing left to freeze or thaw there.
         for pid in self._group():
-            os.kill(pid, signal.SIGSTOP)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signum)
+
+    def freeze(self) -> None:
+        self._signal_group(signal.SIGSTOP)
 
     def thaw(self) -> None:
         if self.postmaster_pid is None:
             return
-        for pid in self._group():
-            os.kill(pid, signal.SIGCONT)
+        self._signal_group(signal.SIGCONT)
 
 
 def missing() -> str | None:
