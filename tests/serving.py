@@ -38,6 +38,42 @@ def ke_env(data_dir: Path, **extra: str) -> dict[str, str]:
     return env | {"KE_DATA_DIR": str(data_dir), **extra}
 
 
+class JsonChat:
+    """`ke-intake chat --json` as a process, spoken to over its line protocol."""
+
+    def __init__(self, env: dict[str, str], cwd: Path, *args: str) -> None:
+        self.proc = subprocess.Popen(
+            [str(KE_INTAKE), "chat", "--json", *args],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+            cwd=cwd,
+        )
+
+    def read(self) -> dict[str, Any]:
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        assert line, self.proc.stderr.read() if self.proc.stderr else "no output"
+        data: dict[str, Any] = json.loads(line)
+        return data
+
+    def write(self, value: str | dict[str, Any]) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write((value if isinstance(value, str) else json.dumps(value)) + "\n")
+        self.proc.stdin.flush()
+
+    def send(self, value: str | dict[str, Any]) -> dict[str, Any]:
+        self.write(value)
+        return self.read()
+
+    def close(self) -> int:
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()
+        return self.proc.wait(timeout=30)
+
+
 @contextmanager
 def serving(
     args: list[str],

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -21,52 +20,16 @@ import pytest
 from dialogues.words import is_decline
 from tests.conversations import PDF_BYTES, PEOPLE, UPLOAD, answer_for, dig, expects_retry, load
 from tests.fixtures.referrals import string_values
+from tests.serving import JsonChat, ke_env
 
 pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
 def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One demo installation for all five people: its keys are made once."""
     return tmp_path_factory.mktemp("ke-data")
-
-
-def _env(data_dir: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KE_")}
-    env["KE_DATA_DIR"] = str(data_dir)
-    return env
-
-
-class Chat:
-    def __init__(self, data_dir: Path, *args: str) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "bot", "chat", *args],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=_env(data_dir),
-            cwd=Path(__file__).resolve().parents[2],
-        )
-
-    def read(self) -> dict[str, Any]:
-        assert self.proc.stdout is not None
-        line = self.proc.stdout.readline()
-        assert line, self.proc.stderr.read() if self.proc.stderr else "no output"
-        data: dict[str, Any] = json.loads(line)
-        return data
-
-    def send(self, value: str | dict[str, Any]) -> dict[str, Any]:
-        assert self.proc.stdin is not None
-        line = value if isinstance(value, str) else json.dumps(value)
-        self.proc.stdin.write(line + "\n")
-        self.proc.stdin.flush()
-        return self.read()
-
-    def close(self) -> int:
-        assert self.proc.stdin is not None
-        self.proc.stdin.close()
-        return self.proc.wait(timeout=30)
 
 
 def _today() -> dt.date:
@@ -76,7 +39,7 @@ def _today() -> dt.date:
 def _converse(name: str, data_dir: Path, document: Path) -> tuple[list[dict[str, Any]], int]:
     """One scripted person through one `ke-intake chat --json --demo` process."""
     script = load(name, _today())
-    chat = Chat(data_dir, "--json", "--demo", "--lang", script.language)
+    chat = JsonChat(ke_env(data_dir), ROOT, "--demo", "--lang", script.language)
     lines = [chat.read()]
     if script.preset:
         lines.append(chat.send({"command": "start", "arg": script.preset}))
@@ -153,7 +116,7 @@ def test_each_person_files_through_the_json_protocol(
 
 
 def test_end_of_input_before_sending_files_nothing(tmp_path: Path) -> None:
-    chat = Chat(tmp_path / "data", "--json", "--demo")
+    chat = JsonChat(ke_env(tmp_path / "data"), ROOT, "--demo")
     assert chat.read()["step"] == "submitter.role"
     assert chat.send({"choice": "self"})["step"] == "kommune"
     assert chat.send("Bergen")["step"] == "person.given_name"
@@ -174,9 +137,9 @@ def test_plain_text_chat_over_a_pipe(tmp_path: Path) -> None:
         input="1\nHerøy\n2\n",
         capture_output=True,
         text=True,
-        env=_env(tmp_path / "data"),
+        env=ke_env(tmp_path / "data"),
         timeout=60,
-        cwd=Path(__file__).resolve().parents[2],
+        cwd=ROOT,
     )
     assert result.returncode == 0
     out = result.stdout
@@ -198,9 +161,9 @@ def test_the_screen_shows_only_the_conversation(tmp_path: Path) -> None:
         input="\n".join(lines) + "\n",
         capture_output=True,
         text=True,
-        env=_env(tmp_path / "data"),
+        env=ke_env(tmp_path / "data"),
         timeout=60,
-        cwd=Path(__file__).resolve().parents[2],
+        cwd=ROOT,
     )
     assert result.returncode == 0
     assert result.stderr == ""
@@ -214,7 +177,7 @@ def test_the_screen_shows_only_the_conversation(tmp_path: Path) -> None:
 def test_a_kommune_without_a_ke_key_is_said_at_once(tmp_path: Path) -> None:
     """Outside demo mode only a kommune with a registered KE key can receive: the others are
     told so right after the kommune, before anything else is asked."""
-    chat = Chat(tmp_path / "data", "--json", "--lang", "nb")
+    chat = JsonChat(ke_env(tmp_path / "data"), ROOT, "--lang", "nb")
     assert chat.read()["step"] == "submitter.role"
     assert chat.send({"choice": "self"})["step"] == "kommune"
     line = chat.send("Bergen")

@@ -7,12 +7,9 @@ and the inbox holds the referral once."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
-import subprocess
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -21,34 +18,9 @@ from dialogues import flow
 from tests.conversations import answer_for, load
 from tests.faults.conftest import Services
 from tests.faults.tally import tally
-from tests.serving import KE_INTAKE
+from tests.serving import JsonChat
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
-
-
-class Chat:
-    def __init__(self, env: dict[str, str], folder: Path, *args: str) -> None:
-        self.proc = subprocess.Popen(
-            [str(KE_INTAKE), "chat", "--json", *args],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=env,
-            cwd=folder,
-        )
-
-    def read(self) -> dict[str, Any]:
-        assert self.proc.stdout is not None
-        line = self.proc.stdout.readline()
-        assert line, self.proc.stderr.read() if self.proc.stderr else "no output"
-        data: dict[str, Any] = json.loads(line)
-        return data
-
-    def write(self, text: str) -> None:
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(text + "\n")
-        self.proc.stdin.flush()
 
 
 def test_terminal_killed_mid_filing(services: Services, tmp_path: Path) -> None:
@@ -61,7 +33,7 @@ def test_terminal_killed_mid_filing(services: Services, tmp_path: Path) -> None:
     }
     script = load("nn_adult_self", dt.date.today())
     script.answers["kommune"] = "Oslo"  # the kommune whose KE key is registered
-    chat = Chat(env, tmp_path, "--lang", script.language)
+    chat = JsonChat(env, tmp_path, "--lang", script.language)
     line = chat.read()
     for _ in range(150):
         if line["step"] == "summary":
@@ -82,7 +54,7 @@ def test_terminal_killed_mid_filing(services: Services, tmp_path: Path) -> None:
     chat.proc.kill()
     chat.proc.wait(10)
     services.postgres.thaw()
-    again = Chat(env, tmp_path, "--lang", script.language)
+    again = JsonChat(env, tmp_path, "--lang", script.language)
     first = again.read()  # before anything else: the interrupted filing, finished
     assert again.proc.stdin is not None
     again.proc.stdin.close()
@@ -93,7 +65,7 @@ def test_terminal_killed_mid_filing(services: Services, tmp_path: Path) -> None:
     counts = tally([{first["reference"]}], inbox)
     print(f"\nterminal killed mid-filing: {counts}")
     assert counts == {"lost": 0, "duplicated": 0, "opened": 1}
-    third = Chat(env, tmp_path, "--lang", "nn")  # nothing left to take up: a new conversation
+    third = JsonChat(env, tmp_path, "--lang", "nn")  # nothing left to take up: a new conversation
     assert third.read()["step"] != "done"
     third.proc.kill()
     third.proc.wait(10)
