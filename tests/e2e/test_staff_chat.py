@@ -12,16 +12,17 @@ import pypdf
 import pytest
 
 from tests.conversations import PDF_BYTES, UPLOAD, answer_for, load
-from tests.e2e.test_chat_json import Chat
 from tests.integration.test_staff_cli import Workstation
+from tests.serving import JsonChat, ke_env
 
 pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parents[2]
 DEMO_PASSPHRASE = "demo"
 
 
 def chat_filing(data_dir: Path, upload: Path) -> str:
     script = load("attorney_son", dt.datetime.now(ZoneInfo("Europe/Oslo")).date())
-    chat = Chat(data_dir, "--json", "--demo", "--lang", script.language)
+    chat = JsonChat(ke_env(data_dir), ROOT, "--demo", "--lang", script.language)
     line = chat.read()
     for _ in range(150):
         assert line["error"] is None, (line["step"], line["error"])
