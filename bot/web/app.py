@@ -223,13 +223,17 @@ class Routes:
         status: int = 200,
         lang: Language | None = None,
         held: str = "",
+        form: FormData | None = None,
     ) -> Response:
         """The start: the intro and the first question, computed and not stored. `lang` is
         the language of a conversation that closed, unless the address names one. `held`: an
         answer typed into a conversation that had closed, shown back and carried by the resume
-        form into the answer field of the conversation the code opens."""
-        presets = self._presets(request.query_params)
-        if lang is not None and "lang" not in request.query_params:
+        form into the answer field of the conversation the code opens. `form`: a refused post
+        from the first page, whose presets (language, kommune, role, frame) it keeps, as the
+        address does for a GET."""
+        source: Any = form if form is not None else request.query_params
+        presets = self._presets(source)
+        if lang is not None and "lang" not in source:
             presets["lang"] = lang
         lang = language_of(presets["lang"], self.web.default_language)
         preview = self._begin(presets, code="")
@@ -355,9 +359,9 @@ class Routes:
         form = await self._form(request)
         sid, draft, too_fast = await self._counted_session(request)
         if not self._csrf_ok(request, sid, form):
-            return await self._refused(request, sid, draft, "expired_form", 403, held=_held(form))
+            return await self._refused(request, sid, draft, "expired_form", 403, form=form)
         if too_fast:
-            return await self._refused(request, sid, draft, "slow_down", 429, held=_held(form))
+            return await self._refused(request, sid, draft, "slow_down", 429, form=form)
         embedded = False
         if sid is None or draft is None or self._idle(draft):
             if form.get("first") != "1":
@@ -627,21 +631,24 @@ class Routes:
     async def resume(self, request: Request) -> Response:
         form = await self._form(request)
         sid, _ = await self._session(request)
+        lang = self._form_lang(form)
+        held = _held(form)  # a refused code keeps what the closed window was sent
         if not self._csrf_ok(request, sid, form):
-            return self.first_page(request, notice=web_text(self._lang(None), "expired_form"))
+            notice = web_text(lang, "expired_form")
+            return self.first_page(request, notice=notice, status=403, held=held, form=form)
         address = self.web.hasher.digest("web address", _address(request))
         tries = await self.web.counter.hit(f"web-resume:{address}", RESUME_WINDOW)
-        lang = language_of(form.get("lang"), self.web.default_language)
         if tries > self.web.limits.resume_tries:
-            return self.first_page(request, notice=web_text(lang, "slow_down"), status=429)
+            minutes = RESUME_WINDOW // MINUTE
+            notice = web_text(lang, "resume.slow_down", minutes=minutes)
+            return self.first_page(request, notice=notice, status=429, held=held, form=form)
         code = parse_code(str(form.get("code", "")))
         new_sid = new_session_id()
         draft = await self.web.sessions.resume(code, new_sid) if code else None
         if draft is None:
             log.info("web: a resume code was not found")
             notice = web_text(lang, "resume.bad", hours=self.web.draft_ttl_hours)
-            return self.first_page(request, notice=notice, status=400)
-        held = _held(form)
+            return self.first_page(request, notice=notice, status=400, held=held, form=form)
         if held:
             draft.held = held
             await self.web.sessions.save(new_sid, draft)
@@ -758,12 +765,17 @@ class Routes:
         key: str,
         status: int,
         *,
-        held: str = "",
+        form: FormData | None = None,
     ) -> Response:
-        notice = web_text(self._lang(draft), key)
+        """A post not applied: the page again with why, and what was typed back in the field.
+        Without a conversation, in the language (and presets) the first page's form names."""
+        held = _held(form) if form is not None else ""
         if sid and draft is not None and not self._idle(draft):
+            notice = web_text(self._lang(draft), key)
             return self.page(request, sid, draft, notice=notice, status=status, held=held)
-        return self.first_page(request, notice=notice, status=status, held=held)
+        lang = self._lang(draft) if draft is not None else self._form_lang(form)
+        notice = web_text(lang, key)
+        return self.first_page(request, notice=notice, status=status, held=held, form=form)
 
     async def _why_closed(
         self, sid: str, draft: WebDraft | None
@@ -777,6 +789,11 @@ class Routes:
             lang = language_of(moved, self.web.default_language)
             return web_text(lang, "resume.moved"), lang
         return None, None
+
+    def _form_lang(self, form: FormData | None) -> Language:
+        """The language a first page's form names (a hidden field), else the default."""
+        value = form.get("lang") if form is not None else None
+        return language_of(value, self.web.default_language)
 
     def _idle(self, draft: WebDraft) -> bool:
         if draft.reference is not None:
