@@ -102,9 +102,9 @@ def checkout(commit: str | None) -> Iterator[Path]:
 class _Worker:
     """bench/engine_worker.py on one tree: ready once it has recorded and warmed up."""
 
-    def __init__(self, tree: Path) -> None:
+    def __init__(self, tree: Path, *, json: bool = False) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, str(WORKER), str(tree)],
+            [sys.executable, str(WORKER), str(tree), *(["json"] if json else [])],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -134,15 +134,21 @@ class _Worker:
 
 
 def compare(
-    against: str, *, ours: str | None = None, rounds: int = 41, passes: int = 1
+    against: str,
+    *,
+    ours: str | None = None,
+    rounds: int = 41,
+    passes: int = 1,
+    json: bool = False,
 ) -> list[Figure]:
     """The engine of `ours` (None: this tree) against `against`'s, in interleaved rounds of
     `passes` passes each: turns per CPU-second of each worker (the clock's figures are in the
     note; on a loaded machine they scatter), and whole conversations per CPU-second (each tree
     replays its own scripted people, so when a change alters the conversations the two
-    figures differ)."""
+    figures differ). `json`: each turn as a web worker makes it, the state read from its JSON
+    and written again (bench/engine_worker.py)."""
     with checkout(against) as base, checkout(ours) as mine:
-        workers = {"ours": _Worker(mine), "baseline": _Worker(base)}
+        workers = {"ours": _Worker(mine, json=json), "baseline": _Worker(base, json=json)}
         try:
             measured = interleaved(
                 rounds, {name: (lambda w=w: w.round(passes)) for name, w in workers.items()}
@@ -158,7 +164,7 @@ def compare(
         ratios = [o / b for o, b in zip(samples["ours"], samples["baseline"], strict=True)]
         return f"{median(ratios):.2f} (range {min(ratios):.2f}-{max(ratios):.2f})"
 
-    label = "this tree" if ours is None else ours[:7]
+    label = ("this tree" if ours is None else ours[:7]) + (", state through JSON" if json else "")
     turns = ratio_figure(
         f"engine turns, {label} against {against[:7]} (interleaved, CPU time)",
         "turns/s",
@@ -251,8 +257,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--ours", default=None, help="a commit (default: this tree as it is)")
     parser.add_argument("--rounds", type=int, default=41)
     parser.add_argument("--passes", type=int, default=1)
+    parser.add_argument(
+        "--json", action="store_true", help="each turn reads and writes the state's JSON (web)"
+    )
     args = parser.parse_args(argv)
-    print(table(compare(args.against, ours=args.ours, rounds=args.rounds, passes=args.passes)))
+    figures = compare(
+        args.against, ours=args.ours, rounds=args.rounds, passes=args.passes, json=args.json
+    )
+    print(table(figures))
 
 
 if __name__ == "__main__":
