@@ -24,22 +24,17 @@ class RedisWindowCounter:
         return (await self.hits((key,), window_seconds))[0]
 
     async def hits(self, keys: tuple[str, ...], window_seconds: int) -> list[int]:
-        """One transaction: each key's INCR with its window's expiry set when it starts."""
+        """One transaction: each key's INCR with its window's expiry set when it starts
+        (a web turn counts with its draft's read instead: `RedisValueStore.get_counting`)."""
         async with self._redis.pipeline(transaction=True) as pipe:
-            self.queue(pipe, keys, window_seconds)
-            return self.counts(await pipe.execute())
+            for name in self.names(keys):
+                pipe.incr(name)
+                pipe.expire(name, window_seconds, nx=True)
+            return [int(count) for count in (await pipe.execute())[::2]]
 
-    def queue(self, pipe: Any, keys: tuple[str, ...], window_seconds: int) -> None:
-        """`hits` as commands of a pipeline on the same Redis (another store's round trip)."""
-        for key in keys:
-            name = f"{self._prefix}{key}"
-            pipe.incr(name)
-            pipe.expire(name, window_seconds, nx=True)
-
-    @staticmethod
-    def counts(replies: list[Any]) -> list[int]:
-        """The counts from the replies to `queue`'s commands."""
-        return [int(count) for count in replies[::2]]
+    def names(self, keys: tuple[str, ...]) -> tuple[str, ...]:
+        """The Redis key of each of `keys` (for a script that counts them with other work)."""
+        return tuple(f"{self._prefix}{key}" for key in keys)
 
     def on(self, redis: Any) -> bool:
         """Whether the counts are kept on this Redis client."""

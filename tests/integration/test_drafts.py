@@ -192,35 +192,58 @@ async def test_redis_recent_set_and_counter(redis: Redis, redis_prefix: str) -> 
 
 @pytest.mark.redis
 async def test_a_draft_and_its_counters_in_one_round_trip(redis: Redis, redis_prefix: str) -> None:
-    """`load_counting` reads the draft and counts in one transaction on a shared Redis, and
-    gives what `load_at` and `hits` give apart (memory: the same answers)."""
+    """`load_counting` reads the draft and counts in one command on a shared Redis (a
+    server-side script), and gives what `load_at` and `hits` give apart (memory: the same
+    answers); each counter's window expires as `hits` sets it."""
     cipher, hasher = DraftCipher(parse_keys(generate_key())), IdHasher(b"s" * 32)
     shared = RedisWindowCounter(redis, f"{redis_prefix}c:")
     stores = [
         (RedisValueStore(redis), shared),
         (MemoryValueStore(), MemoryWindowCounter()),
     ]
-    pipelines: list[int] = []
-    pipeline = redis.pipeline
+    commands: list[object] = []
+    execute = redis.execute_command
 
-    def counted(*args: Any, **kwargs: Any) -> Any:
-        pipelines.append(1)
-        return pipeline(*args, **kwargs)
+    async def counted(*args: Any, **kwargs: Any) -> Any:
+        commands.append(args[0])
+        return await execute(*args, **kwargs)
 
     for store, counter in stores:
         drafts = EncryptedDrafts(store, cipher, hasher, ttl_seconds=60, prefix=f"{redis_prefix}d:")
         key = drafts.key("web", "session")
         assert await drafts.load_counting(key, counter, ("a",), 30) == (None, [1])
         await drafts.save_at(key, SECRET_TEXT.encode())
-        redis.pipeline = counted  # type: ignore[method-assign]
+        redis.execute_command = counted  # type: ignore[method-assign]
         try:
             found = await drafts.load_counting(key, counter, ("a", "b"), 30)
         finally:
-            redis.pipeline = pipeline  # type: ignore[method-assign]
+            redis.execute_command = execute  # type: ignore[method-assign]
         assert found == (SECRET_TEXT.encode(), [2, 1])
         assert await drafts.load_at(key) == SECRET_TEXT.encode()
-    assert pipelines == [1]  # the Redis pair: one transaction; memory: none
+    assert commands == ["EVALSHA"]  # the Redis pair: one command; memory: none
     assert 0 < await redis.ttl(f"{redis_prefix}c:b") <= 30
+    assert await redis.ttl(f"{redis_prefix}c:a") > 0
+    assert await shared.hits(("a", "b"), 30) == [3, 2]  # the same windows as `hits` counts
+
+
+@pytest.mark.redis
+async def test_a_redis_without_the_script_is_sent_it_whole(redis: Redis, redis_prefix: str) -> None:
+    """NOSCRIPT (a Redis started again has no scripts; `SCRIPT FLUSH`): the read is not lost,
+    the script goes whole (EVAL), and the next turn finds it by its hash again. Shown with a
+    hash this Redis never saw, so the shared server's scripts stay as they are."""
+    store = RedisValueStore(redis)
+    drafts = EncryptedDrafts(
+        store, DraftCipher(parse_keys(generate_key())), IdHasher(b"s" * 32), ttl_seconds=60
+    )
+    counter = RedisWindowCounter(redis, f"{redis_prefix}c:")
+    key = f"{redis_prefix}d:web:x"
+    await drafts.save_at(key, SECRET_TEXT.encode())
+    known = store._get_counting_sha
+    store._get_counting_sha = "0" * 40
+    assert await drafts.load_counting(key, counter, ("a",), 30) == (SECRET_TEXT.encode(), [1])
+    store._get_counting_sha = known
+    assert await redis.script_exists(known) == [True]
+    assert await drafts.load_counting(key, counter, ("a",), 30) == (SECRET_TEXT.encode(), [2])
 
 
 @pytest.mark.redis
