@@ -46,7 +46,9 @@
     if (old.id === "log") { appendEntries(old, fresh); return; }
     if (old.id === "status") return;
     if (old !== chat) copyAttributes(old, fresh);
-    if (old.id === "answer") { old.value = ""; return; }
+    // A turn applied gets an empty field; one refused (too fast, an old form) gets back what
+    // was typed, as the page without JavaScript shows it.
+    if (old.id === "answer") { old.value = fresh.getAttribute("value") || ""; return; }
     var kept = {};
     Array.prototype.slice.call(old.childNodes).forEach(function (child) {
       var k = containsKeeper(child);
@@ -77,6 +79,12 @@
     }
     if (answer && !freshAnswer) answer = null;
     patch(chat, fresh);
+    // A notice (slow down, an old form, a file too large) is not a transcript entry: it is
+    // said through the status line, a live region already on the page (a region inserted
+    // with its text is not reliably announced).
+    var notice = document.getElementById("notice");
+    var status = document.getElementById("status");
+    if (notice && status) status.textContent = notice.textContent.trim();
     if (answer && (fromForm || document.activeElement === document.body)) {
       // A quick reply or command button was used (and replaced): back to the answer field.
       if (fromForm) answer.focus();
@@ -131,7 +139,7 @@
       var current = document.getElementById("turn");
       if (current) current.removeAttribute("aria-busy");
       var s = document.getElementById("status");
-      if (s) s.textContent = "";
+      if (s && s.textContent === (s.dataset.typing || "")) s.textContent = "";
     });
   });
 
@@ -143,6 +151,8 @@
     var box = document.getElementById("timeout");
     if (!idle || !box) return;
     box.hidden = true;
+    var said = document.getElementById("timeout-text");
+    if (said) said.textContent = "";
     var lead = Math.min(300, Math.floor(idle / 5));
     warnTimer = setTimeout(function () {
       var b = document.getElementById("timeout");
