@@ -75,6 +75,7 @@ log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
 PARTIAL = "x-ke-partial"
 SINCE = "x-ke-since"  # the last transcript entry the page already shows
+_PARTIAL_HEADER = (PARTIAL.encode("latin-1"), b"1")
 MINUTE = 60
 RESUME_WINDOW = 15 * MINUTE
 COMMANDS = ("back", "help", "skip", "summary", "done")
@@ -193,6 +194,8 @@ class Routes:
     def __init__(self, web: Web, pages: Pages) -> None:
         self.web = web
         self.pages = pages
+        # the question `_record` stored last, as data and as the `Reply` it was made from
+        self._asked: tuple[dict[str, Any] | None, Reply | None] = (None, None)
 
     # -- pages ---------------------------------------------------------------------------
 
@@ -242,7 +245,7 @@ class Routes:
         context = {
             "log": preview.log,
             "question": _question_id(preview.log),
-            "ask": preview.asking,
+            "ask": self._asking(preview),
             "csrf": start_token(self.web.hasher, self.web.clock()),
             "presets": {k: v for k, v in presets.items() if v},
             "notice": notice,
@@ -276,7 +279,7 @@ class Routes:
         context: dict[str, Any] = {
             "log": draft.log,
             "question": _question_id(draft.log),
-            "ask": draft.asking,
+            "ask": self._asking(draft),
             "csrf": self._csrf(request, sid),
             "presets": {},
             "notice": notice,
@@ -298,7 +301,8 @@ class Routes:
             context["log"] = [e for e in draft.log if e.id > int(since)]
         response = self.render(request, template, lang, context, status=status)
         if partial:
-            response.headers[PARTIAL] = "1"  # chat.js swaps only fragments it asked for
+            # chat.js swaps only fragments it asked for
+            response.raw_headers.append(_PARTIAL_HEADER)
         return response
 
     def render(
@@ -319,7 +323,8 @@ class Routes:
         context = {**context, "nonce": request.scope["state"]["nonce"]}
         html = self.pages.render(template, lang, context, t, d)
         response = HTMLResponse(html, status_code=status)
-        response.headers["content-language"] = lang
+        # (appended to the raw list: `response.headers` would build a MutableHeaders to do it)
+        response.raw_headers.append((b"content-language", lang.encode("latin-1")))
         return response
 
     async def embed(self, request: Request) -> Response:
@@ -463,7 +468,7 @@ class Routes:
         self, form: FormData, draft: WebDraft, state: State
     ) -> tuple[UserInput | None, str]:
         """The form as the engine's input, and how the person's side of it reads in the log."""
-        asking = draft.asking
+        ask = draft.ask
         lang = state.language
         command = str(form.get("command", ""))
         if command in COMMANDS:
@@ -473,9 +478,8 @@ class Routes:
             name = dialogue_text(language_of(language), "language.name")
             return UserInput(command="language", arg=language), name
         choice = str(form.get("choice", ""))
-        labels = {c.id: c.label for c in asking.choices} if asking else {}
         if choice:
-            return UserInput(choice=choice), labels.get(choice, choice)
+            return UserInput(choice=choice), _labels(ask).get(choice, choice)
         upload = form.get("file")
         if isinstance(upload, UploadFile) and upload.filename:
             ref = uuid.uuid4().hex
@@ -492,7 +496,8 @@ class Routes:
             return UserInput(file=file), file.filename
         text = str(form.get("text", ""))
         ticked = tuple(str(v) for v in form.getlist("choices"))
-        if asking is not None and asking.multi and ticked and not text.strip():
+        if ask and ask.get("multi") and ticked and not text.strip():
+            labels = _labels(ask)
             return UserInput(choices=ticked), ", ".join(labels.get(c, c) for c in ticked)
         return UserInput(text=text), text
 
@@ -510,6 +515,13 @@ class Routes:
             if reply.step:
                 asking = reply
         draft.ask = view.asking_data(asking) if asking is not None else None
+        self._asked = (draft.ask, asking)
+
+    def _asking(self, draft: WebDraft) -> Reply | None:
+        """`draft.asking`, without building the `Reply` again from its data when it is the one
+        `_record` has just stored (the page after a turn)."""
+        data, reply = self._asked
+        return reply if data is not None and draft.ask is data else draft.asking
 
     def _after(self, request: Request, sid: str, draft: WebDraft, embedded: bool) -> Response:
         if request.headers.get(PARTIAL) == "1":
@@ -858,6 +870,11 @@ def _verified(identity: dict[str, Any] | None, state: State) -> bool:
 def _question_id(log: list[Entry]) -> str:
     """The transcript entry that asks the current question: the answer field's description."""
     return f"m{log[-1].id}" if log and log[-1].who == "bot" else ""
+
+
+def _labels(ask: dict[str, Any] | None) -> dict[str, str]:
+    """The question's choice labels by id, from its data (as `WebDraft.asking` reads them)."""
+    return {str(i): str(label) for i, label in ask.get("choices", ())} if ask else {}
 
 
 def _held(form: FormData) -> str:

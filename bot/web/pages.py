@@ -16,6 +16,7 @@ values named in `KEYED` may be part of a kept page.
 from __future__ import annotations
 
 import dataclasses
+import operator
 import re
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
@@ -42,6 +43,9 @@ _PLAIN = (str, int, float, bool, type(None))
 _REPLY_KEYED = tuple(
     f.name for f in dataclasses.fields(Reply) if f.name not in ("text", "reference")
 )
+_REPLY_GET = operator.attrgetter(*_REPLY_KEYED)
+_CHOICES = _REPLY_KEYED.index("choices")
+_SLOTS, _EMPTY_ONLY, _KEYED = frozenset(SLOTS), frozenset(EMPTY_ONLY), frozenset(KEYED)
 
 
 class Pages:
@@ -55,6 +59,7 @@ class Pages:
         )
         self.constants = dict(constants)  # the same in every page (limits, languages, helpers)
         self._kept: dict[tuple[Any, ...], list[str | int]] = {}
+        self._who: dict[str, dict[str, str]] = {}
         self.hits = 0
 
     def render(
@@ -68,18 +73,25 @@ class Pages:
         values = dict(context)
         log = values.pop("log", None)
         if log is not None:
-            values["entries"] = entries_html(log, t)
+            values["entries"] = entries_html(log, t, self._labels(lang))
         key = _key(template, lang, values)
         if key is None:
             return self._render(template, lang, values, t, d)
         # an empty slot is rendered as it is (and is part of the key)
-        filled = [str(escape(value)) if (value := values.get(name)) else "" for name in SLOTS]
+        filled = [_escaped(value) if (value := values.get(name)) else "" for name in SLOTS]
         parts = self._kept.get(key)
         if parts is None:
             parts = self._keep(key, template, lang, values, t, d)
         else:
             self.hits += 1
         return "".join([filled[part] if isinstance(part, int) else part for part in parts])
+
+    def _labels(self, lang: str) -> dict[str, str]:
+        """Who speaks, escaped, by `Entry.who`: the same for every page in `lang`."""
+        labels = self._who.get(lang)
+        if labels is None:
+            labels = self._who[lang] = {}
+        return labels
 
     def _keep(
         self,
@@ -118,47 +130,70 @@ class Pages:
         )
 
 
-def entries_html(log: Iterable[Entry], t: Callable[..., str]) -> Markup:
+def entries_html(
+    log: Iterable[Entry], t: Callable[..., str], labels: dict[str, str] | None = None
+) -> Markup:
     """The transcript entries: each message a `div` (its id the anchor the answer field is
     described by, its language), who speaks for screen readers, a paragraph per non-blank line;
-    every text escaped as Jinja2's autoescape would."""
-    labels: dict[str, str] = {}
+    every text escaped as Jinja2's autoescape would. `labels`: who speaks, escaped, by `who`
+    (filled in here from `t` as needed; `Pages` keeps one per language)."""
+    if labels is None:
+        labels = {}
     out: list[str] = []
     for e in log:
-        label = labels.get(e.who)
+        who = e.who
+        label = labels.get(who)
         if label is None:
-            label = labels[e.who] = str(escape(t(f"who.{e.who}")))
-        lines = str(escape(e.text)).split("\n")
+            label = labels[who] = _escaped(t(f"who.{who}"))
+        lines = _escaped(e.text).split("\n")
         paragraphs = "".join(["<p>" + line + "</p>" for line in lines if line.strip()])
-        error = " msg-error" if e.error else ""
-        who, lang = escape(e.who), escape(e.lang)
+        number = int(e.id)
         out.append(
-            f'  <div class="msg msg-{who}{error}" id="m{int(e.id)}" data-id="{int(e.id)}" '
-            f'lang="{lang}">\n    <span class="ds-sr-only">{label}</span>\n'
-            f"{paragraphs}  </div>\n"
+            f'  <div class="msg msg-{_escaped(who)}{" msg-error" if e.error else ""}" '
+            f'id="m{number}" data-id="{number}" lang="{_escaped(e.lang)}">\n'
+            f'    <span class="ds-sr-only">{label}</span>\n{paragraphs}  </div>\n'
         )
     return Markup("".join(out))  # noqa: S704 (every value escaped above)
 
 
+def _escaped(value: Any) -> str:
+    """`markupsafe.escape(value)` as a plain string; a plain string without the `Markup` it
+    would make twice (once for the value, once for `str` of it)."""
+    if value.__class__ is str:
+        return (
+            value.replace("&", "&amp;")
+            .replace(">", "&gt;")
+            .replace("<", "&lt;")
+            .replace("'", "&#39;")
+            .replace('"', "&#34;")
+        )
+    return str(escape(value))
+
+
 def _key(template: str, lang: str, values: dict[str, Any]) -> tuple[Any, ...] | None:
-    """What the kept page depends on besides the slots, or None: render it whole."""
+    """What the kept page depends on besides the slots, or None: render it whole. In the
+    order of `values` (each caller's is the same every time; the names are part of the key)."""
     parts: list[Any] = [template, lang]
-    for name in sorted(values):
-        value = values[name]
-        if name in SLOTS or name in EMPTY_ONLY:
-            if name in EMPTY_ONLY and value:
-                return None
+    for name, value in values.items():
+        if name in _SLOTS:
             parts.append((name, bool(value)))
-        elif name not in KEYED:
+        elif name in _EMPTY_ONLY:
+            if value:
+                return None
+            parts.append((name, False))
+        elif name not in _KEYED:
             return None
-        elif isinstance(value, Reply):
+        elif value.__class__ is Reply:
             if value.error:
                 return None
-            parts.append((name, tuple([getattr(value, f) for f in _REPLY_KEYED])))
-        elif isinstance(value, dict):
+            got = _REPLY_GET(value)
+            # the choices as plain pairs: a tuple of them hashes and compares in C
+            choices = tuple([(c.id, c.label) for c in value.choices])
+            parts.append((name, got[:_CHOICES], choices, got[_CHOICES + 1 :]))
+        elif value.__class__ is dict:
             if not all(isinstance(v, _PLAIN) for v in value.values()):
                 return None
-            parts.append((name, tuple(sorted(value.items()))))
+            parts.append((name, tuple(sorted(value.items())) if value else ()))
         elif isinstance(value, _PLAIN):
             parts.append((name, value))
         else:
