@@ -38,7 +38,7 @@ from typing import Any
 
 from intake.errors import IntakeError
 from storage.inbox import statuschain
-from storage.inbox.audit import GENESIS, AuditEntry, chain_hash
+from storage.inbox.audit import GENESIS, AuditEntry, chain_hash, is_hex64
 from storage.inbox.common import UNREADABLE_TIME
 from storage.inbox.types import Inbox, InboxRecord, StatusEvent
 
@@ -100,7 +100,7 @@ class HeadFile:
             if data.get("format") != _FORMAT:
                 raise ValueError("format")
             count, head = data["count"], data["head"]
-            if not isinstance(count, int) or count < 0 or not _hex64(head):
+            if not isinstance(count, int) or count < 0 or not is_hex64(head):
                 raise ValueError("fields")
             at = datetime.fromisoformat(data["at"]).astimezone(UTC)
         except (ValueError, TypeError, KeyError, AttributeError):
@@ -240,9 +240,3 @@ def _history_agrees(
             return False
     last = events[-1]
     return (record.status, record.outcome) == (last.status, last.outcome)
-
-
-def _hex64(value: object) -> bool:
-    return (
-        isinstance(value, str) and len(value) == 64 and all(c in "0123456789abcdef" for c in value)
-    )

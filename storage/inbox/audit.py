@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 GENESIS = "0" * 64
+_HEX64 = re.compile(r"[0-9a-f]{64}")
 # The staff actions `Inbox.log_event` may append (bot/staff: sign-ins, views and searches,
 # notices); the others are written by the inbox itself.
 STAFF_EVENTS = frozenset(
@@ -98,7 +100,7 @@ def canonical(entry: AuditEntry) -> bytes:
 
 def chain_hash(prev_hash: str, entry: AuditEntry) -> str:
     """The entry's hash; "" for a `prev_hash` that is not 64 hex digits (a damaged row)."""
-    if not _hex64(prev_hash):
+    if not is_hex64(prev_hash):
         return ""
     return hashlib.sha256(bytes.fromhex(prev_hash) + canonical(entry)).hexdigest()
 
@@ -139,7 +141,7 @@ def verify_chain(entries: Sequence[AuditEntry]) -> AuditReport:
         good = (
             entry.seq == index + 1
             and entry.prev_hash == prev_hash
-            and _hex64(entry.hash)
+            and is_hex64(entry.hash)
             and entry.hash == chain_hash(prev_hash, entry)
         )
         if not good:
@@ -148,5 +150,6 @@ def verify_chain(entries: Sequence[AuditEntry]) -> AuditReport:
     return AuditReport(ok=True, count=len(entries), first_bad_index=None, head=prev_hash)
 
 
-def _hex64(value: str) -> bool:
-    return len(value) == 64 and all(c in "0123456789abcdef" for c in value)
+def is_hex64(value: object) -> bool:
+    """A hash as the chains store it: 64 lower-case hex digits (every filing checks two)."""
+    return isinstance(value, str) and _HEX64.fullmatch(value) is not None

@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from storage.inbox.audit import utc
+from storage.inbox.audit import is_hex64, utc
 from storage.inbox.types import StatusEvent
 
 _LABEL = b"ke-intake/status-chain/v1\x00"
@@ -64,7 +64,7 @@ def chained(
 ) -> dict[str, str]:
     """The two stored columns of an event with these fields after `prev_hash`: `prev_hash` and
     its own `hash`, which is "" when `prev_hash` is not 64 hex digits (a damaged row)."""
-    if not _hex64(prev_hash):
+    if not is_hex64(prev_hash):
         return {"prev_hash": prev_hash, "hash": ""}
     fields = {
         "actor": actor,
@@ -113,7 +113,3 @@ def findings(referral_id: uuid.UUID, events: Sequence[StatusEvent]) -> list[Even
                 found.append(EventFinding(position, "status_event_missing"))
         expected = event.hash or ""
     return sorted(set(found), key=lambda f: (f.position, f.problem))
-
-
-def _hex64(value: str) -> bool:
-    return len(value) == 64 and all(c in "0123456789abcdef" for c in value)
