@@ -275,7 +275,9 @@ class Routes:
         into the answer field."""
         lang = self._lang(draft)
         now = self.web.clock()
-        until = now + self.web.draft_ttl_hours * 3600
+        # The code's own entry is renewed hourly (Sessions.save): the time the code is promised
+        # until is that entry's expiry, never later than it.
+        until = (draft.code_saved or now) + self.web.draft_ttl_hours * 3600
         context: dict[str, Any] = {
             "log": draft.log,
             "question": _question_id(draft.log),
@@ -688,7 +690,10 @@ class Routes:
     async def new(self, request: Request) -> Response:
         form = await self._form(request)
         sid, draft = await self._session(request)
-        if sid is not None and self._csrf_ok(request, sid, form):
+        if sid is not None and draft is not None and not self._csrf_ok(request, sid, form):
+            # a post from elsewhere must not end this browser's conversation or receipt
+            return await self._refused(request, sid, draft, "expired_form", 403)
+        if sid is not None:
             await self.web.sessions.delete(sid, draft)
         response = RedirectResponse("/", status_code=303)
         clear_session_cookie(response)
