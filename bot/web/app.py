@@ -21,11 +21,9 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl
 
 from starlette.applications import Starlette
 from starlette.datastructures import FormData, UploadFile
-from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
@@ -38,6 +36,7 @@ from bot.runtime.sweep import interrupted, sweep_within
 from bot.runtime.uploads import upload_of, worth_reading
 from bot.runtime.wording import language_of as client_language
 from bot.web import view
+from bot.web.forms import read_form
 from bot.web.oidc import Login, LoginFailed
 from bot.web.pages import Pages
 from bot.web.security import (
@@ -79,10 +78,8 @@ _PARTIAL_HEADER = (PARTIAL.encode("latin-1"), b"1")
 MINUTE = 60
 RESUME_WINDOW = 15 * MINUTE
 COMMANDS = ("back", "help", "skip", "summary", "done")
+RECENT = 1024  # session ids and addresses whose HMACs are kept (each comes every turn)
 HELD_LIMIT = 4000  # characters of a typed answer kept when the turn could not be applied
-URLENCODED = "application/x-www-form-urlencoded"
-MAX_FIELDS = 80
-MAX_FIELD = 64 * 1024
 
 
 @dataclass
@@ -196,6 +193,8 @@ class Routes:
         self.pages = pages
         # the question `_record` stored last, as data and as the `Reply` it was made from
         self._asked: tuple[dict[str, Any] | None, Reply | None] = (None, None)
+        self._tokens: dict[str, str] = {}  # CSRF tokens of recent session ids
+        self._addresses: dict[str, str] = {}  # pseudonyms of recent client addresses
 
     # -- pages ---------------------------------------------------------------------------
 
@@ -282,7 +281,7 @@ class Routes:
             "log": draft.log,
             "question": _question_id(draft.log),
             "ask": self._asking(draft),
-            "csrf": self._csrf(request, sid),
+            "csrf": self._csrf(sid),
             "presets": {},
             "notice": notice,
             "first": False,
@@ -650,7 +649,7 @@ class Routes:
         if not self._csrf_ok(request, sid, form):
             notice = web_text(lang, "expired_form")
             return self.first_page(request, notice=notice, status=403, held=held, form=form)
-        address = self.web.hasher.digest("web address", _address(request))
+        address = self._address_key(request)
         tries = await self.web.counter.hit(f"web-resume:{address}", RESUME_WINDOW)
         if tries > self.web.limits.resume_tries:
             minutes = RESUME_WINDOW // MINUTE
@@ -725,21 +724,22 @@ class Routes:
     # -- helpers -------------------------------------------------------------------------
 
     async def _form(self, request: Request) -> FormData:
-        if request.headers.get("content-type", "").partition(";")[0].strip() == URLENCODED:
-            return _urlencoded(await request.body())
-        return await request.form(max_files=1, max_fields=MAX_FIELDS, max_part_size=MAX_FIELD)
+        return await read_form(request)
 
-    def _csrf(self, request: Request, sid: str) -> str:
-        """The session's CSRF token, computed once per request (the check and the page)."""
-        state = request.scope["state"]
-        kept = state.get("csrf")
-        if kept is None or kept[0] != sid:
-            kept = state["csrf"] = (sid, csrf_token(self.web.hasher, sid))
-        return str(kept[1])
+    def _csrf(self, sid: str) -> str:
+        """The session's CSRF token (for the check and the page), an HMAC kept for the recent
+        session ids as `Sessions.key` keeps their storage keys."""
+        return _kept(self._tokens, sid, lambda s: csrf_token(self.web.hasher, s))
+
+    def _address_key(self, request: Request) -> str:
+        """The pseudonym of the client's address the limits count under (kept, as `_csrf`)."""
+        return _kept(
+            self._addresses, _address(request), lambda a: self.web.hasher.digest("web address", a)
+        )
 
     def _csrf_ok(self, request: Request, sid: str | None, form: FormData) -> bool:
         """The form's token is this session's, or a start token of the first page."""
-        expected = self._csrf(request, sid) if sid is not None else None
+        expected = self._csrf(sid) if sid is not None else None
         token = str(form.get("csrf", ""))
         return check_csrf(self.web.hasher, expected, token, self.web.clock())
 
@@ -756,7 +756,7 @@ class Routes:
         Redis one round trip for the draft and both counters); the last value: too fast.
         Every POST to /turn counts, whether it is then applied or refused."""
         sid = self._sid(request)
-        address = self.web.hasher.digest("web address", _address(request))
+        address = self._address_key(request)
         keys: tuple[str, ...] = (f"web-ip:{address}",)
         if sid is None:
             return None, None, self._too_fast(await self.web.counter.hits(keys, MINUTE))
@@ -897,18 +897,14 @@ def _shown_back(typed: str) -> str:
         return ""
 
 
-def _urlencoded(body: bytes) -> FormData:
-    """A form without a file (chat.js posts every turn without one this way): `parse_qsl`
-    costs a fraction of the multipart parser, with the same limits (fields, size of each) and
-    the same decoding as Starlette's own urlencoded parser (latin-1 bytes, UTF-8 escapes)."""
-    try:
-        pairs = parse_qsl(body.decode("latin-1"), keep_blank_values=True, max_num_fields=MAX_FIELDS)
-    except ValueError:
-        raise HTTPException(400, "Too many fields.") from None
-    if any(len(name) + len(value) > MAX_FIELD for name, value in pairs):
-        raise HTTPException(400, "A field is too large.")
-    items: list[tuple[str, str | UploadFile]] = list(pairs)
-    return FormData(items)
+def _kept(store: dict[str, str], key: str, make: Callable[[str], str]) -> str:
+    """`make(key)`, kept in `store` for the last RECENT keys (it starts over when full)."""
+    value = store.get(key)
+    if value is None:
+        if len(store) >= RECENT:
+            store.clear()
+        value = store[key] = make(key)
+    return value
 
 
 def _callback_url(request: Request) -> str:
