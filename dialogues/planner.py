@@ -32,9 +32,16 @@ GroupFunction = Callable[[dict[str, Any], Any, dict[str, Any]], list[Any]]
 
 
 class _Writer:
-    def __init__(self) -> None:
+    def __init__(self, *, read_once: bool = False) -> None:
         self.namespace: dict[str, Any] = {"_COLLECTIONS": conditions.COLLECTIONS}
         self.count = 0
+        # `read_once`: each fact a condition names is read from the facts once, into a local,
+        # at the top of the function (`reads`), for a function that never changes the facts
+        # (the plan's: its conditions read some twenty facts about forty times). A fact read
+        # that the conditions' short circuits would have skipped reads nothing else and
+        # changes nothing (`env.get` of a text key), so the truth of each is the same.
+        self.read_once = read_once
+        self.reads: dict[str, str] = {}  # the fact's name -> its local
 
     def const(self, value: Any) -> str:
         name = f"_k{len(self.namespace)}"
@@ -50,7 +57,7 @@ class _Writer:
         has a shape written no other way than through the compiled test."""
         tag = node[0]
         if tag == "name":
-            return f"_get({self.const(node[1])})"
+            return self.fact(node[1])
         if tag == "not":
             inner = self.truth(node[1])
             return None if inner is None else f"(not {inner})"
@@ -63,15 +70,24 @@ class _Writer:
             return self.compare(node[1], node[2], node[3])
         return None
 
+    def fact(self, name: str) -> str:
+        """An expression whose value is the fact `name` (None when it is not there)."""
+        if not self.read_once:
+            return f"_get({self.const(name)})"
+        local = self.reads.get(name)
+        if local is None:
+            local = self.reads[name] = f"_f{len(self.reads)}"
+        return local
+
     def compare(self, op: str, left: Node, right: Node) -> str | None:
         if left[0] == "name" and right[0] == "lit" and op in ("==", "!="):
-            name, lit = self.const(left[1]), right[1]
+            fact, lit = self.fact(left[1]), right[1]
             if op == "==":
-                return f"(_get({name}) == {self.const(lit)})"
+                return f"({fact} == {self.const(lit)})"
             if lit is None:
-                return f"(_get({name}) is not None)"
+                return f"({fact} is not None)"
             value = self.local()
-            return f"(({value} := _get({name})) is not None and {value} != {self.const(lit)})"
+            return f"(({value} := {fact}) is not None and {value} != {self.const(lit)})"
         if (
             left[0] == "name"
             and right[0] == "list"
@@ -79,11 +95,11 @@ class _Writer:
             and all(item[0] == "lit" for item in right[1])
         ):
             items = self.const([item[1] for item in right[1]])
-            return f"(_get({self.const(left[1])}) {op} {items})"
+            return f"({self.fact(left[1])} {op} {items})"
         if left[0] == "lit" and right[0] == "name" and op == "in":
             value = self.local()
-            lit, name = self.const(left[1]), self.const(right[1])
-            return f"(isinstance(({value} := _get({name})), _COLLECTIONS) and {lit} in {value})"
+            lit, fact = self.const(left[1]), self.fact(right[1])
+            return f"(isinstance(({value} := {fact}), _COLLECTIONS) and {lit} in {value})"
         return None
 
     def condition(self, source: str, test: Test | None) -> str:
@@ -92,7 +108,8 @@ class _Writer:
 
     def function(self, name: str, body: list[str]) -> Any:
         """`def name(answers, env)` with `body` (its lines, indented once), made."""
-        lines = [f"def {name}(answers, env):", "    _get = env.get", *body]
+        reads = [f"    {local} = _get({self.const(fact)})" for fact, local in self.reads.items()]
+        lines = [f"def {name}(answers, env):", "    _get = env.get", *reads, *body]
         code = compile("\n".join(lines) + "\n", f"<dialogues.planner.{name}>", "exec")
         exec(code, self.namespace)  # noqa: S102 (our own names and operators only: see above)
         return self.namespace[name]
@@ -100,7 +117,7 @@ class _Writer:
 
 def write(parts: Sequence[Part], group: GroupFunction) -> PlanFunction:
     """The plan function of `parts`, in their order."""
-    writer = _Writer()
+    writer = _Writer(read_once=True)
     lines = ["    out = []"]
     for when, test, run, rows in parts:
         if rows is None:
