@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from intake.contact import validate_email, validate_phone, validate_postcode
 from intake.errors import FieldError
@@ -120,3 +122,40 @@ def test_postcodes_accepted(typed: str, code: str) -> None:
 )
 def test_postcodes_rejected(typed: str, key: str) -> None:
     assert key_of(validate_postcode, typed) == key
+
+
+def _parsed_phone(text: str) -> str:
+    """What `validate_phone` made of separator-free digits by `phonenumbers.parse` alone."""
+    import phonenumbers
+
+    try:
+        number = phonenumbers.parse(text, "NO")
+    except phonenumbers.NumberParseException:
+        return "phone_invalid"
+    if not phonenumbers.is_valid_number(number):
+        return "phone_invalid"
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _validated(raw: str) -> str:
+    try:
+        return validate_phone(raw)
+    except FieldError as exc:
+        return exc.key
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.text("0123456789", min_size=8, max_size=8), st.sampled_from(["", "+47", "0047"]))
+def test_a_norwegian_number_reads_as_phonenumbers_parses_it(digits: str, prefix: str) -> None:
+    """Eight digits, bare or after +47 (the stored form): the shortcut past `parse` gives what
+    `parse` gives (a leading 0 takes `parse` itself)."""
+    assert _validated(prefix + digits) == _parsed_phone(("+47" if prefix else "") + digits)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text("0123456789", min_size=1, max_size=12))
+def test_other_numbers_read_as_before(digits: str) -> None:
+    """+47 with more or fewer than 8 digits, other country codes: `parse` as before."""
+    for text in ("+" + digits, "+47" + digits):
+        if len(text) != 11 or not text.startswith("+47"):
+            assert _validated(text) == _parsed_phone(text), text
