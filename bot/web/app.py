@@ -694,7 +694,8 @@ class Routes:
             return await self._refused(request, sid, draft, "expired_form", 403)
         if sid is not None:
             await self.web.sessions.delete(sid, draft)
-        response = RedirectResponse("/", status_code=303)
+        # the new referral starts in the language the last one was in (it fell back to nb)
+        response = RedirectResponse(f"/?lang={self._lang(draft)}", status_code=303)
         clear_session_cookie(response)
         return response
 

@@ -1,8 +1,9 @@
 """The resume code's promised expiry is the code's own (its entry is renewed hourly, not on
-every turn, so "continue until" must not be later than that entry lives), and a post to /new
-from elsewhere (no token) cannot end a browser's conversation. Both found by the acceptance
-audit of issue 12: the page promised up to an hour more than the code had, and /new without a
-token cleared the session cookie."""
+every turn, so "continue until" must not be later than that entry lives); a post to /new from
+elsewhere (no token) cannot end a browser's conversation; and "start a new referral" starts in
+the language the last one was in. Found by the acceptance audit of issue 12: the page promised up
+to an hour more than the code had, /new without a token cleared the session cookie, and the new
+referral began in bokmål whatever the person had used."""
 
 from __future__ import annotations
 
@@ -62,3 +63,15 @@ def test_new_without_the_token_keeps_the_conversation() -> None:
     assert "Max-Age=0" not in refused.headers.get("set-cookie", "")
     assert COOKIE in c.cookies
     assert step(c.get("/").text) == asked
+
+
+def test_a_new_referral_starts_in_the_language_of_the_last_one() -> None:
+    c = client()
+    page = c.get("/?lang=nn")
+    first = {"csrf": csrf(page.text), "first": "1", "lang": "nn", "choice": "self"}
+    c.post("/turn", data=first)
+    html = c.get("/").text
+    again = c.post("/new", data={"csrf": csrf(html)}, follow_redirects=False)
+    assert again.status_code == 303
+    assert again.headers["location"] == "/?lang=nn"
+    assert '<html lang="nn"' in c.get(again.headers["location"]).text
