@@ -152,7 +152,11 @@ def create_app(web: Web) -> Starlette:
             ),
             Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
         ],
-        exception_handlers={404: routes.not_found, BodyTooLarge: routes.too_large},
+        exception_handlers={
+            400: routes.bad_form,
+            404: routes.not_found,
+            BodyTooLarge: routes.too_large,
+        },
     )
     return SecurityHeaders(app, frame_ancestors=web.frame_ancestors, max_body=web.limits.max_body)  # type: ignore[return-value]
 
@@ -358,6 +362,17 @@ class Routes:
         if sid and draft is not None:
             return self.page(request, sid, draft, notice=notice, status=413)
         return self.first_page(request, notice=notice, status=413)
+
+    async def bad_form(self, request: Request, exc: Exception) -> Response:
+        """A form the limits refuse (a field over MAX_FIELD, e.g. a whole document pasted as
+        one answer, or too many fields): the page again with a notice in the person's language,
+        nothing applied (it was a bare English "A field is too large.")."""
+        sid, draft = await self._session(request)
+        if sid and draft is not None and not self._idle(draft):
+            notice = web_text(self._lang(draft), "too_long")
+            return self.page(request, sid, draft, notice=notice, status=400)
+        lang = language_of(request.query_params.get("lang"), self.web.default_language)
+        return self.first_page(request, notice=web_text(lang, "too_long"), status=400)
 
     # -- the conversation ----------------------------------------------------------------
 

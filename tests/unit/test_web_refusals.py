@@ -73,3 +73,29 @@ def test_resume_refusals_keep_the_language_and_the_held_answer() -> None:
     expired = c.post("/resume", data={**data, "csrf": STALE})
     assert expired.status_code == 403
     assert web_text("nn", "expired_form") in expired.text and '<html lang="nn"' in expired.text
+
+
+@pytest.mark.parametrize("multipart", [False, True])
+def test_an_answer_over_the_field_limit_gets_the_page_back_in_the_persons_language(
+    multipart: bool,
+) -> None:
+    """A whole document pasted as one answer (over 64 KiB): the conversation page again, with a
+    notice in the person's language, nothing applied (it was a bare English text page)."""
+    c = client()
+    page = c.get("/?lang=nn")
+    c.post("/turn", data={"csrf": csrf(page.text), "first": "1", "lang": "nn", "choice": "self"})
+    html = c.get("/").text
+    asked = step(html)
+    data = {"csrf": csrf(html), "text": "Kari " * 14_000}
+    if multipart:
+        files = {"file": ("", b"", "application/octet-stream")}
+        refused = c.post("/turn", data=data, files=files, headers={"x-ke-partial": "1"})
+    else:
+        refused = c.post("/turn", data=data)
+    assert refused.status_code == 400
+    assert web_text("nn", "too_long") in refused.text
+    assert step(refused.text) == asked
+    if multipart:  # chat.js asked: it gets the fragment it swaps in
+        assert refused.headers.get("x-ke-partial") == "1"
+    else:
+        assert '<html lang="nn"' in refused.text
