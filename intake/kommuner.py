@@ -107,16 +107,20 @@ def validate_kommune(raw: str) -> str:
 
 # How alike a typed name and a municipality's name must be to offer it (difflib's ratio):
 # "Bergn" and "Bergen" are 0.91, "Trondhiem" and "Trondheim" 0.89, "Oslo" and "Olso" 0.75.
-_NEAR = 0.75
+# As a fraction too, so `_candidates`' bounds are exact in whole numbers: 2 * a / b >= 3 / 4
+# is 8 * a >= 3 * b (a float ratio at the bound is exactly 0.75; one below it is at least
+# 1 / (4 * b) below, far beyond the float's rounding).
+_NEAR_FRACTION = (3, 4)
+_NEAR = _NEAR_FRACTION[0] / _NEAR_FRACTION[1]
 
 
 @dataclass(frozen=True, slots=True)
 class _Names:
-    """Every loose name with its length and its letters as one number, worked out once: each
-    letter has `width` bits, as many of them set as the name has that letter, so the count
-    of letters two names share is the number of bits their numbers share."""
+    """Every loose name with its letters as one number, by the name's length, worked out
+    once: each letter has `width` bits, as many of them set as the name has that letter, so
+    the count of letters two names share is the number of bits their numbers share."""
 
-    names: tuple[tuple[str, int, int], ...]  # (name, length, letters)
+    by_length: dict[int, tuple[tuple[str, int], ...]]  # length -> ((name, letters), ...)
     shift: dict[str, int]  # where each letter's bits start
     width: int
 
@@ -138,29 +142,33 @@ def _names() -> _Names:
     def bits(counts: dict[str, int]) -> int:
         return sum(((1 << n) - 1) << shift[letter] for letter, n in counts.items())
 
-    names = tuple((name, len(name), bits(counts)) for name, counts in counted)
-    return _Names(names, shift, width)
+    by_length: dict[int, list[tuple[str, int]]] = {}
+    for name, counts in counted:
+        by_length.setdefault(len(name), []).append((name, bits(counts)))
+    return _Names({n: tuple(names) for n, names in sorted(by_length.items())}, shift, width)
 
 
 def _candidates(word: str) -> list[str]:
     """The names difflib could find close enough to `word`: those within its own two upper
     bounds (`real_quick_ratio`: the lengths; `quick_ratio`: the letters in common), here
     from numbers made once instead of letter counts per name and call. A name beyond either
-    bound is never in `get_close_matches`' answer, so the suggestions are the same."""
+    bound is never in `get_close_matches`' answer, so the suggestions are the same (their
+    order among themselves does not matter: difflib ranks them by score, then name)."""
     table = _names()
     size = len(word)
     wanted = 0
     for letter, n in _counts(word).items():
         if letter in table.shift:  # a letter no name has is in common with none
             wanted |= ((1 << min(n, table.width)) - 1) << table.shift[letter]
-    out = []
-    for name, length, letters in table.names:
+    top, bottom = _NEAR_FRACTION
+    out: list[str] = []
+    for length, names in table.by_length.items():
         total = size + length
-        if (
-            2.0 * min(size, length) / total >= _NEAR
-            and 2.0 * (letters & wanted).bit_count() / total >= _NEAR
-        ):
-            out.append(name)
+        if 2 * bottom * min(size, length) < top * total:  # the lengths alone too far apart
+            continue
+        # The letters in common that ratio needs: 2 * common / total >= top / bottom.
+        need = -(-top * total // (2 * bottom))
+        out += [name for name, letters in names if (letters & wanted).bit_count() >= need]
     return out
 
 

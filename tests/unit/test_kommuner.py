@@ -5,10 +5,13 @@ from __future__ import annotations
 import difflib
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from intake.errors import AmbiguousKommune, FieldError, KommuneNearMiss
 from intake.kommuner import (
     SAMI_AREA,
+    _index,
     in_sami_area,
     kommune_name,
     kommuner,
@@ -164,3 +167,35 @@ def test_the_prefiltered_names_give_difflibs_own_suggestions() -> None:
             assert difflib.get_close_matches(typed, _candidates(typed), n=3, cutoff=_NEAR) == (
                 expected
             ), typed
+
+
+def _slipped(name: str, at: int, letters: str) -> str:
+    """`name` with `letters` in place of one of its letters (none: that letter dropped)."""
+    at %= len(name)
+    return name[:at] + letters + name[at + 1 :]
+
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyzæøå -"
+_TYPED = st.one_of(
+    st.text(_LETTERS, min_size=3, max_size=16),
+    st.builds(
+        _slipped,
+        st.sampled_from(sorted(_index(True))),
+        st.integers(0, 30),
+        st.text(_LETTERS, max_size=3),
+    ),
+)
+
+
+@settings(max_examples=600, deadline=None)
+@given(_TYPED)
+def test_the_prefilter_keeps_exactly_the_names_within_difflibs_bounds(typed: str) -> None:
+    """`_candidates` (by length, in whole numbers) is difflib's own two upper bounds, as
+    `get_close_matches` applies them, over every name."""
+    from intake.kommuner import _NEAR, _candidates
+
+    def within(name: str) -> bool:
+        matcher = difflib.SequenceMatcher(None, name, typed)
+        return matcher.real_quick_ratio() >= _NEAR and matcher.quick_ratio() >= _NEAR
+
+    assert sorted(_candidates(typed)) == sorted(n for n in _index(True) if within(n))
