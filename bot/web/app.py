@@ -303,7 +303,8 @@ class Routes:
         since = request.headers.get(SINCE, "")
         if partial and since.isdigit():
             # chat.js has the transcript up to `since`: only what is newer is rendered
-            context["log"] = [e for e in draft.log if e.id > int(since)]
+            shown = int(since)
+            context["log"] = [e for e in draft.log if e.id > shown]
         response = self.render(request, template, lang, context, status=status)
         if partial:
             # chat.js swaps only fragments it asked for

@@ -3,14 +3,15 @@
 A turn's page is mostly the same for everyone at that question in that language: the answer
 form, its buttons, the language choice, the side section. What differs per person is few values
 (the CSRF token, the resume code and its expiry, the id of the transcript entry that asks, the
-script nonce) and the transcript entries. So a page is rendered once per distinct rest, with a
-marker in each of those `SLOTS`, and kept; later requests fill the markers in (escaped as Jinja2
-would) and render only their transcript entries (`entries_html`: a few string joins, where
-Jinja2's per-call context cost several times as much). Nothing a person wrote is kept:
-the transcript is never part of the key or the kept page; a question with an error message (which
-may quote the answer), an answer shown back and a notice are rendered whole every time; the
-question is kept without its text (the templates show it through the transcript); and only the
-values named in `KEYED` may be part of a kept page.
+script nonce, the question's error message) and the transcript entries. So a page is rendered
+once per distinct rest, with a marker in each of those `SLOTS`, and kept; later requests fill the
+markers in (escaped as Jinja2 would) and render only their transcript entries (`entries_html`: a
+few string joins, where Jinja2's per-call context cost several times as much). Nothing a person
+wrote is kept: the transcript is never part of the key or the kept page; a question's error
+message (which may quote the answer) is a slot, its page kept with a marker in its place; an
+answer shown back and a notice are rendered whole every time; the question is kept without its
+text (the templates show it through the transcript); and only the values named in `KEYED` may be
+part of a kept page.
 """
 
 from __future__ import annotations
@@ -29,8 +30,9 @@ from bot.web.session import Entry
 from dialogues.types import Reply
 
 # Values filled in after rendering: each is only printed by the templates (or formatted into a
-# text and printed), never tested beyond being empty or not.
-SLOTS = ("csrf", "code", "until", "question", "nonce", "entries", "closes")
+# text and printed), never tested beyond being empty or not. "error" is the question's
+# (`ask.error`), which the templates print and test as such.
+SLOTS = ("csrf", "code", "until", "question", "nonce", "entries", "closes", "error")
 # Values a kept page may depend on (they are part of its key): none is what a person wrote.
 # A value by any other name, or one of `EMPTY_ONLY` that is not empty (an answer shown back,
 # a notice), renders the page whole: a new template value is never kept by mistake.
@@ -39,9 +41,10 @@ EMPTY_ONLY = ("notice", "held")
 _MARK = re.compile("\x00([0-9])\x00")
 KEEP = 2048  # pages kept; the store starts over when it is full
 _PLAIN = (str, int, float, bool, type(None))
-# What of the question a kept page depends on: all but its words and a filing's reference.
+# What of the question a kept page depends on: all but its words, its error (a slot) and a
+# filing's reference.
 _REPLY_KEYED = tuple(
-    f.name for f in dataclasses.fields(Reply) if f.name not in ("text", "reference")
+    f.name for f in dataclasses.fields(Reply) if f.name not in ("text", "error", "reference")
 )
 _REPLY_GET = operator.attrgetter(*_REPLY_KEYED)
 _CHOICES = _REPLY_KEYED.index("choices")
@@ -74,6 +77,9 @@ class Pages:
         log = values.pop("log", None)
         if log is not None:
             values["entries"] = entries_html(log, t, self._labels(lang))
+        ask = values.get("ask")
+        if ask.__class__ is Reply and ask.error:
+            values["error"] = ask.error
         key = _key(template, lang, values)
         if key is None:
             return self._render(template, lang, values, t, d)
@@ -107,9 +113,11 @@ class Pages:
         for index, name in enumerate(SLOTS):
             if values.get(name):
                 values[name] = Markup(f"\x00{index}\x00")  # noqa: S704 (a constant marker)
+        error = values.get("error")  # the marker of a question's error
         for name, value in values.items():
-            if isinstance(value, Reply):  # the question's words are never kept
-                values[name] = dataclasses.replace(value, text="", reference=None)
+            if isinstance(value, Reply):  # the question's words are never kept, nor its error
+                error = error if value.error else None
+                values[name] = dataclasses.replace(value, text="", error=error, reference=None)
         pieces = _MARK.split(self._render(template, lang, values, t, d))
         parts: list[str | int] = [int(p) if n % 2 else p for n, p in enumerate(pieces)]
         if len(self._kept) >= KEEP:
@@ -184,8 +192,6 @@ def _key(template: str, lang: str, values: dict[str, Any]) -> tuple[Any, ...] | 
         elif name not in _KEYED:
             return None
         elif value.__class__ is Reply:
-            if value.error:
-                return None
             got = _REPLY_GET(value)
             # the choices as plain pairs: a tuple of them hashes and compares in C
             choices = tuple([(c.id, c.label) for c in value.choices])

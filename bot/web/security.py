@@ -87,12 +87,18 @@ def content_security_policy(nonce: str, frame_ancestors: Iterable[str]) -> str:
 
 class SecurityHeaders:
     """Pure ASGI middleware: a fresh nonce in `scope["state"]["nonce"]`, the headers on every
-    response, and the body limit on every request."""
+    response, and the body limit on every request. What is the same for every response (the
+    policy around its nonce, the other headers) is built once."""
 
     def __init__(self, app: ASGIApp, *, frame_ancestors: Iterable[str], max_body: int) -> None:
         self.app = app
         self.frame_ancestors = tuple(frame_ancestors)
         self.max_body = max_body
+        before, _, after = content_security_policy(_NONCE, self.frame_ancestors).partition(_NONCE)
+        self._csp = (before.encode(), after.encode())
+        self._headers = list(_HEADERS)
+        if not self.frame_ancestors:
+            self._headers.append((b"x-frame-options", b"SAMEORIGIN"))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -101,26 +107,25 @@ class SecurityHeaders:
         nonce = secrets.token_urlsafe(18)
         scope.setdefault("state", {})["nonce"] = nonce
         static = scope["path"].startswith("/static/")
-        csp = content_security_policy(nonce, self.frame_ancestors).encode()
+        before, after = self._csp
+        csp = b"%s%s%s" % (before, nonce.encode(), after)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
+                headers = list(message.get("headers", ()))
                 # A response may narrow its own policy (an SVG chart served as an image).
-                if not any(name == b"content-security-policy" for name, _ in headers):
+                own_policy = own_cache = False
+                for name, _ in headers:
+                    if name == b"content-security-policy":
+                        own_policy = True
+                    elif name == b"cache-control":
+                        own_cache = True
+                if not own_policy:
                     headers.append((b"content-security-policy", csp))
-                headers += [
-                    (b"x-content-type-options", b"nosniff"),
-                    (b"referrer-policy", b"no-referrer"),
-                    (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
-                    (b"strict-transport-security", b"max-age=31536000"),
-                    (b"cross-origin-opener-policy", b"same-origin"),
-                ]
-                if not self.frame_ancestors:
-                    headers.append((b"x-frame-options", b"SAMEORIGIN"))
+                headers += self._headers
                 if static:
                     headers.append((b"cross-origin-resource-policy", b"same-origin"))
-                elif not any(name == b"cache-control" for name, _ in headers):
+                elif not own_cache:
                     headers.append((b"cache-control", b"no-store"))
                 message["headers"] = headers
             await send(message)
@@ -143,6 +148,17 @@ class SecurityHeaders:
             return message
 
         await self.app(scope, limited_receive, send_with_headers)
+
+
+_NONCE = "\x00nonce\x00"  # where each response's nonce goes in the policy
+# Every response's, after its policy (and before x-frame-options, cache-control, CORP).
+_HEADERS = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+    (b"strict-transport-security", b"max-age=31536000"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+)
 
 
 def _content_length(scope: Scope) -> int | None:

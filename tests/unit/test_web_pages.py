@@ -110,6 +110,24 @@ def test_nothing_a_person_wrote_is_kept() -> None:
     assert "Kari" not in kept and "ABCDE" not in kept and "token" not in kept
 
 
+def test_a_question_with_an_error_is_kept_without_it() -> None:
+    """The error (which may quote the answer) is a slot: another error at the same question is
+    filled into the kept page, and the page is still the one Jinja2 renders with it."""
+    pages = Pages(HERE / "templates", CONSTANTS)
+    t, d = texts("nb")
+    for n, error in enumerate(
+        [f"«{SECRET}» er ikke et navn", "Skriv 'fornavn' & \"etternavn\"", ""]
+    ):
+        for ask in (ASKS[0], ASKS[2]):  # a text and a file question (aria-invalid on each field)
+            context = turn(20 + n, ask=Reply(ask.text, step=ask.step, kind=ask.kind, error=error))
+            page = pages.render("_chat.html", "nb", context, t, d)
+            assert page == direct("_chat.html", "nb", context)
+            assert ('id="answer-error"' in page) == bool(error)
+    assert pages.hits == 2  # the second error at each question; no error is another page
+    kept = " ".join(str(part) for parts in pages._kept.values() for part in parts)
+    assert "Kari" not in kept and "fornavn" not in kept and "ikke et navn" not in kept
+
+
 def test_transcript_entries_are_escaped_with_a_paragraph_a_line() -> None:
     t, _ = texts("nb")
     log = [Entry(3, "me", "Kari <b>\"&'\n\n  \nlinje", "nb"), Entry(4, "bot", "Feil", "en", True)]
