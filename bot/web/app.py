@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import logging
 import time
 import uuid
@@ -929,4 +930,16 @@ def _callback_url(request: Request) -> str:
 
 
 def _address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    """The address the limits count per: an IPv4 address, or the /64 network of an IPv6 one
+    (one subscriber's line holds a whole /64, so counting single IPv6 addresses would give a
+    resume-code guesser 2^64 fresh allowances)."""
+    host = request.client.host if request.client else "unknown"
+    if ":" not in host:
+        return host
+    try:
+        ip = ipaddress.IPv6Address(host)
+    except ValueError:
+        return host
+    if ip.ipv4_mapped is not None:
+        return str(ip.ipv4_mapped)
+    return str(ipaddress.IPv6Network((ip, 64), strict=False))
