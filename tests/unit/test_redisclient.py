@@ -54,6 +54,17 @@ def test_the_one_builder_sets_pool_waits_time_outs_and_bytes_replies() -> None:
     asyncio.run(client.aclose())
 
 
+def test_replies_are_read_by_hiredis() -> None:
+    """A dependency (pyproject.toml), and redis-py takes it only from 3.2: an older one would
+    quietly leave the pure-Python parser."""
+    from redis._parsers import _AsyncHiredisParser
+
+    client = redis_client(URL)
+    connection = client.connection_pool.make_connection()
+    assert isinstance(connection._parser, _AsyncHiredisParser)
+    asyncio.run(client.aclose())
+
+
 def test_telegram_and_the_web_chat_build_the_same_client() -> None:
     backend = build_backend(_settings())
     web = build_web(_settings(), None)
