@@ -3,22 +3,80 @@ encrypted by the caller) in one SQLite file beside the inbox, each with its expi
 loses nothing; expired rows are dropped when read and swept on writes. Calls run in a worker
 thread on that thread's own connection (autocommit, WAL), kept while the thread lives: several
 threads (and processes) share the file. Opening a connection cost ten times a draft's read or
-write (about 60 and 130 us of CPU against 4 and 13, measured)."""
+write (about 60 and 130 us of CPU against 4 and 13, measured).
+
+Reads, one at every turn, run in a thread of the store's own (`_Reader`) that the event loop
+waits for a moment (READ_WAIT_SECONDS): a read is tens of microseconds, and waiting for it so
+costs less CPU than `asyncio.to_thread`'s way back through the loop. No read runs on the loop
+itself: one can block in the kernel for as long as the disk or file system stalls (on a frozen
+file system a read blocks once the WAL has moved on, because it writes its read mark to the
+shared-memory file), and the loop would stop every conversation of the worker with it. A read
+that outlasts the wait is awaited instead, and so is every read behind it until it ends."""
 
 from __future__ import annotations
 
 import asyncio
+import queue
 import sqlite3
 import threading
 import time
+import weakref
 from collections.abc import Callable
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
+from typing import Any
 
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS drafts ("
     "key TEXT PRIMARY KEY, value BLOB NOT NULL, expires REAL NOT NULL)"
 )
 SWEEP_EVERY = 200
+# How long the event loop waits for a read before it awaits it: far above a read (tens of us)
+# and a busy machine's scheduling delay, far below what a person would notice.
+READ_WAIT_SECONDS = 0.002
+
+
+class _Reader:
+    """One daemon thread running the store's reads in order (a read hung in the kernel never
+    blocks the process's exit); it ends once its store is gone."""
+
+    def __init__(self) -> None:
+        self._queue: queue.SimpleQueue[tuple[Future[Any], Callable[[], Any]] | None] = (
+            queue.SimpleQueue()
+        )
+        self._thread: threading.Thread | None = None
+        self._starting = threading.Lock()
+        # The read that outlasted its wait, while it runs: the reads behind it are not waited for.
+        self.stalled: Future[Any] | None = None
+
+    def submit(self, work: Callable[[], Any]) -> Future[Any]:
+        future: Future[Any] = Future()
+        self._queue.put((future, work))
+        if self._thread is None:
+            with self._starting:
+                if self._thread is None:
+                    self._thread = threading.Thread(
+                        target=_read_in_turn, args=(self._queue,), name="drafts-read", daemon=True
+                    )
+                    self._thread.start()
+        return future
+
+    def stop(self) -> None:
+        self._queue.put(None)
+
+
+def _read_in_turn(
+    jobs: queue.SimpleQueue[tuple[Future[Any], Callable[[], Any]] | None],
+) -> None:
+    while (job := jobs.get()) is not None:
+        future, work = job
+        if not future.set_running_or_notify_cancel():  # its turn was cancelled meanwhile
+            continue
+        try:
+            future.set_result(work())
+        except BaseException as error:
+            future.set_exception(error)
 
 
 class SqliteValueStore:
@@ -27,6 +85,8 @@ class SqliteValueStore:
         self._clock = clock
         self._writes = 0
         self._local = threading.local()
+        self._reader = _Reader()
+        weakref.finalize(self, self._reader.stop)
         path.parent.mkdir(parents=True, exist_ok=True)
         with sqlite3.connect(self.path, timeout=30, isolation_level=None) as db:
             db.execute("PRAGMA journal_mode=WAL")
@@ -76,12 +136,24 @@ class SqliteValueStore:
         return [(str(key), bytes(value)) for key, value in rows]
 
     async def get(self, key: str) -> bytes | None:
-        """Read on the event loop when the file is free (a read in WAL mode is a few µs, less
-        than the hop to a worker thread), in a worker thread when it has to wait."""
+        """Read in the reader thread by a connection that never waits for a lock, waited for
+        on the loop up to READ_WAIT_SECONDS and awaited after that; a locked file is read again
+        in a worker thread, which waits for the lock."""
+        reader = self._reader
+        future = reader.submit(lambda: self._get(key, wait=False))
         try:
-            return self._get(key, wait=False)
+            if reader.stalled is not None and not reader.stalled.done():
+                raise FutureTimeout  # a read still hangs: this one waits behind it
+            value: bytes | None = future.result(timeout=READ_WAIT_SECONDS)
+        except FutureTimeout:
+            reader.stalled = future
+            try:
+                value = await asyncio.wrap_future(future)
+            except sqlite3.OperationalError:
+                return await asyncio.to_thread(self._get, key)
         except sqlite3.OperationalError:  # locked or busy: wait for it off the event loop
             return await asyncio.to_thread(self._get, key)
+        return value
 
     async def set(self, key: str, value: bytes, ttl_seconds: int) -> None:
         await asyncio.to_thread(self._set, key, value, ttl_seconds)

@@ -358,9 +358,12 @@ async def test_a_draft_stored_before_is_read_and_moved(
         await backend.close()
 
 
-async def test_the_sqlite_draft_file_reads_on_the_loop_and_waits_off_it(tmp_path: Path) -> None:
-    """A read is made on the event loop by a connection that never waits; when the file is
-    locked it is made again in a worker thread, which waits for the lock."""
+async def test_the_sqlite_draft_file_reads_off_the_loop_and_waits_for_a_lock_elsewhere(
+    tmp_path: Path,
+) -> None:
+    """A read is made in the store's reader thread, never on the event loop, by a connection
+    that never waits; when the file is locked it is made again in a worker thread, which waits
+    for the lock (so the reader thread is not held by it)."""
     import sqlite3
     import threading
 
@@ -368,16 +371,21 @@ async def test_the_sqlite_draft_file_reads_on_the_loop_and_waits_off_it(tmp_path
 
     store = SqliteValueStore(tmp_path / "drafts.sqlite3")
     await store.set("k", b"token", 60)
-    threads: list[str] = []
+    threads: list[tuple[str, bool]] = []
     read = store._get
+    locked = False
 
-    def locked_on_the_loop(key: str, *, wait: bool = True) -> bytes | None:
-        threads.append(threading.current_thread().name)
-        if not wait:
+    def recorded(key: str, *, wait: bool = True) -> bytes | None:
+        threads.append((threading.current_thread().name, wait))
+        if locked and not wait:
             raise sqlite3.OperationalError("database is locked")
         return read(key, wait=wait)
 
-    assert await store.get("k") == b"token"  # on the loop, nothing locked
-    store._get = locked_on_the_loop  # type: ignore[method-assign]
+    store._get = recorded  # type: ignore[method-assign]
     assert await store.get("k") == b"token"
-    assert threads[0] == threading.current_thread().name != threads[1]
+    locked = True
+    assert await store.get("k") == b"token"
+    loop = threading.current_thread().name
+    assert [wait for _, wait in threads] == [False, False, True]
+    assert threads[0][0] == threads[1][0] == "drafts-read"
+    assert threads[2][0] not in (loop, "drafts-read")
