@@ -68,7 +68,7 @@ class MemoryValueStore:
 
 
 # A web turn's read: the draft's GET and each window counter's INCR, with its window's expiry
-# set when the window starts (EXPIRE NX, as `RedisWindowCounter.queue`), atomic as the MULTI it
+# set when the window starts (EXPIRE NX, as `RedisWindowCounter.hits`), atomic as the MULTI it
 # replaces. One command and one flat reply [draft or nil, count, ...]: a MULTI of the same had
 # seven replies to parse (OK, five QUEUED, EXEC's array) and cost twice the client's CPU.
 GET_COUNTING = """
@@ -90,11 +90,11 @@ class RedisValueStore:
         self._get_counting_sha = hashlib.sha1(GET_COUNTING.encode()).hexdigest()  # noqa: S324
 
     async def get(self, key: str) -> bytes | None:
-        value = await self.redis.get(key)
-        return bytes(value) if value is not None else None
+        value = await self._command("GET", key)
+        return value if isinstance(value, bytes) else None
 
     async def set(self, key: str, value: bytes, ttl_seconds: int) -> None:
-        await self.redis.set(key, value, ex=ttl_seconds)
+        await self._command("SET", key, value, "EX", ttl_seconds)
 
     async def delete(self, *keys: str) -> None:
         if keys:
@@ -109,16 +109,38 @@ class RedisValueStore:
         answers NOSCRIPT, and the script is sent whole, which loads it again."""
         keys = (key, *counters)
         try:
-            reply = await self.redis.execute_command(
+            reply = await self._command(
                 "EVALSHA", self._get_counting_sha, len(keys), *keys, window_seconds
             )
         except self._no_script:
-            reply = await self.redis.execute_command(
-                "EVAL", GET_COUNTING, len(keys), *keys, window_seconds
-            )
+            reply = await self._command("EVAL", GET_COUNTING, len(keys), *keys, window_seconds)
         token = reply[0]
         # a missing draft is Lua's false: nil in RESP2, a boolean in RESP3
         return (token if isinstance(token, bytes) else None), [int(hit) for hit in reply[1:]]
+
+    async def _command(self, *args: str | bytes | int) -> Any:
+        """`redis.execute_command(*args)` without its layers, for the commands of every turn
+        (a draft's read and write): a connection from the client's pool, the command sent and
+        its reply read on it, tried again as the client's retry says (a closed connection, a
+        Redis loading: `bot.runtime.redisclient`), the connection returned. Left out: the
+        metrics and hooks redis-py records around each command (nothing here reads them) and
+        its reply callbacks (these replies are bytes, counts and OK; an error reply still
+        raises). Its time-outs are the connection's own, as before."""
+        pool = self.redis.connection_pool
+        connection = await pool.get_connection()
+        packed = connection.pack_command(*args)
+
+        async def exchange() -> Any:
+            await connection.send_packed_command(packed)
+            return await connection.read_response()
+
+        async def failed(error: Exception, failures: int) -> None:
+            await connection.disconnect(error=error, failure_count=failures)
+
+        try:
+            return await connection.retry.call_with_retry(exchange, failed, with_failure_count=True)
+        finally:
+            await pool.release(connection)
 
     async def items(self, prefix: str) -> list[tuple[str, bytes]]:
         found: list[tuple[str, bytes]] = []

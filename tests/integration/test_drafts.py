@@ -196,31 +196,30 @@ async def test_a_draft_and_its_counters_in_one_round_trip(redis: Redis, redis_pr
     server-side script), and gives what `load_at` and `hits` give apart (memory: the same
     answers); each counter's window expires as `hits` sets it."""
     cipher, hasher = DraftCipher(parse_keys(generate_key())), IdHasher(b"s" * 32)
-    shared = RedisWindowCounter(redis, f"{redis_prefix}c:")
-    stores = [
-        (RedisValueStore(redis), shared),
-        (MemoryValueStore(), MemoryWindowCounter()),
-    ]
-    commands: list[object] = []
-    execute = redis.execute_command
+    shared, in_redis = RedisWindowCounter(redis, f"{redis_prefix}c:"), RedisValueStore(redis)
+    stores = [(in_redis, shared), (MemoryValueStore(), MemoryWindowCounter())]
+    pool = redis.connection_pool
+    checkouts: list[int] = []
+    checkout = pool.get_connection
 
     async def counted(*args: Any, **kwargs: Any) -> Any:
-        commands.append(args[0])
-        return await execute(*args, **kwargs)
+        checkouts.append(1)
+        return await checkout(*args, **kwargs)
 
     for store, counter in stores:
         drafts = EncryptedDrafts(store, cipher, hasher, ttl_seconds=60, prefix=f"{redis_prefix}d:")
         key = drafts.key("web", "session")
         assert await drafts.load_counting(key, counter, ("a",), 30) == (None, [1])
         await drafts.save_at(key, SECRET_TEXT.encode())
-        redis.execute_command = counted  # type: ignore[method-assign]
+        pool.get_connection = counted  # type: ignore[method-assign]
         try:
             found = await drafts.load_counting(key, counter, ("a", "b"), 30)
         finally:
-            redis.execute_command = execute  # type: ignore[method-assign]
+            pool.get_connection = checkout  # type: ignore[method-assign]
         assert found == (SECRET_TEXT.encode(), [2, 1])
         assert await drafts.load_at(key) == SECRET_TEXT.encode()
-    assert commands == ["EVALSHA"]  # the Redis pair: one command; memory: none
+    assert checkouts == [1]  # the Redis pair: one command; memory: none
+    assert await redis.script_exists(in_redis._get_counting_sha) == [True]
     assert 0 < await redis.ttl(f"{redis_prefix}c:b") <= 30
     assert await redis.ttl(f"{redis_prefix}c:a") > 0
     assert await shared.hits(("a", "b"), 30) == [3, 2]  # the same windows as `hits` counts
