@@ -21,11 +21,13 @@ import sqlite3
 import threading
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
 from typing import Any
+
+from storage.group import GroupCommit, Slot
 
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS drafts ("
@@ -86,6 +88,11 @@ class SqliteValueStore:
         self._writes = 0
         self._local = threading.local()
         self._reader = _Reader()
+        # Writes of concurrent turns share a transaction, so one fsync (synchronous=FULL)
+        # makes several durable; each `set` still returns only once its own write is.
+        self._writes_in_turn: GroupCommit[tuple[str, bytes, int], bool] = GroupCommit(
+            self._set_batch
+        )
         weakref.finalize(self, self._reader.stop)
         path.parent.mkdir(parents=True, exist_ok=True)
         with sqlite3.connect(self.path, timeout=30, isolation_level=None) as db:
@@ -112,16 +119,30 @@ class SqliteValueStore:
         return bytes(row[0]) if row is not None else None
 
     def _set(self, key: str, value: bytes, ttl_seconds: int) -> None:
+        self._writes_in_turn.submit((key, value, ttl_seconds))
+
+    def _set_batch(self, batch: Sequence[Slot[tuple[str, bytes, int], bool]]) -> None:
+        """Every write of `batch` in one transaction, in their order (the later of two writes of
+        one key wins, as one after the other would)."""
         now = self._clock()
-        with self._connect() as db:
-            db.execute(
+        db = self._connect()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.executemany(
                 "INSERT INTO drafts (key, value, expires) VALUES (?, ?, ?) "
                 "ON CONFLICT(key) DO UPDATE SET value = excluded.value, expires = excluded.expires",
-                (key, value, now + ttl_seconds),
+                [(key, value, now + ttl) for key, value, ttl in (slot.work for slot in batch)],
             )
-            self._writes += 1
-            if self._writes % SWEEP_EVERY == 0:
+            before, self._writes = self._writes, self._writes + len(batch)
+            if before // SWEEP_EVERY != self._writes // SWEEP_EVERY:
                 db.execute("DELETE FROM drafts WHERE expires <= ?", (now,))
+            db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+        for slot in batch:
+            slot.settle(True)
 
     def _delete(self, keys: tuple[str, ...]) -> None:
         with self._connect() as db:

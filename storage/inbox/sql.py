@@ -1,7 +1,7 @@
 """The inbox on SQLAlchemy Core: SQLite by default, PostgreSQL in production.
 
 Every write is one transaction that also appends its audit entry. Filings go through a group
-commit (`storage.inbox.group`): concurrent filings in a process are written together, their
+commit (`storage.group`): concurrent filings in a process are written together, their
 audit entries chained in order after the tip this process remembers, without a lock; another
 process's append in between makes the `seq` primary key refuse the batch, which is then written
 under the audit lock (SQLite: `BEGIN IMMEDIATE`; PostgreSQL: a lock on `audit_log`) with the
@@ -31,6 +31,7 @@ from sqlalchemy.exc import IntegrityError
 
 from intake.filing import Filing, ReferenceTaken
 from storage.crypto.envelope import RecipientKey
+from storage.group import GroupCommit, Slot
 from storage.inbox.audit import AuditEntry, AuditReport, details_json, next_entry, utc, verify_chain
 from storage.inbox.common import (
     KEY_CACHE_SECONDS,
@@ -51,7 +52,6 @@ from storage.inbox.common import (
 )
 from storage.inbox.db import writing
 from storage.inbox.errors import UnknownReference
-from storage.inbox.group import GroupCommit, Slot
 from storage.inbox.schema import (
     audit_log,
     purged_referrals,
@@ -129,7 +129,7 @@ class SqlInbox:
 
     def file(self, filing: Filing) -> FilingResult:
         """File one referral. Concurrent filings in this process are written together (see
-        `storage.inbox.group`): one transaction, audit entries chained in order."""
+        `storage.group`): one transaction, audit entries chained in order."""
         pending = _Filing.of(filing, idempotency_hash(self._secret, filing.idempotency_key))
         return self._filings.submit(pending)
 

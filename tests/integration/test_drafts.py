@@ -388,3 +388,43 @@ async def test_the_sqlite_draft_file_reads_off_the_loop_and_waits_for_a_lock_els
     assert [wait for _, wait in threads] == [False, False, True]
     assert threads[0][0] == threads[1][0] == "drafts-read"
     assert threads[2][0] not in (loop, "drafts-read")
+
+
+def test_the_sqlite_draft_files_concurrent_writes_share_a_transaction(tmp_path: Path) -> None:
+    """Writes that arrive while one is being committed are committed together (one fsync for
+    them all), each caller returning once its own write is; every value reads back, and of two
+    writes of one key the later wins."""
+    import threading
+    import time
+
+    from storage.drafts.sqlite import SqliteValueStore
+
+    store = SqliteValueStore(tmp_path / "drafts.sqlite3")
+    group = store._writes_in_turn
+    write, batches = group._write, []
+    queued = threading.Event()
+
+    def held_first(batch: Any) -> None:
+        if not batches:  # the first write waits until seven more have queued behind it
+            assert queued.wait(5)
+        batches.append([slot.work[0] for slot in batch])
+        write(batch)
+
+    group._write = held_first  # type: ignore[method-assign]
+    writers = [
+        threading.Thread(target=store._set, args=(f"k{n % 7}", f"v{n}".encode(), 60))
+        for n in range(8)
+    ]
+    writers[0].start()
+    while not batches and not group._queue:
+        time.sleep(0.001)
+    for writer in writers[1:]:
+        writer.start()
+    while len(group._queue) < 8:
+        time.sleep(0.001)
+    queued.set()
+    for writer in writers:
+        writer.join(5)
+    assert [len(b) for b in batches] == [1, 7]
+    assert store._get("k0") == b"v7"  # written after v0, in the second batch
+    assert [store._get(f"k{n}") for n in range(1, 7)] == [f"v{n}".encode() for n in range(1, 7)]

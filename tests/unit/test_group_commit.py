@@ -11,8 +11,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 import pytest
 
-from storage.inbox import group as group_module
-from storage.inbox.group import GroupCommit, Slot
+from storage import group as group_module
+from storage.group import GroupCommit, Slot
 
 CALLERS = 8
 

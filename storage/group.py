@@ -1,4 +1,5 @@
-"""Group commit: concurrent filings in one process share one transaction.
+"""Group commit: concurrent writes in one process share one transaction (the inbox's filings,
+the SQLite draft file's writes).
 
 Callers queue their work in arrival order. The caller at the front of the queue is the leader:
 it takes every queued item (its own and those that arrived meanwhile, up to MAX_BATCH) and
