@@ -157,8 +157,9 @@
     warnTimer = setTimeout(function () {
       var b = document.getElementById("timeout");
       if (!b) return;
-      var template = document.getElementById("timeout-warn");
       var minutes = Math.max(1, Math.round(lead / 60));
+      // one minute has its own sentence ("1 minutes" is not a language)
+      var template = document.getElementById(minutes === 1 ? "timeout-warn-one" : "timeout-warn");
       document.getElementById("timeout-text").textContent =
         (template ? template.content.textContent : "").replace("{minutes}", String(minutes));
       b.hidden = false;
