@@ -9,6 +9,11 @@ Four contenders, interleaved round by round:
 - inbox only: random blobs through `SqlInbox.file` (audit chain, idempotency, no seal): shows
   how the cost splits between crypto/validation and the inbox's bookkeeping;
 - floor: one plain INSERT of a random blob per transaction into a bare table.
+
+And, in the same rounds, the CPU of one filing at a time (the dialogue's model), as a web worker
+files: one referral every few minutes, each its own batch. "keys read" forgets the inbox's
+recipient-key cache first (it holds KEY_CACHE_SECONDS, 1 s), as between most real filings;
+"keys cached" is a filing right after another, as in the saturated web benchmarks.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import secrets
+import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -38,6 +44,7 @@ from storage.inbox.db import make_engine, upgrade
 
 WRITERS = 8
 MIN_RATIO = 0.5
+SERIAL = 40  # filings one after the other per round for the CPU figure
 _floor = sa.Table(
     "bench_floor",
     sa.MetaData(),
@@ -121,6 +128,18 @@ def measure(url: str, *, filings: int, rounds: int) -> dict[str, list[float]]:
             with engine.begin() as conn:
                 conn.execute(_floor.insert().values(id=uuid.uuid4(), blob=os.urandom(size)))
 
+        def one_at_a_time(read_keys: bool) -> float:
+            """Microseconds of this thread's CPU per filing (a lone filing is written by its
+            caller's thread: no other thread works for it)."""
+            spent = 0.0
+            for _ in range(SERIAL):
+                if read_keys:
+                    inbox._forget_keys()
+                start = time.thread_time()
+                ours(0)
+                spent += time.thread_time() - start
+            return spent / SERIAL * 1e6
+
         contenders: dict[str, Callable[[int], object]] = {
             "ours": ours,
             "json": json_data,
@@ -130,12 +149,16 @@ def measure(url: str, *, filings: int, rounds: int) -> dict[str, list[float]]:
         samples = interleaved(
             rounds,
             {
-                name: partial(rate, filings, _parallel(filings, fn))
-                for name, fn in contenders.items()
+                **{
+                    name: partial(rate, filings, _parallel(filings, fn))
+                    for name, fn in contenders.items()
+                },
+                "keys read": partial(one_at_a_time, True),
+                "keys cached": partial(one_at_a_time, False),
             },
         )
         stored = len(inbox.list())
-        expected = 1 + 3 * filings * rounds
+        expected = 1 + 3 * filings * rounds + 2 * SERIAL * rounds
         if stored != expected:
             raise AssertionError(f"inbox holds {stored} filings, expected {expected}")
         return samples
@@ -152,6 +175,17 @@ def run(
         with source as url:
             samples = measure(url, filings=filings, rounds=rounds)
         label = "SQLite" if backend == "sqlite" else "PostgreSQL"
+        figures.append(
+            Figure(
+                name=f"filing {label}: CPU per filing, one at a time",
+                unit="us CPU",
+                ours=median(samples["keys read"]),
+                note=f"{SERIAL} filings x {rounds} rounds, validate (rules) + seal + store, "
+                f"each its own transaction, the recipient-key cache run out (as between most "
+                f"real filings); right after another filing (keys cached) "
+                f"{median(samples['keys cached']):.0f} us; load {os.getloadavg()[0]:.1f}",
+            )
+        )
         figures.append(
             ratio_figure(
                 f"filing {label}, {WRITERS} writers (vs bare blob insert)",
