@@ -92,21 +92,12 @@ def ask(
     """The question `slot` asks, with its choices and its place in `plan`."""
     lang = state.language
     step = slot.step
-    parts = [worded(state, step.text, n=_n(slot), items=_items(state, step, plan))]
-    if step.example:
-        parts.append(text(lang, "example", example=worded(state, step.example)))
-    if step.kind == "multi":
-        parts.append(text(lang, "hint.multi.all" if step.allow_all else "hint.multi"))
-        if state.picks:
-            picked = ", ".join(worded(state, step.choice_key(p)) for p in state.picks)
-            parts.append(text(lang, "selected", items=picked))
-    if step.kind == "file":
-        parts.append(text(lang, "hint.file"))
-    if step.optional:
-        specific = f"hint.optional.{step.id}"
-        # At a yes/no question "nei" is an answer, so the hint names only "hopp over".
-        general = "hint.optional.yes_no" if step.kind == "yes_no" else "hint.optional"
-        parts.append(text(lang, specific if specific in texts(lang) else general))
+    head, tail = _wording(state, slot, plan)
+    parts = list(head)
+    if step.kind == "multi" and state.picks:
+        picked = ", ".join(worded(state, step.choice_key(p)) for p in state.picks)
+        parts.append(text(lang, "selected", items=picked))
+    parts += tail
     if slot.key in state.prior:
         previous = value_text(state, step, state.prior[slot.key])
         parts.append(text(lang, "hint.prior", value=previous))
@@ -131,6 +122,49 @@ def ask(
         progress=(position, max(total, position)),
         error=error,
     )
+
+
+def _wording(state: State, slot: Slot, plan: Plan) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """What the question says before the picks so far (its text, example and multi-select
+    hint) and after them (the file and optional hints): the same in every conversation for
+    one language, role and question (a question that lists what a yes sets reads the facts:
+    made each time), so made once while the texts tables are the same."""
+    role = state.answers.get("submitter.role")
+    cached = not slot.step.sets and (role is None or (isinstance(role, str) and role in ROLES))
+    if not cached:
+        return _worded_parts(state, slot, plan)
+    key = (state.language, role, slot.key)
+    wordings = texts(state.language)
+    hit = _WORDING.get(key)
+    if hit is None or hit[0] is not wordings or hit[1] is not slot.step:
+        hit = _WORDING[key] = (wordings, slot.step, _worded_parts(state, slot, plan))
+    return hit[2]
+
+
+def _worded_parts(state: State, slot: Slot, plan: Plan) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    lang = state.language
+    step = slot.step
+    head = [worded(state, step.text, n=_n(slot), items=_items(state, step, plan))]
+    if step.example:
+        head.append(text(lang, "example", example=worded(state, step.example)))
+    if step.kind == "multi":
+        head.append(text(lang, "hint.multi.all" if step.allow_all else "hint.multi"))
+    tail = []
+    if step.kind == "file":
+        tail.append(text(lang, "hint.file"))
+    if step.optional:
+        specific = f"hint.optional.{step.id}"
+        # At a yes/no question "nei" is an answer, so the hint names only "hopp over".
+        general = "hint.optional.yes_no" if step.kind == "yes_no" else "hint.optional"
+        tail.append(text(lang, specific if specific in texts(lang) else general))
+    return tuple(head), tuple(tail)
+
+
+# (language, role, question key) -> (the texts table, the step, its wording's two parts).
+_WORDING: dict[
+    tuple[str, str | None, str],
+    tuple[Mapping[str, str], Step, tuple[tuple[str, ...], tuple[str, ...]]],
+] = {}
 
 
 def _place(key: str, slots: list[Slot]) -> tuple[int, int]:
