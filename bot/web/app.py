@@ -296,6 +296,9 @@ class Routes:
             "identity": bool(draft.identity and draft.identity.get("by")),
             "role": draft.role,
             "held": held,
+            # in a frame a login cannot start once the conversation has (ID-porten is not
+            # framed, and a window of its own has another session)
+            "framed": _framed(request),
             # the server's time-out, stated as a clock time (the warning without JavaScript)
             "closes": view.oslo_clock(now + self.web.limits.idle_minutes * MINUTE),
         }
@@ -927,6 +930,12 @@ def _kept(store: dict[str, str], key: str, make: Callable[[str], str]) -> str:
 
 def _callback_url(request: Request) -> str:
     return f"{str(request.base_url).rstrip('/')}/login/callback"
+
+
+def _framed(request: Request) -> bool:
+    """The page is shown in another site's frame (a navigation says so; chat.js says so)."""
+    headers = request.headers
+    return headers.get("sec-fetch-dest") == "iframe" or headers.get("x-ke-framed") == "1"
 
 
 def _address(request: Request) -> str:

@@ -36,7 +36,18 @@ SLOTS = ("csrf", "code", "until", "question", "nonce", "entries", "closes", "err
 # Values a kept page may depend on (they are part of its key): none is what a person wrote.
 # A value by any other name, or one of `EMPTY_ONLY` that is not empty (an answer shown back,
 # a notice), renders the page whole: a new template value is never kept by mistake.
-KEYED = ("ask", "presets", "first", "done", "identity", "role", "query", "message", "snippet")
+KEYED = (
+    "ask",
+    "presets",
+    "first",
+    "done",
+    "identity",
+    "role",
+    "query",
+    "message",
+    "snippet",
+    "framed",
+)
 EMPTY_ONLY = ("notice", "held")
 _MARK = re.compile("\x00([0-9])\x00")
 KEEP = 2048  # pages kept; the store starts over when it is full

@@ -103,6 +103,8 @@
     // multipart (the upload question keeps multipart for its file).
     var body = form.querySelector("input[type=file]") ? data : new URLSearchParams(data);
     var status = document.getElementById("status");
+    var headers = { "X-KE-Partial": "1", "X-KE-Since": lastEntry() };
+    if (window.self !== window.top) headers["X-KE-Framed"] = "1"; // the page differs in a frame
     busy = true;
     form.setAttribute("aria-busy", "true");
     if (status) status.textContent = status.dataset.typing || "";
@@ -110,7 +112,7 @@
       method: "POST",
       body: body,
       credentials: "same-origin",
-      headers: { "X-KE-Partial": "1", "X-KE-Since": lastEntry() }
+      headers: headers
     }).then(function (response) {
       var type = response.headers.get("content-type") || "";
       var fragment = response.headers.get("x-ke-partial") === "1";

@@ -21,7 +21,9 @@ import pytest
 from bot.web.wording import web_text
 from intake.identifiers import parse_national_id
 from tests.conversations import load
+from tests.e2e.web.test_web_embed import kommune_site
 from tests.e2e.web.test_web_referral import open_referral
+from tests.serving import free_port
 from tests.synthetic import synthetic_id
 from tests.webchat.oidc import TOKEN, Provider, oidc_provider
 from tests.webchat.person import Person
@@ -30,6 +32,8 @@ from tests.webchat.server import WebServer, server_env, web_server
 pytestmark = pytest.mark.slow
 SCRIPT = "nn_adult_self"
 CLIENT = "ke-intake-web"
+KOMMUNE_PORT = free_port()
+KOMMUNE = f"http://127.0.0.1:{KOMMUNE_PORT}"  # a kommune's site that embeds the chat
 SECRET = "test-client-secret"
 
 
@@ -56,6 +60,7 @@ def server(
         KE_WEB_OIDC_ISSUER=provider[0].issuer,
         KE_WEB_OIDC_CLIENT_ID=CLIENT,
         KE_WEB_OIDC_CLIENT_SECRET=SECRET,
+        KE_WEB_EMBED_ORIGINS=KOMMUNE,
     )
     with web_server(tmp, env=env) as running:
         yield running
@@ -234,3 +239,38 @@ def test_a_callback_that_does_not_match_the_login_is_refused(
     assert web_text("nn", "login.done") not in page.inner_text("#log")
     # and chatting goes on without a login
     assert Person(page, js=False, tmp=tmp).step() is not None
+
+
+def test_in_a_kommune_frame_the_login_opens_a_window_of_its_own(
+    contexts: Any, server: WebServer, provider: tuple[Provider, str], tmp: Path
+) -> None:
+    """ID-porten refuses to be shown in a frame, so in the kommune's frame the login link opens
+    the chat in a window of its own (and says so); once a conversation has started in the frame
+    no login is offered there (the new window would hold another session). Found by the
+    acceptance audit of issue 12: the link navigated the frame to the provider."""
+    oidc, _ = provider
+    for origin in (oidc.issuer, "https://cdn.jsdelivr.net/", KOMMUNE):
+        contexts.allow(origin)
+    page = contexts.page(js=True)
+    page.context.route("https://cdn.jsdelivr.net/**", lambda route: route.abort())
+    with kommune_site(server, KOMMUNE_PORT):
+        page.goto(f"{KOMMUNE}/kontakt/nn")
+        frame = page.frames[1]
+        frame.wait_for_selector("#answer")
+        link = frame.locator(f"a:has-text('{web_text('nn', 'login')}')")
+        assert link.get_attribute("target") == "_blank"
+        assert web_text("nn", "login.new_window") in link.inner_text()
+        assert "embed" not in (link.get_attribute("href") or "")
+        with page.context.expect_page() as opened:
+            link.click()
+        window = opened.value
+        window.wait_for_url(f"{oidc.issuer}/**")
+        with window.expect_navigation(url=f"{server.url}/"):
+            window.click('button[name="sub"][value="kari"]')
+        assert web_text("nn", "login.done") in window.inner_text("#log")
+        # started in the frame: no login there, after a turn in place and after a reload
+        Person(frame, js=True, tmp=tmp, keyboard=page.keyboard).press("self")
+        assert frame.locator(".login").count() == 0
+        page.reload()
+        page.frames[1].wait_for_selector("#answer")
+        assert page.frames[1].locator(".login").count() == 0
