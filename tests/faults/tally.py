@@ -21,9 +21,14 @@ def tally(
     return {"lost": lost, "duplicated": duplicated, "opened": sum(ok for _, _, ok in inbox)}
 
 
-def turns(sent: int, answered: int, named: int) -> dict[str, int]:
+def turns(sent: int, answered: int, named: int, owed: int = 0) -> dict[str, int]:
     """Messages a person sent against what they got for them: `answered` replies (one per
-    message applied) and `named` (the messages one `tg.send_again` reply asks for again).
-    Unanswered: messages with neither; duplicated: replies beyond one per message."""
-    covered = answered + named
-    return {"unanswered": max(0, sent - covered), "duplicated": max(0, covered - sent)}
+    message applied), `named` (the messages one `tg.send_again` reply asks for again) and
+    `owed` (answers "where the conversation is" for a message applied at a stop: the bot cannot
+    know whether its first reply reached Telegram, so it answers at least once; such an answer
+    covers a message, it never counts as a second answer to one).
+    Unanswered: messages with none of these; duplicated: replies beyond one per message."""
+    return {
+        "unanswered": max(0, sent - answered - named - owed),
+        "duplicated": max(0, answered + named - sent),
+    }
