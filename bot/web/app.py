@@ -599,8 +599,13 @@ class Routes:
         log.info("web: logged in with ID-porten")
         draft.add("bot", web_text(self._lang(draft), "login.done"), self._lang(draft))
         self._preset_identity(draft)
-        await self.web.sessions.save(sid, draft)
-        return self._after_login(sid, False)
+        # A new session id for the logged-in session (against session fixation: an id known
+        # before the login must not open the session after it); the code moves with it.
+        new_sid = new_session_id()
+        draft.code_saved = None
+        await self.web.sessions.save(new_sid, draft)
+        await self.web.sessions.drafts.delete("web", sid)
+        return self._after_login(new_sid, True)
 
     def _tell_identity(self, draft: WebDraft, state: State) -> None:
         """Once per case, why a login does not verify this referral: the person logged in writes

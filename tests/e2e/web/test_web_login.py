@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
+from bot.web.security import COOKIE
 from bot.web.wording import web_text
 from intake.identifiers import parse_national_id
 from tests.conversations import load
@@ -84,6 +85,10 @@ def log_in(contexts: Any, server: WebServer, provider: Provider, *, js: bool) ->
     return page
 
 
+def session_id(page: Any) -> str:
+    return next((c["value"] for c in page.context.cookies() if c["name"] == COOKIE), "")
+
+
 def inbox_says_verified(server: WebServer, reference: str) -> bool:
     """What the staff inbox prints for the record (its flags name an unverified identity)."""
     from bot.bootstrap import App
@@ -108,10 +113,16 @@ def test_a_logged_in_person_is_not_asked_their_national_id(
 ) -> None:
     oidc, pid = provider
     page = log_in(contexts, server, oidc, js=True)
+    before = session_id(page)
+    assert before  # the session began at /login
     refused = len(oidc.check.refused)
     with page.expect_navigation(url=f"{server.url}/"):
         page.click('button[name="sub"][value="kari"]')
     assert web_text("nn", "login.done") in page.inner_text("#log")
+    # a new session id once logged in (session fixation), and the old one opens nothing
+    assert session_id(page) not in (before, "")
+    stale = httpx.get(f"{server.url}/", cookies={COOKIE: before})
+    assert web_text("nn", "login.done") not in stale.text
     # our client's verifier hashed to its challenge: the provider's PKCE check let it through
     assert len(oidc.check.refused) == refused
     person = Person(page, js=True, tmp=tmp)
