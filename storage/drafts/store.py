@@ -128,7 +128,6 @@ class RedisValueStore:
         raises). Its time-outs are the connection's own, as before."""
         pool = self.redis.connection_pool
         connection = await pool.get_connection()
-        packed = connection.pack_command(*args)
 
         async def exchange() -> Any:
             await connection.send_packed_command(packed)
@@ -138,6 +137,8 @@ class RedisValueStore:
             await connection.disconnect(error=error, failure_count=failures)
 
         try:
+            # packed here, inside: a command that cannot be encoded still returns the connection
+            packed = connection.pack_command(*args)
             return await connection.retry.call_with_retry(exchange, failed, with_failure_count=True)
         finally:
             await pool.release(connection)

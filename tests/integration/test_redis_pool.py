@@ -9,6 +9,7 @@ import asyncio
 import pytest
 
 from bot.runtime.redisclient import redis_client
+from storage.drafts import RedisValueStore
 
 pytestmark = [pytest.mark.redis, pytest.mark.timeout(30)]
 
@@ -58,4 +59,21 @@ async def test_a_command_given_up_leaves_no_reply_for_the_next(
         assert await client.get(f"{redis_prefix}k") == b"v"  # not the late nil
     finally:
         await client.delete(f"{redis_prefix}k")
+        await client.aclose()
+
+
+async def test_a_command_that_cannot_be_written_returns_its_connection(
+    redis_url: str, redis_prefix: str
+) -> None:
+    """A draft's read or write whose command cannot be encoded (a key that is not valid text)
+    fails, and its connection goes back to the pool: kept out, a pool of one would have made
+    every later command wait REDIS_WAIT_SECONDS and fail ("No connection available")."""
+    client = redis_client(redis_url, connections=1)
+    store = RedisValueStore(client)
+    try:
+        with pytest.raises(UnicodeEncodeError):
+            await store.get(f"{redis_prefix}\ud800")
+        assert not client.connection_pool._in_use_connections
+        assert await asyncio.wait_for(store.get(f"{redis_prefix}k"), 5) is None
+    finally:
         await client.aclose()
