@@ -57,6 +57,10 @@ class _Row:
     more_key: str | None  # the key of its "another one?" question
     first: tuple[tuple[Slot, Test | None], ...]  # asked while the first question is skipped
     full: tuple[tuple[Slot, Test | None], ...]  # asked once it is answered (None: no condition)
+    # `first` and `full` as their slots alone, when none of their questions has a condition
+    # (none in today's flow): asked as they are.
+    first_slots: tuple[Slot, ...] | None = None
+    full_slots: tuple[Slot, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,17 +99,26 @@ def _group_part(group: Group, block: list[Step]) -> _Part:
     for index in range(group.max):
         slots = [(Slot(step_key(s, index), s, index), s.test) for s in block]
         last = index + 1 >= group.max
+        # Skipping the first question ends the group: no other question, no "more".
+        skipped = tuple(pair for pair in slots if pair[0].step is first and not first.more)
+        # "Another one?" is not asked on the last row the group allows.
+        full = tuple(pair for pair in slots if not (pair[0].step.more and last))
         rows.append(
             _Row(
                 step_key(first, index),
                 None if more is None else step_key(more, index),
-                # Skipping the first question ends the group: no other question, no "more".
-                tuple(pair for pair in slots if pair[0].step is first and not first.more),
-                # "Another one?" is not asked on the last row the group allows.
-                tuple(pair for pair in slots if not (pair[0].step.more and last)),
+                skipped,
+                full,
+                _untested(skipped),
+                _untested(full),
             )
         )
     return _Part(group.test, rows=tuple(rows), when=group.when)
+
+
+def _untested(pairs: tuple[tuple[Slot, Test | None], ...]) -> tuple[Slot, ...] | None:
+    """The slots of `pairs` when none has a condition, else None."""
+    return None if any(test is not None for _slot, test in pairs) else tuple(s for s, _ in pairs)
 
 
 def _read_by_conditions(flow: Flow) -> frozenset[str]:
@@ -363,9 +376,13 @@ def _group_slots(
     out: list[Slot] = []
     for row in rows:
         empty = answers.get(row.first_key, "") is None
-        for slot, test in row.first if empty else row.full:
-            if test is None or test(env):
-                out.append(slot)
+        untested = row.first_slots if empty else row.full_slots
+        if untested is not None:
+            out += untested
+        else:
+            for slot, test in row.first if empty else row.full:
+                if test is None or test(env):
+                    out.append(slot)
         if empty or row.more_key is None or answers.get(row.more_key) is not True:
             break
     return out
