@@ -346,7 +346,9 @@ class Routes:
         return self.render(request, "embed.html", lang, {"snippet": snippet})
 
     def unavailable(self, request: Request) -> Response:
-        query = request.query_params.get("lang")
+        """The page in the conversation's language: the posted form names it (the draft, which
+        knows it, is what cannot be read), else `?lang=`, else the browser's."""
+        query = request.query_params.get("lang") or request.scope["state"].get("form_lang")
         accepted = request.headers.get("accept-language", "").split(",")[0].split(";")[0]
         lang = language_of(query) if query else client_language(accepted, self.web.default_language)
         said = dialogue_text(lang, "tg.unavailable")
@@ -750,7 +752,11 @@ class Routes:
     # -- helpers -------------------------------------------------------------------------
 
     async def _form(self, request: Request) -> FormData:
-        return await read_form(request)
+        form = await read_form(request)
+        lang = form.get("lang")
+        if isinstance(lang, str) and lang:
+            request.scope["state"]["form_lang"] = lang  # for a page the route cannot finish
+        return form
 
     def _csrf(self, sid: str) -> str:
         """The session's CSRF token (for the check and the page), an HMAC kept for the recent

@@ -7,11 +7,19 @@ the default language, a provider's page as a citizen's, and a held answer was dr
 from __future__ import annotations
 
 import re
+import warnings
 
 import pytest
 
-from bot.web.wording import web_text
+from bot.settings import Settings
+from bot.web.app import create_app
+from bot.web.build import build_web
+from bot.web.wording import dialogue_text, web_text
 from tests.unit.test_web_app import client, csrf, step
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    from starlette.testclient import TestClient
 
 STALE = "1.0000"  # a start token that never checks out
 
@@ -99,3 +107,25 @@ def test_an_answer_over_the_field_limit_gets_the_page_back_in_the_persons_langua
         assert refused.headers.get("x-ke-partial") == "1"
     else:
         assert '<html lang="nn"' in refused.text
+
+
+def test_with_the_draft_store_down_the_page_speaks_the_conversations_language() -> None:
+    """The draft (which knows the language) is what cannot be read: the posted form names it.
+    It was the browser's Accept-Language, so an English conversation in a Norwegian browser got
+    a bokmål page."""
+    values = {"allow_synthetic_ids": True, "id_hash_secret": "x" * 32, "draft_store": "memory"}
+    web = build_web(Settings(_env_file=None, **values), None)  # type: ignore[call-arg]
+    c = TestClient(create_app(web), base_url="https://testserver")
+    page = c.get("/?lang=en")
+    c.post("/turn", data={"csrf": csrf(page.text), "first": "1", "lang": "en", "choice": "self"})
+    html = c.get("/").text
+
+    async def down(*args: object, **kwargs: object) -> object:
+        raise ConnectionError("the draft store is down")
+
+    web.sessions.load_counting = down  # type: ignore[method-assign]
+    form = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', html))
+    refused = c.post("/turn", data={**form, "text": "Kari"}, headers={"accept-language": "nb-NO"})
+    assert refused.status_code == 503
+    assert '<html lang="en"' in refused.text
+    assert dialogue_text("en", "tg.unavailable") in refused.text
