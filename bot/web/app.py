@@ -80,6 +80,9 @@ MINUTE = 60
 RESUME_WINDOW = 15 * MINUTE
 COMMANDS = ("back", "help", "skip", "summary", "done")
 RECENT = 1024  # session ids and addresses whose HMACs are kept (each comes every turn)
+# ... and for at most this long: an address is personal, and a quiet worker would otherwise
+# keep one in plain for days, until RECENT others had come.
+RECENT_SECONDS = 3600
 HELD_LIMIT = 4000  # characters of a typed answer kept when the turn could not be applied
 
 
@@ -198,8 +201,8 @@ class Routes:
         self.pages = pages
         # the question `_record` stored last, as data and as the `Reply` it was made from
         self._asked: tuple[dict[str, Any] | None, Reply | None] = (None, None)
-        self._tokens: dict[str, str] = {}  # CSRF tokens of recent session ids
-        self._addresses: dict[str, str] = {}  # pseudonyms of recent client addresses
+        self._tokens = _Recent(web.clock)  # CSRF tokens of recent session ids
+        self._addresses = _Recent(web.clock)  # pseudonyms of recent client addresses
 
     # -- pages ---------------------------------------------------------------------------
 
@@ -761,12 +764,12 @@ class Routes:
     def _csrf(self, sid: str) -> str:
         """The session's CSRF token (for the check and the page), an HMAC kept for the recent
         session ids as `Sessions.key` keeps their storage keys."""
-        return _kept(self._tokens, sid, lambda s: csrf_token(self.web.hasher, s))
+        return self._tokens.get(sid, lambda s: csrf_token(self.web.hasher, s))
 
     def _address_key(self, request: Request) -> str:
         """The pseudonym of the client's address the limits count under (kept, as `_csrf`)."""
-        return _kept(
-            self._addresses, _address(request), lambda a: self.web.hasher.digest("web address", a)
+        return self._addresses.get(
+            _address(request), lambda a: self.web.hasher.digest("web address", a)
         )
 
     def _csrf_ok(self, request: Request, sid: str | None, form: FormData) -> bool:
@@ -929,14 +932,30 @@ def _shown_back(typed: str) -> str:
         return ""
 
 
-def _kept(store: dict[str, str], key: str, make: Callable[[str], str]) -> str:
-    """`make(key)`, kept in `store` for the last RECENT keys (it starts over when full)."""
-    value = store.get(key)
-    if value is None:
-        if len(store) >= RECENT:
-            store.clear()
-        value = store[key] = make(key)
-    return value
+class _Recent:
+    """`make(key)` kept for the last RECENT keys and at most RECENT_SECONDS (it starts over when
+    full or that old)."""
+
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self._clock = clock
+        self._values: dict[str, str] = {}
+        self._since = clock()
+
+    def get(self, key: str, make: Callable[[str], str]) -> str:
+        now = self._clock()
+        if now - self._since > RECENT_SECONDS:
+            self._values.clear()
+            self._since = now
+        value = self._values.get(key)
+        if value is None:
+            if len(self._values) >= RECENT:
+                self._values.clear()
+                self._since = now
+            value = self._values[key] = make(key)
+        return value
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._values
 
 
 def _callback_url(request: Request) -> str:

@@ -40,3 +40,22 @@ def test_resume_tries_from_one_64_share_one_limit() -> None:
         token = csrf(c.get("/").text)
         statuses.append(c.post("/resume", data={"csrf": token, "code": "0000000000"}).status_code)
     assert statuses == [400, 400, 429]
+
+
+def test_a_clients_address_is_not_kept_in_plain_past_an_hour() -> None:
+    """The address's pseudonym is kept for recent addresses (it is an HMAC each turn), but an
+    address is personal: on a quiet worker one stayed in memory until 1,024 others had come."""
+    now = [1_800_000_000.0]
+    values = {"allow_synthetic_ids": True, "id_hash_secret": "x" * 32, "draft_store": "memory"}
+    web = build_web(Settings(_env_file=None, **values), None)  # type: ignore[call-arg]
+    web.clock = lambda: now[0]
+    app = create_app(web)
+    routes = app.app.router.routes[0].endpoint.__self__  # type: ignore[attr-defined]
+    first = TestClient(app, base_url="https://testserver", client=("203.0.113.7", 1))
+    first.post("/resume", data={"csrf": csrf(first.get("/").text), "code": "0000000000"})
+    assert "203.0.113.7" in routes._addresses
+    now[0] += 3601
+    other = TestClient(app, base_url="https://testserver", client=("198.51.100.9", 1))
+    other.post("/resume", data={"csrf": csrf(other.get("/").text), "code": "0000000000"})
+    assert "203.0.113.7" not in routes._addresses
+    assert "198.51.100.9" in routes._addresses
