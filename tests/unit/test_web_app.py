@@ -197,3 +197,21 @@ def test_the_embed_snippet_has_a_frame_and_a_plain_link() -> None:
     page = client().get("/embed?kommune=4601&lang=en")
     assert "&lt;iframe" in page.text and "embed=1" in page.text
     assert "&lt;a href=" in page.text and "kommune=4601" in page.text
+
+
+def test_every_nonce_of_the_policy_is_the_responses(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The policy is built once around its nonce: a policy naming the nonce twice (a style
+    nonce besides the script's) gets the response's nonce in both places, not a marker."""
+    from bot.web import security
+
+    plain = security.content_security_policy
+
+    def two(nonce: str, frame_ancestors: Any) -> str:
+        return plain(nonce, frame_ancestors).replace(
+            "style-src 'self'", f"style-src 'nonce-{nonce}'"
+        )
+
+    monkeypatch.setattr(security, "content_security_policy", two)
+    csp = client().get("/").headers["content-security-policy"]
+    nonces = re.findall(r"'nonce-([^']+)'", csp)
+    assert len(nonces) == 2 and nonces[0] == nonces[1] and "\x00" not in nonces[0]
