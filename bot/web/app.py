@@ -251,7 +251,7 @@ class Routes:
         presets["embed"] = "1" if embedded else ""
         context = {
             "log": preview.log,
-            "question": _question_id(preview.log),
+            "question": _question_id(preview.last),
             "ask": self._asking(preview),
             "csrf": start_token(self.web.hasher, self.web.clock()),
             "presets": {k: v for k, v in presets.items() if v},
@@ -285,9 +285,14 @@ class Routes:
         # The code's own entry is renewed hourly (Sessions.save): the time the code is promised
         # until is that entry's expiry, never later than it.
         until = (draft.code_saved or now) + self.web.draft_ttl_hours * 3600
+        partial = request.headers.get(PARTIAL) == "1"
+        template = "_chat.html" if partial else "chat.html"
+        since = request.headers.get(SINCE, "")
+        # chat.js has the transcript up to `since`: only what is newer is rendered (and parsed)
+        log = draft.after(int(since)) if partial and since.isdigit() else draft.log
         context: dict[str, Any] = {
-            "log": draft.log,
-            "question": _question_id(draft.log),
+            "log": log,
+            "question": _question_id(draft.last),
             "ask": self._asking(draft),
             "csrf": self._csrf(sid),
             "presets": {},
@@ -305,13 +310,6 @@ class Routes:
             # the server's time-out, stated as a clock time (the warning without JavaScript)
             "closes": view.oslo_clock(now + self.web.limits.idle_minutes * MINUTE),
         }
-        partial = request.headers.get(PARTIAL) == "1"
-        template = "_chat.html" if partial else "chat.html"
-        since = request.headers.get(SINCE, "")
-        if partial and since.isdigit():
-            # chat.js has the transcript up to `since`: only what is newer is rendered
-            shown = int(since)
-            context["log"] = [e for e in draft.log if e.id > shown]
         response = self.render(request, template, lang, context, status=status)
         if partial:
             # chat.js swaps only fragments it asked for
@@ -458,7 +456,7 @@ class Routes:
             # Filed: the transcript goes with the answers (the receipt says so); only this
             # turn's messages, the receipt, stay for this browser session.
             draft.reference = result.reference
-            draft.log = [e for e in draft.log if e.id > before]
+            draft.log = draft.after(before)
             await self.web.sessions.forget_answers(draft)
         return result
 
@@ -853,8 +851,9 @@ class Routes:
         return self.web.clock() - draft.seen > self.web.limits.idle_minutes * MINUTE
 
     def _lang(self, draft: WebDraft | None) -> Language:
-        if draft is not None and draft.log:
-            return language_of(draft.log[-1].lang, self.web.default_language)
+        last = draft.last if draft is not None else None
+        if last is not None:
+            return language_of(last.lang, self.web.default_language)
         return self.web.default_language
 
     def _presets(self, source: Any) -> dict[str, str]:
@@ -907,9 +906,10 @@ def _verified(identity: dict[str, Any] | None, state: State) -> bool:
     )
 
 
-def _question_id(log: list[Entry]) -> str:
-    """The transcript entry that asks the current question: the answer field's description."""
-    return f"m{log[-1].id}" if log and log[-1].who == "bot" else ""
+def _question_id(last: Entry | None) -> str:
+    """The transcript entry that asks the current question (the newest, when the guide's):
+    the answer field's description."""
+    return f"m{last.id}" if last is not None and last.who == "bot" else ""
 
 
 def _labels(ask: dict[str, Any] | None) -> dict[str, str]:

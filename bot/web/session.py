@@ -20,7 +20,7 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from typing import Any
 
 import orjson
@@ -87,50 +87,174 @@ class Entry:
     error: bool = False
 
 
-@dataclass
 class WebDraft:
-    engine: str  # dialogues State.to_json(); "" once filed (the answers are gone)
-    code: str
-    seen: float
-    log: list[Entry] = field(default_factory=list)
-    seq: int = 0
-    ask: dict[str, Any] | None = None  # the Reply asking now, as data
-    uploads: list[str] = field(default_factory=list)  # upload ids held for this draft
-    identity: dict[str, Any] | None = None  # from ID-porten, when the person logged in
-    reference: str | None = None  # set once filed
-    role: str | None = None  # the submitter's role once answered (for input purposes)
-    kommune: str | None = None  # `?kommune=`, answered when the dialogue asks for the kommune
-    code_saved: float | None = None  # when the code's index entry was last renewed
-    held: str | None = None  # a typed answer to put back in the field (after a closed window)
+    """A conversation as the web keeps it between turns. Stored as one JSON object (`to_bytes`)
+    whose transcript is written one entry a line; a turn parses only the entries its page shows
+    (`after`, `last`) and writes the others back as they were read (`log` parses them all)."""
+
+    def __init__(
+        self,
+        engine: str,  # dialogues State.to_json(); "" once filed (the answers are gone)
+        code: str,
+        seen: float,
+        log: list[Entry] | None = None,
+        seq: int = 0,
+        ask: dict[str, Any] | None = None,  # the Reply asking now, as data
+        uploads: list[str] | None = None,  # upload ids held for this draft
+        identity: dict[str, Any] | None = None,  # from ID-porten, when the person logged in
+        reference: str | None = None,  # set once filed
+        role: str | None = None,  # the submitter's role once answered (for input purposes)
+        kommune: str | None = None,  # `?kommune=`, answered when the dialogue asks for it
+        code_saved: float | None = None,  # when the code's index entry was last renewed
+        held: str | None = None,  # a typed answer to put back in the field (after a closed window)
+    ) -> None:
+        self.engine = engine
+        self.code = code
+        self.seen = seen
+        self.seq = seq
+        self.ask = ask
+        self.uploads = [] if uploads is None else uploads
+        self.identity = identity
+        self.reference = reference
+        self.role = role
+        self.kommune = kommune
+        self.code_saved = code_saved
+        self.held = held
+        # The transcript is one of: `_entries` (parsed; from then on the list is the draft's)
+        # or `_body` (the entries' JSON as stored: each after ",\n" but the first; parsed only
+        # as far as asked for).
+        self._entries: list[Entry] | None = [] if log is None else log
+        self._body = b""
+        self._last: Entry | None = None  # the newest entry, once parsed from `_body`
+
+    @property
+    def log(self) -> list[Entry]:
+        """The whole transcript (for a whole page). The list is the draft's from then on."""
+        if self._entries is None:
+            self._entries = _parsed(self._body)
+        return self._entries
+
+    @log.setter
+    def log(self, entries: list[Entry]) -> None:
+        self._entries = entries
+
+    def after(self, shown: int) -> list[Entry]:
+        """The entries newer than `shown` (the fragment chat.js asks for): only those parsed."""
+        if self._entries is not None:
+            return [e for e in self._entries if e.id > shown]
+        body = self._body
+        start = end = len(body)
+        while start > 0:  # ids only grow down the transcript: from the newest back
+            line = body.rfind(b"\n", 0, end) + 1
+            if _id_at(body, line) <= shown:
+                break
+            start, end = line, line - 2  # the line before ends with ",\n"
+        return _parsed(body[start:])
+
+    @property
+    def last(self) -> Entry | None:
+        """The newest entry, or None."""
+        if self._entries is not None:
+            return self._entries[-1] if self._entries else None
+        if self._last is None and self._body:
+            self._last = _parsed(self._body[self._body.rfind(b"\n") + 1 :])[0]
+        return self._last
 
     def add(self, who: str, text: str, lang: str, *, error: bool = False) -> None:
+        """A new entry; the oldest beyond `LOG_LIMIT` drop off. Entry ids are consecutive
+        (each is the next `seq`, and only the oldest are ever dropped), so the transcript
+        keeps the entries of the last `LOG_LIMIT` ids."""
         self.seq += 1
-        self.log.append(Entry(self.seq, who, text, lang, error))
-        del self.log[:-LOG_LIMIT]
+        entry = Entry(self.seq, who, text, lang, error)
+        if self._entries is not None:
+            self._entries.append(entry)
+            del self._entries[:-LOG_LIMIT]
+            return
+        line = orjson.dumps([entry.id, who, text, lang, error])
+        body = self._body
+        if body:
+            start, oldest = 0, self.seq - LOG_LIMIT
+            while start != -1 and _id_at(body, start) <= oldest:
+                start = body.find(b"\n", start)
+                start = start + 1 if start != -1 else -1
+            body = body[start:] + b",\n" + line if start != -1 else line
+        else:
+            body = line
+        self._body, self._last = body, entry
 
     @property
     def asking(self) -> Reply | None:
         return reply_from_data(self.ask) if self.ask else None
 
     def to_bytes(self) -> bytes:
-        # Built by hand: `dataclasses.asdict` walks the transcript recursively and cost more
-        # than the engine's turn. Entries are stored as short lists; orjson writes the same
-        # compact JSON as `json.dumps` at a fraction of its cost.
-        data = {name: getattr(self, name) for name in _FIELDS}
-        data["log"] = [[e.id, e.who, e.text, e.lang, e.error] for e in self.log]
-        return orjson.dumps(data)
+        """The draft's JSON: the fields in `_FIELDS` order, the transcript a list of short lists,
+        each entry after a newline (which JSON text never holds raw: the entries are found by it
+        without parsing). Any JSON reader reads it as before; entries read here and not changed
+        are written back as they were read. orjson writes the same compact JSON as
+        `json.dumps` at a fraction of its cost."""
+        if self._entries is None:
+            body = self._body
+        else:
+            body = b",\n".join(
+                [orjson.dumps([e.id, e.who, e.text, e.lang, e.error]) for e in self._entries]
+            )
+        log = orjson.Fragment(b"[\n" + body + b"\n]") if body else []
+        return orjson.dumps(
+            {name: log if name == "log" else getattr(self, name) for name in _FIELDS}
+        )
 
     @classmethod
     def from_bytes(cls, raw: bytes) -> WebDraft | None:
+        """A draft `to_bytes` wrote, or one written before entries were a line each (all
+        parsed at once); None for what is neither."""
         try:
-            data = orjson.loads(raw)
-            data["log"] = [Entry(*entry) for entry in data.get("log", [])]
-            return cls(**data)
+            start = raw.find(_LOG_OPEN)
+            if start == -1:  # written before, or an empty transcript
+                data = orjson.loads(raw)
+                data["log"] = [Entry(*entry) for entry in data.get("log", [])]
+                return cls(**data)
+            # the transcript's end: the last raw newline (after it, the other fields' JSON)
+            end = raw.rfind(_LOG_CLOSE)
+            body = raw[start + len(_LOG_OPEN) : end]
+            if end < start or body[:1] != b"[" or body[-1:] != b"]":
+                return None
+            # the other fields parsed now, the transcript as it is
+            draft = cls(**orjson.loads(raw[:start] + raw[end + len(_LOG_CLOSE) :]))
+            draft._entries, draft._body = None, body
+            return draft
         except (ValueError, TypeError, KeyError):
             return None
 
 
-_FIELDS = tuple(f.name for f in fields(WebDraft))
+# What `to_bytes` writes before the transcript: JSON strings and a number, whose text holds no raw
+# newline nor an unescaped quote, so the first `_LOG_OPEN` is the transcript's. The stored order
+# is this one (the code before wrote the same).
+_FIELDS = (
+    "engine",
+    "code",
+    "seen",
+    "log",
+    "seq",
+    "ask",
+    "uploads",
+    "identity",
+    "reference",
+    "role",
+    "kommune",
+    "code_saved",
+    "held",
+)
+_LOG_OPEN = b',"log":[\n'
+_LOG_CLOSE = b"\n]"
+
+
+def _id_at(body: bytes, line: int) -> int:
+    """The id of the entry whose line starts at `line` ("[id,...")."""
+    return int(body[line + 1 : body.index(b",", line)])
+
+
+def _parsed(body: bytes) -> list[Entry]:
+    return [Entry(*entry) for entry in orjson.loads(b"[" + body + b"]")]
 
 
 KEYS_KEPT = 1024  # storage keys of recent session ids (a turn loads and saves under one)
@@ -226,7 +350,8 @@ class Sessions:
         draft.code_saved = None  # the code now opens the new session
         await self.save(new_sid, draft)
         await self.drafts.delete("web", old_sid)
-        language = draft.log[-1].lang if draft.log else ""
+        last = draft.last
+        language = last.lang if last is not None else ""
         await self.drafts.save("moved", old_sid, language.encode("ascii", "replace"))
         return draft
 
