@@ -64,11 +64,17 @@ class State:
         before (tests/unit/test_state_json.py). Floats are the one difference (`1e16` for
         `1e+16`, null for NaN): a state holds none (answers are text, booleans, null, choice
         ids, an upload's metadata; counts are ints)."""
-        data = {name: getattr(self, name) for name in _FIELDS}
+        data = self.to_data()
         try:
             return orjson.dumps(data, option=_PASSTHROUGH).decode()
         except TypeError:  # orjson.JSONEncodeError is one
             return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+    def to_data(self) -> dict[str, Any]:
+        """The state as the JSON value `to_json` writes (its own dicts and lists, not copies:
+        to be written, not changed), for a channel that keeps it inside a JSON document of its
+        own rather than as a string within one (no escaping, no second parse)."""
+        return {name: getattr(self, name) for name in _FIELDS}
 
     @classmethod
     def from_json(cls, text: str) -> State:
@@ -76,6 +82,12 @@ class State:
             data = _loads(text)
         except (ValueError, TypeError) as exc:
             raise StateError("state is not JSON") from exc
+        return cls.from_data(data)
+
+    @classmethod
+    def from_data(cls, data: Any) -> State:
+        """The state of a JSON value `to_data` gave (read back by the channel), judged as
+        `from_json` judges its text; the state takes the value's dicts and lists as its own."""
         if not isinstance(data, dict) or data.get("v") != STATE_VERSION:
             raise StateError("unknown state version")
         if data.get("language") not in LANGUAGES or data.get("mode") not in MODES:

@@ -116,3 +116,20 @@ def _has_huge_int(value: Any) -> bool:
     if isinstance(value, list | tuple):
         return any(_has_huge_int(v) for v in value)
     return False
+
+
+@settings(max_examples=200, deadline=None)
+@given(states)
+def test_the_state_as_a_json_value_is_the_state_as_text(state: State) -> None:
+    """`to_data`/`from_data`: what a channel keeps inside its own JSON document is the value
+    the state's text holds, and reads back as the text does."""
+    text = state.to_json()
+    assert json.loads(text) == json.loads(json.dumps(state.to_data()))
+    if not _has_huge_int(dataclasses.astuple(state)):
+        assert State.from_data(json.loads(text)) == State.from_json(text)
+
+
+@pytest.mark.parametrize("value", [[], {}, {"v": 99}, {"v": 1, "language": "xx", "mode": "ask"}])
+def test_a_bad_json_value_is_refused_plainly(value: Any) -> None:
+    with pytest.raises(StateError):
+        State.from_data(value)
