@@ -1,12 +1,11 @@
-"""A POST's form. chat.js posts every turn without a file urlencoded: read here by a few string
-operations, the same fields as Starlette's own urlencoded parser gives (latin-1 bytes, UTF-8
-escapes, `+` for a space, blank values kept) with the same limits, at a fraction of the cost of
-its multipart parser and of `Request.body()`'s async generator. Anything else (a file) goes to
-Starlette's parser."""
+"""A POST's form. chat.js posts every turn without a file urlencoded: its body read straight from
+`receive` and split by the standard library's `parse_qsl`, as Starlette's own urlencoded parser
+splits it, with the same limits, at a fraction of the cost of the form parser's and
+`Request.body()`'s async machinery. Anything else (a file) goes to Starlette's parser."""
 
 from __future__ import annotations
 
-from urllib.parse import unquote
+from urllib.parse import parse_qsl
 
 from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException
@@ -38,20 +37,14 @@ async def _body(request: Request) -> bytes:
 
 
 def urlencoded(body: bytes) -> FormData:
-    """`urllib.parse.parse_qsl(body.decode("latin-1"), keep_blank_values=True)`, as Starlette
-    reads a urlencoded form, with its field limits: at most MAX_FIELDS fields, each name and
-    value together at most MAX_FIELD characters (HTTP 400 otherwise)."""
-    text = body.decode("latin-1")
-    if text and text.count("&") >= MAX_FIELDS:
-        raise HTTPException(400, "Too many fields.")
-    items: list[tuple[str, str | UploadFile]] = []
-    for pair in text.split("&") if text else ():
-        if not pair:
-            continue
-        name, _, value = pair.replace("+", " ").partition("=")
-        if "%" in pair:
-            name, value = unquote(name), unquote(value)
-        if len(name) + len(value) > MAX_FIELD:
-            raise HTTPException(400, "A field is too large.")
-        items.append((name, value))
+    """The fields as Starlette reads a urlencoded form (`parse_qsl` of the latin-1 text, blank
+    values kept), with its field limits: at most MAX_FIELDS fields, each name and value together
+    at most MAX_FIELD characters as read (HTTP 400 otherwise)."""
+    try:
+        pairs = parse_qsl(body.decode("latin-1"), keep_blank_values=True, max_num_fields=MAX_FIELDS)
+    except ValueError:  # more fields than max_num_fields
+        raise HTTPException(400, "Too many fields.") from None
+    if any(len(name) + len(value) > MAX_FIELD for name, value in pairs):
+        raise HTTPException(400, "A field is too large.")
+    items: list[tuple[str, str | UploadFile]] = list(pairs)
     return FormData(items)
