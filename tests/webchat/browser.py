@@ -36,3 +36,9 @@ def axe_violations(page: Any) -> list[dict[str, Any]]:
         AXE_TAGS,
     )
     return list(result["violations"])
+
+
+def assert_accessible(page: Any, where: str) -> None:
+    """axe finds nothing on the page as it is now; `where` names the page in the failure."""
+    violations = axe_violations(page)
+    assert violations == [], f"{where}: {violations}"

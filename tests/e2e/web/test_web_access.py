@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.conversations import load
-from tests.webchat.browser import axe_violations
+from tests.webchat.browser import assert_accessible
 from tests.webchat.person import Person
 from tests.webchat.server import WebServer
 
@@ -23,11 +23,6 @@ pytestmark = pytest.mark.slow
 
 def today() -> dt.date:
     return dt.datetime.now(ZoneInfo("Europe/Oslo")).date()
-
-
-def assert_accessible(page: Any, where: str) -> None:
-    violations = axe_violations(page)
-    assert violations == [], f"{where}: {violations}"
 
 
 def until(person: Person, name: str, stop: str, limit: int = 120) -> None:

@@ -15,7 +15,7 @@ import pytest
 
 from bot.web.wording import web_text
 from tests.conversations import load
-from tests.webchat.browser import axe_violations
+from tests.webchat.browser import assert_accessible
 from tests.webchat.person import Person
 from tests.webchat.server import WebServer, server_env, web_server
 
@@ -37,11 +37,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebServer]:
         yield running
 
 
-def accessible(page: Any, where: str) -> None:
-    violations = axe_violations(page)
-    assert violations == [], f"{where}: {violations}"
-
-
 def test_a_multi_select_and_the_rate_limit_notice(
     contexts: Any, server: WebServer, tmp: Path
 ) -> None:
@@ -54,7 +49,7 @@ def test_a_multi_select_and_the_rate_limit_notice(
             break
         person.answer(script)
     assert page.query_selector("fieldset.choices-multi"), person.steps
-    accessible(page, "multi-select")
+    assert_accessible(page, "multi-select")
     for _ in range(SESSION_TURNS + 2):
         page.fill("#answer", "?")
         page.press("#answer", "Enter")
@@ -62,7 +57,7 @@ def test_a_multi_select_and_the_rate_limit_notice(
         if page.query_selector("#notice"):
             break
     assert page.inner_text("#notice").strip() == web_text("nn", "slow_down")
-    accessible(page, "rate limit")
+    assert_accessible(page, "rate limit")
 
 
 def test_the_time_out_warning_and_the_closed_windows_page(
@@ -72,11 +67,11 @@ def test_the_time_out_warning_and_the_closed_windows_page(
     page.goto(f"{server.url}/?kommune=4601&lang=en")
     Person(page, js=True, tmp=tmp).press("self")
     page.wait_for_selector("#timeout:not([hidden])", timeout=8000)
-    accessible(page, "time-out warning")
+    assert_accessible(page, "time-out warning")
     page.wait_for_timeout(IDLE_MINUTES * 60_000 + 1500)
     page.reload()
     assert web_text("en", "timeout.closed") in page.inner_text("#notice")
-    accessible(page, "closed, resume")
+    assert_accessible(page, "closed, resume")
 
 
 def test_the_resume_limit_the_404_and_the_embed_page(contexts: Any, server: WebServer) -> None:
@@ -87,9 +82,9 @@ def test_the_resume_limit_the_404_and_the_embed_page(contexts: Any, server: WebS
         with page.expect_navigation():
             page.press("#code", "Enter")
     assert web_text("en", "resume.slow_down", minutes=15) in page.inner_text("#notice")
-    accessible(page, "resume limit")
+    assert_accessible(page, "resume limit")
     response = page.goto(f"{server.url}/nowhere?lang=nn")
     assert response is not None and response.status == 404
-    accessible(page, "404")
+    assert_accessible(page, "404")
     page.goto(f"{server.url}/embed?lang=nn&kommune=4601")
-    accessible(page, "embed")
+    assert_accessible(page, "embed")
